@@ -1,0 +1,148 @@
+//! Audit events: one lifecycle change of one key, with who made it and what changed.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditEventType {
+    KeyCreated,
+    KeyUpdated,
+    ScopesUpdated,
+    KeyRotated,
+    ExpirationChanged,
+    KeyRevoked,
+}
+
+impl AuditEventType {
+    pub const ALL: [AuditEventType; 6] = [
+        Self::KeyCreated,
+        Self::KeyUpdated,
+        Self::ScopesUpdated,
+        Self::KeyRotated,
+        Self::ExpirationChanged,
+        Self::KeyRevoked,
+    ];
+
+    /// The stored and wire name. Must never change: it is persisted.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::KeyCreated => "KEY_CREATED",
+            Self::KeyUpdated => "KEY_UPDATED",
+            Self::ScopesUpdated => "SCOPES_UPDATED",
+            Self::KeyRotated => "KEY_ROTATED",
+            Self::ExpirationChanged => "EXPIRATION_CHANGED",
+            Self::KeyRevoked => "KEY_REVOKED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActorType {
+    ApiKey,
+    User,
+    System,
+}
+
+impl ActorType {
+    /// The stored and wire name. Must never change: it is persisted.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ApiKey => "API_KEY",
+            Self::User => "USER",
+            Self::System => "SYSTEM",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::ApiKey, Self::User, Self::System]
+            .into_iter()
+            .find(|t| t.as_str() == text)
+    }
+}
+
+/// Who made a change. The name is copied at the time of the change, so the trail still reads
+/// right after the actor is renamed or revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub actor_type: ActorType,
+    pub id: Option<String>,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn system() -> Self {
+        Self {
+            actor_type: ActorType::System,
+            id: None,
+            name: "Keyplane".to_owned(),
+        }
+    }
+
+    pub fn api_key(id: &str, name: &str) -> Self {
+        Self {
+            actor_type: ActorType::ApiKey,
+            id: Some(id.to_owned()),
+            name: name.to_owned(),
+        }
+    }
+}
+
+/// The fields of a key an event touched, before or after the change. Only the fields the event
+/// concerns are set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeySnapshot {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// An event about to be written, in the same transaction as the change it records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEvent {
+    pub event_type: AuditEventType,
+    pub api_key_id: String,
+    pub actor: Actor,
+    pub before: KeySnapshot,
+    pub after: KeySnapshot,
+    /// For `KEY_ROTATED`: the key that replaced this one.
+    pub related_key_id: Option<String>,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub environment_id: String,
+    pub event_type: AuditEventType,
+    pub api_key_id: String,
+    pub actor: Actor,
+    pub before: KeySnapshot,
+    pub after: KeySnapshot,
+    pub related_key_id: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_round_trip() {
+        for t in AuditEventType::ALL {
+            assert_eq!(AuditEventType::parse(t.as_str()), Some(t));
+        }
+        for t in [ActorType::ApiKey, ActorType::User, ActorType::System] {
+            assert_eq!(ActorType::parse(t.as_str()), Some(t));
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! Environments: the strictly isolated spaces (production, staging, development) keys live in.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvironmentType {
+    Production,
+    Staging,
+    Development,
+}
+
+impl EnvironmentType {
+    /// The environments `keyplane init` creates, in display order.
+    pub const ALL: [EnvironmentType; 3] = [Self::Production, Self::Staging, Self::Development];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Production => "PRODUCTION",
+            Self::Staging => "STAGING",
+            Self::Development => "DEVELOPMENT",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+
+    pub const fn default_slug(self) -> &'static str {
+        match self {
+            Self::Production => "production",
+            Self::Staging => "staging",
+            Self::Development => "development",
+        }
+    }
+
+    pub const fn default_name(self) -> &'static str {
+        match self {
+            Self::Production => "Production",
+            Self::Staging => "Staging",
+            Self::Development => "Development",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Environment {
+    pub id: String,
+    pub account_id: String,
+    pub slug: String,
+    pub name: String,
+    pub env_type: EnvironmentType,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_types_round_trip_and_have_distinct_slugs() {
+        for t in EnvironmentType::ALL {
+            assert_eq!(EnvironmentType::parse(t.as_str()), Some(t));
+        }
+        let slugs: std::collections::HashSet<_> = EnvironmentType::ALL
+            .iter()
+            .map(|t| t.default_slug())
+            .collect();
+        assert_eq!(slugs.len(), 3);
+        assert_eq!(EnvironmentType::parse("production"), None);
+    }
+}

@@ -1,0 +1,98 @@
+//! The one list of error codes a client can see (`extensions.code`), and the error every domain
+//! rule returns.
+
+use std::fmt;
+
+use crate::scope::Scope;
+
+/// Every `extensions.code` Keyplane answers with. Each error type in the workspace says which of
+/// these it is; nothing else is ever sent to a client as a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    BadUserInput,
+    Conflict,
+    PlanUpgradeRequired,
+    IdempotencyConflict,
+    RateLimited,
+    /// The request body was not a GraphQL document.
+    GraphqlParseFailed,
+    /// The document does not fit the schema or breaks a query limit (depth, complexity, aliases).
+    GraphqlValidationFailed,
+    /// The HTTP request itself is wrong: bad content type, method, body size or JSON.
+    BadRequest,
+    InternalServerError,
+}
+
+impl ErrorCode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::Conflict => "CONFLICT",
+            Self::PlanUpgradeRequired => "PLAN_UPGRADE_REQUIRED",
+            Self::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Self::BadRequest => "BAD_REQUEST",
+            Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rule said no. Carries the code, a message fit for a client, and where useful the input field
+/// at fault or the scope that was missing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RuleViolation {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The input field at fault, for `BAD_USER_INPUT`.
+    pub field: Option<&'static str>,
+    /// The scope the caller lacks, for `FORBIDDEN`.
+    pub required_scope: Option<Scope>,
+}
+
+impl RuleViolation {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+            required_scope: None,
+        }
+    }
+
+    pub fn bad_input(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field: Some(field),
+            ..Self::new(ErrorCode::BadUserInput, message)
+        }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Conflict, message)
+    }
+
+    pub fn forbidden(message: impl Into<String>, required_scope: Option<Scope>) -> Self {
+        Self {
+            required_scope,
+            ..Self::new(ErrorCode::Forbidden, message)
+        }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+}

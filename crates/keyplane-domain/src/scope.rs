@@ -1,0 +1,381 @@
+//! Scopes (`resource:access`), the catalogue of resources, presets, and the scope sets keys hold.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use crate::error::RuleViolation;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+impl Access {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+        }
+    }
+}
+
+/// One row of the permission catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resource {
+    pub name: &'static str,
+    pub display_name: &'static str,
+    pub description: &'static str,
+    /// Whether `write` exists for this resource (`event_queue` is read only).
+    pub writable: bool,
+}
+
+/// The permission catalogue. Adding a resource is one line here; scoped keys never inherit it,
+/// the full-access key (`*`) does.
+pub const CATALOGUE: &[Resource] = &[
+    Resource {
+        name: "customers",
+        display_name: "Customers",
+        description: "Customer records and their data.",
+        writable: true,
+    },
+    Resource {
+        name: "subscriptions",
+        display_name: "Subscriptions",
+        description: "Subscriptions of customers to plans.",
+        writable: true,
+    },
+    Resource {
+        name: "coupons",
+        display_name: "Coupons",
+        description: "Discounts and coupon logic.",
+        writable: true,
+    },
+    Resource {
+        name: "api_keys",
+        display_name: "API keys",
+        description: "The API keys of the environment.",
+        writable: true,
+    },
+    Resource {
+        name: "event_queue",
+        display_name: "Event queue",
+        description: "Temporary credentials for the event queue.",
+        writable: false,
+    },
+];
+
+/// `resource:access`, known to the catalogue. `write` implies `read` on the same resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Scope {
+    resource: &'static str,
+    access: Access,
+}
+
+impl Scope {
+    pub const API_KEYS_READ: Scope = Scope::new_unchecked("api_keys", Access::Read);
+    pub const API_KEYS_WRITE: Scope = Scope::new_unchecked("api_keys", Access::Write);
+
+    const fn new_unchecked(resource: &'static str, access: Access) -> Self {
+        Self { resource, access }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, RuleViolation> {
+        let unknown = || RuleViolation::bad_input("scopes", format!("unknown scope {text:?}"));
+        let (resource, access) = text.split_once(':').ok_or_else(unknown)?;
+        let resource = CATALOGUE
+            .iter()
+            .find(|r| r.name == resource)
+            .ok_or_else(unknown)?;
+        let access = match access {
+            "read" => Access::Read,
+            "write" if resource.writable => Access::Write,
+            "write" => {
+                return Err(RuleViolation::bad_input(
+                    "scopes",
+                    format!(
+                        "{}:write does not exist: the resource is read only",
+                        resource.name
+                    ),
+                ));
+            }
+            _ => return Err(unknown()),
+        };
+        Ok(Self::new_unchecked(resource.name, access))
+    }
+
+    pub fn resource(&self) -> &'static str {
+        self.resource
+    }
+
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    /// Whether holding `self` allows what `required` asks for.
+    pub fn allows(&self, required: Scope) -> bool {
+        self.resource == required.resource
+            && (self.access == required.access || self.access == Access::Write)
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.resource, self.access.as_str())
+    }
+}
+
+/// The scopes a key holds: either everything, now and in future (`*`, the full-access key only),
+/// or an explicit set, kept normalised (a `read` implied by a `write` is dropped).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeSet {
+    All,
+    Only(BTreeSet<Scope>),
+}
+
+/// How the full-access key's scope set is written in storage and on the API.
+pub const ALL_SCOPES: &str = "*";
+
+impl ScopeSet {
+    /// Scopes chosen by a caller for a scoped key: a non-empty list of catalogue scopes.
+    pub fn from_requested<S: AsRef<str>>(scopes: &[S]) -> Result<Self, RuleViolation> {
+        if scopes.is_empty() {
+            return Err(RuleViolation::bad_input(
+                "scopes",
+                "at least one scope is required",
+            ));
+        }
+        let parsed = scopes
+            .iter()
+            .map(|s| Scope::parse(s.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::normalised(parsed))
+    }
+
+    fn normalised(scopes: impl IntoIterator<Item = Scope>) -> Self {
+        let all: BTreeSet<Scope> = scopes.into_iter().collect();
+        let kept = all
+            .iter()
+            .copied()
+            .filter(|s| {
+                s.access == Access::Write
+                    || !all.contains(&Scope::new_unchecked(s.resource, Access::Write))
+            })
+            .collect();
+        Self::Only(kept)
+    }
+
+    /// Reads the stored form written by [`ScopeSet::to_stored`].
+    pub fn from_stored(text: &str) -> Result<Self, RuleViolation> {
+        if text == ALL_SCOPES {
+            return Ok(Self::All);
+        }
+        let parts: Vec<&str> = text.split(' ').filter(|s| !s.is_empty()).collect();
+        Self::from_requested(&parts)
+    }
+
+    pub fn to_stored(&self) -> String {
+        self.to_strings().join(" ")
+    }
+
+    pub fn to_strings(&self) -> Vec<String> {
+        match self {
+            Self::All => vec![ALL_SCOPES.to_owned()],
+            Self::Only(set) => set.iter().map(Scope::to_string).collect(),
+        }
+    }
+
+    pub fn is_all(&self) -> bool {
+        matches!(self, Self::All)
+    }
+
+    pub fn allows(&self, required: Scope) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(set) => set.iter().any(|s| s.allows(required)),
+        }
+    }
+
+    /// The first scope of `other` that `self` does not allow, if any: the no-escalation check.
+    /// `*` is covered only by `*`.
+    pub fn first_missing(&self, other: &ScopeSet) -> Option<Missing> {
+        match (self, other) {
+            (Self::All, _) => None,
+            (Self::Only(_), Self::All) => Some(Missing::All),
+            (Self::Only(_), Self::Only(theirs)) => theirs
+                .iter()
+                .find(|s| !self.allows(**s))
+                .map(|s| Missing::Scope(*s)),
+        }
+    }
+}
+
+/// What a caller lacks to act on a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    All,
+    Scope(Scope),
+}
+
+/// Named scope sets offered when creating a scoped key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopePreset {
+    /// Every current `resource:write` (and read of read-only resources). Unlike the full-access
+    /// key, a key made from this preset does not gain resources added later.
+    FullAccess,
+    ReadOnly,
+    CustomersWrite,
+    SubscriptionsWrite,
+    CouponsWrite,
+    ApiKeysReadWrite,
+    EventQueueRead,
+}
+
+impl ScopePreset {
+    pub fn scopes(self) -> ScopeSet {
+        let one = |resource, access| ScopeSet::normalised([Scope::new_unchecked(resource, access)]);
+        match self {
+            Self::FullAccess => ScopeSet::normalised(CATALOGUE.iter().map(|r| {
+                let access = if r.writable {
+                    Access::Write
+                } else {
+                    Access::Read
+                };
+                Scope::new_unchecked(r.name, access)
+            })),
+            Self::ReadOnly => ScopeSet::normalised(
+                CATALOGUE
+                    .iter()
+                    .map(|r| Scope::new_unchecked(r.name, Access::Read)),
+            ),
+            Self::CustomersWrite => one("customers", Access::Write),
+            Self::SubscriptionsWrite => one("subscriptions", Access::Write),
+            Self::CouponsWrite => one("coupons", Access::Write),
+            Self::ApiKeysReadWrite => one("api_keys", Access::Write),
+            Self::EventQueueRead => one("event_queue", Access::Read),
+        }
+    }
+}
+
+/// The fixed, immutable scopes of every publishable key.
+pub fn publishable_scopes() -> ScopeSet {
+    ScopeSet::normalised(
+        ["customers", "subscriptions", "coupons"]
+            .into_iter()
+            .map(|r| Scope::new_unchecked(r, Access::Read)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    fn set(scopes: &[&str]) -> ScopeSet {
+        ScopeSet::from_requested(scopes).unwrap()
+    }
+
+    #[test]
+    fn scope_parsing_accepts_catalogue_scopes_only() {
+        let cases: &[(&str, bool)] = &[
+            ("customers:read", true),
+            ("customers:write", true),
+            ("event_queue:read", true),
+            ("event_queue:write", false),
+            ("customers:admin", false),
+            ("widgets:read", false),
+            ("customers", false),
+            ("*", false),
+            ("", false),
+            ("Customers:read", false),
+        ];
+        for (text, ok) in cases {
+            let parsed = Scope::parse(text);
+            assert_eq!(parsed.is_ok(), *ok, "{text}");
+            if let Err(e) = parsed {
+                assert_eq!(e.code, ErrorCode::BadUserInput);
+                assert_eq!(e.field, Some("scopes"));
+            }
+        }
+    }
+
+    #[test]
+    fn write_implies_read_and_nothing_else() {
+        let write = Scope::parse("customers:write").unwrap();
+        assert!(write.allows(Scope::parse("customers:read").unwrap()));
+        assert!(!write.allows(Scope::parse("coupons:read").unwrap()));
+        assert!(!Scope::parse("customers:read").unwrap().allows(write));
+    }
+
+    #[test]
+    fn requested_sets_are_normalised_and_never_empty() {
+        assert_eq!(
+            set(&[
+                "customers:read",
+                "customers:write",
+                "coupons:read",
+                "coupons:read"
+            ])
+            .to_strings(),
+            vec!["coupons:read", "customers:write"]
+        );
+        let empty: &[&str] = &[];
+        assert_eq!(
+            ScopeSet::from_requested(empty).unwrap_err().code,
+            ErrorCode::BadUserInput
+        );
+    }
+
+    #[test]
+    fn stored_form_round_trips() {
+        for scopes in [ScopeSet::All, set(&["api_keys:write", "event_queue:read"])] {
+            assert_eq!(ScopeSet::from_stored(&scopes.to_stored()).unwrap(), scopes);
+        }
+    }
+
+    #[test]
+    fn no_escalation_check_finds_the_missing_scope() {
+        let caller = set(&["api_keys:write", "customers:read"]);
+        assert_eq!(caller.first_missing(&set(&["customers:read"])), None);
+        assert_eq!(caller.first_missing(&set(&["api_keys:read"])), None);
+        assert_eq!(
+            caller.first_missing(&set(&["customers:write"])),
+            Some(Missing::Scope(Scope::parse("customers:write").unwrap()))
+        );
+        assert_eq!(caller.first_missing(&ScopeSet::All), Some(Missing::All));
+        assert_eq!(ScopeSet::All.first_missing(&ScopeSet::All), None);
+        assert_eq!(
+            ScopePreset::FullAccess
+                .scopes()
+                .first_missing(&ScopeSet::All),
+            Some(Missing::All)
+        );
+    }
+
+    #[test]
+    fn presets_match_the_catalogue() {
+        assert_eq!(
+            ScopePreset::FullAccess.scopes().to_strings(),
+            vec![
+                "api_keys:write",
+                "coupons:write",
+                "customers:write",
+                "event_queue:read",
+                "subscriptions:write"
+            ]
+        );
+        assert_eq!(
+            ScopePreset::ReadOnly.scopes().to_strings().len(),
+            CATALOGUE.len()
+        );
+        assert!(
+            ScopePreset::ApiKeysReadWrite
+                .scopes()
+                .allows(Scope::API_KEYS_READ)
+        );
+        assert_eq!(
+            publishable_scopes().to_strings(),
+            vec!["coupons:read", "customers:read", "subscriptions:read"]
+        );
+    }
+}
