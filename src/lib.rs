@@ -1,1 +1,142 @@
 #![doc = include_str!("../README.md")]
+
+pub mod bootstrap;
+pub mod config;
+pub mod telemetry;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use keyplane_api::{ApiSettings, Services};
+use keyplane_domain::RuleViolation;
+use keyplane_domain::secret::KeyHasher;
+use keyplane_migrations::{Migrator, MigratorTrait};
+use keyplane_store::{Store, StoreError};
+use tokio::net::TcpListener;
+
+pub use bootstrap::{BootstrapOutput, bootstrap};
+
+/// Why a command failed. Printed once by `main`, which exits non-zero.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Rejected(#[from] RuleViolation),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Rejected(violation) => Self::Rejected(violation),
+            other => Self::Store(other),
+        }
+    }
+}
+
+/// Connects and applies pending migrations: what every command does first.
+pub async fn open_store(database_url: &str) -> Result<Store, AppError> {
+    let store = Store::connect(database_url).await?;
+    Migrator::up(store.connection(), None)
+        .await
+        .map_err(|e| AppError::Migration(e.to_string()))?;
+    Ok(store)
+}
+
+pub fn key_hasher(pepper: Option<&str>) -> KeyHasher {
+    KeyHasher::new(pepper.map(|p| p.as_bytes().to_vec()))
+}
+
+/// What `serve` needs, decoupled from the command line so tests build the same server.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    pub api: ApiSettings,
+}
+
+/// A bound, ready server: `main` and the end-to-end tests build it the same way.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    store: Store,
+}
+
+impl Application {
+    pub async fn build(
+        store: Store,
+        hasher: KeyHasher,
+        settings: ServerSettings,
+    ) -> Result<Self, AppError> {
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| AppError::Listen {
+                    addr: settings.listen,
+                    source,
+                })?;
+        let router = keyplane_api::router(Services {
+            store: store.clone(),
+            hasher,
+            settings: settings.api,
+        });
+        Ok(Self {
+            listener,
+            router,
+            store,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, lets requests in flight finish, then closes the pool.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), AppError> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(AppError::Serve)?;
+        self.store.close().await?;
+        Ok(())
+    }
+}
+
+/// Resolves on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing requests in flight");
+}

@@ -1,1 +1,76 @@
-fn main() {}
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use keyplane::config::{BootstrapArgs, Cli, Command, OutputFormat};
+use keyplane::{
+    AppError, Application, BootstrapOutput, ServerSettings, bootstrap, key_hasher, open_store,
+    shutdown_signal, telemetry,
+};
+use keyplane_api::ApiSettings;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.global.log_format);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "keyplane failed");
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), AppError> {
+    let store = open_store(&cli.global.database_url).await?;
+    let hasher = key_hasher(cli.global.key_pepper.as_deref());
+    match cli.command {
+        Command::Migrate => {
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Init(args) => {
+            let output = run_bootstrap(&store, &hasher, &args.bootstrap).await?;
+            print_keys(&output, args.bootstrap.output);
+            store.close().await?;
+            Ok(())
+        }
+        Command::Serve(args) => {
+            if !store.is_initialised().await? {
+                let output = run_bootstrap(&store, &hasher, &args.bootstrap).await?;
+                print_keys(&output, args.bootstrap.output);
+            }
+            let settings = ServerSettings {
+                listen: args.listen,
+                api: ApiSettings {
+                    expiring_soon: chrono::Duration::days(i64::from(args.expiring_soon_days)),
+                    max_body_bytes: args.max_body_bytes as usize,
+                },
+            };
+            let app = Application::build(store, hasher, settings).await?;
+            tracing::info!(listen = %app.local_addr(), "keyplane serving; GraphiQL at /graphql");
+            app.run_until(shutdown_signal()).await
+        }
+    }
+}
+
+async fn run_bootstrap(
+    store: &keyplane_store::Store,
+    hasher: &keyplane_domain::secret::KeyHasher,
+    args: &BootstrapArgs,
+) -> Result<BootstrapOutput, AppError> {
+    bootstrap(store, hasher, &args.account_name, args.plan.into()).await
+}
+
+/// Secrets go to stdout, once, and never through the logger.
+fn print_keys(output: &BootstrapOutput, format: OutputFormat) {
+    let text = match format {
+        OutputFormat::Json => output.to_json().to_string(),
+        OutputFormat::Text => output.to_text(),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}");
+    let _ = stdout.flush();
+}

@@ -1,1 +1,10 @@
 #![doc = include_str!("../README.md")]
+
+mod auth;
+mod error;
+mod http;
+mod schema;
+
+pub use auth::{API_KEY_HEADER, Principal};
+pub use http::router;
+pub use schema::{ApiSettings, MAX_ALIASES, MAX_COMPLEXITY, MAX_DEPTH, Services, sdl};

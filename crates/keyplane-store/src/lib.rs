@@ -1,1 +1,86 @@
 #![doc = include_str!("../README.md")]
+
+mod account;
+mod audit;
+mod entity;
+mod error;
+mod key;
+mod page;
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+pub use account::{BootstrapEnvironment, BootstrapKey, BootstrapRequest, Bootstrapped};
+pub use audit::AuditFilter;
+pub use error::StoreError;
+pub use key::{KeyChange, KeyFilter, NewKey, Rotation};
+pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
+
+/// How long a SQLite connection waits for another writer before it gives up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The repositories of Keyplane over one connection pool. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`). SQLite runs in WAL mode with a busy
+    /// timeout, so readers never block the writer and writers queue instead of failing.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10))
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .foreign_keys(true)
+            });
+        let db = Database::connect(options).await?;
+        Ok(Self { db })
+    }
+
+    /// The pool, for running migrations.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// One round-trip, for readiness checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(StoreError::from)
+    }
+
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.db.close().await.map_err(StoreError::from)
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock at `BEGIN`
+    /// (`IMMEDIATE`), so two writers queue on the busy timeout instead of one failing when it
+    /// upgrades a read lock; on PostgreSQL rows are locked with `FOR UPDATE` where they are read.
+    async fn begin_write(&self) -> Result<DatabaseTransaction, StoreError> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        Ok(self.db.begin_with_options(options).await?)
+    }
+}
+
+/// A fresh, time-ordered id (UUIDv7): ids sort by creation, which keyset pagination relies on.
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

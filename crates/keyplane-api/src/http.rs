@@ -1,0 +1,327 @@
+//! GraphQL over HTTP: `POST /graphql` (JSON only), `GET /graphql` (queries, or GraphiQL for a
+//! browser), `/healthz`, `/readyz`. Every error body carries `extensions.code`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::OperationType;
+use async_graphql::{ServerError, Variables};
+use async_graphql_axum::GraphQLResponse;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::Utc;
+use keyplane_domain::ErrorCode;
+use serde::Deserialize;
+use tower_http::trace::TraceLayer;
+use tracing::Level;
+
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::schema::{KeyplaneSchema, RootFieldTally, Services, build_schema, set_code};
+
+#[derive(Clone)]
+struct AppState {
+    schema: KeyplaneSchema,
+    services: Services,
+}
+
+/// The whole HTTP surface of Keyplane.
+pub fn router(services: Services) -> Router {
+    let max_body = services.settings.max_body_bytes;
+    let state = AppState {
+        schema: build_schema(services.clone()),
+        services,
+    };
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(
+            // Only method and path are recorded: query strings, headers and bodies can carry
+            // secrets and never reach a log.
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
+                })
+                .on_request(())
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                ),
+        )
+        .with_state(state)
+}
+
+/// A JSON error body in the GraphQL response shape, for failures before execution.
+fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code.as_str() } }]
+    });
+    let mut response = (status, Json(body)).into_response();
+    no_store(&mut response);
+    response
+}
+
+fn no_store(response: &mut Response) {
+    // Responses may carry a secret shown once; no cache may keep any of them.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+fn api_error_response(status: StatusCode, err: &ApiError) -> Response {
+    error_response(status, err.code, &err.message)
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if !is_json(&headers) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadRequest,
+            "send the request as Content-Type: application/json",
+        );
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let status = rejection.status();
+            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "the request body is too large"
+            } else {
+                "the request body could not be read"
+            };
+            return error_response(status, ErrorCode::BadRequest, message);
+        }
+    };
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            "batched requests are not supported: send one operation per request",
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadRequest,
+                "the body must be a JSON object with a \"query\" string",
+            );
+        }
+    };
+    execute(&state, &headers, request).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+async fn graphql_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(params)) = params else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            "malformed query string",
+        );
+    };
+    let Some(query) = params.query else {
+        let wants_html = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+        if wants_html {
+            return graphiql();
+        }
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            "missing query parameter",
+        );
+    };
+    // GET may only read: find the operation's type before anything runs.
+    let document = match async_graphql::parser::parse_query(&query) {
+        Ok(document) => document,
+        Err(err) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::GraphqlParseFailed,
+                &err.to_string(),
+            );
+        }
+    };
+    let is_mutation = document.operations.iter().any(|(name, op)| {
+        let selected = match (&params.operation_name, name) {
+            (Some(wanted), Some(name)) => wanted == name.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        selected && op.node.ty == OperationType::Mutation
+    });
+    if is_mutation {
+        let mut response = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::BadRequest,
+            "mutations must be sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let variables = match params
+        .variables
+        .as_deref()
+        .map(serde_json::from_str::<Variables>)
+    {
+        None => Variables::default(),
+        Some(Ok(variables)) => variables,
+        Some(Err(_)) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadRequest,
+                "variables must be a JSON object",
+            );
+        }
+    };
+    let mut request = async_graphql::Request::new(query).variables(variables);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    execute(&state, &headers, request).await
+}
+
+/// Authenticates, then executes. Nothing runs for a request without a usable key.
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Response {
+    let services = &state.services;
+    let principal = match authenticate(headers, &services.store, &services.hasher, Utc::now()).await
+    {
+        Ok(principal) => principal,
+        Err(err) => {
+            let status = if err.code == ErrorCode::Unauthenticated {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
+            return api_error_response(status, &err);
+        }
+    };
+    let tally = Arc::new(RootFieldTally::default());
+    let request = request.data(principal).data(Arc::clone(&tally));
+    let mut response = state.schema.execute(request).await;
+    for error in &mut response.errors {
+        ensure_code(error);
+    }
+    let status = response_status(&response, &tally);
+    let mut http = GraphQLResponse::from(response).into_response();
+    *http.status_mut() = status;
+    no_store(&mut http);
+    http
+}
+
+/// Every error leaves with a code. Resolver errors already carry one (`ApiError`); what is left
+/// comes from async-graphql itself: with a path it is an argument that failed to coerce.
+fn ensure_code(error: &mut ServerError) {
+    let code = if error.path.is_empty() {
+        ErrorCode::GraphqlValidationFailed
+    } else {
+        ErrorCode::BadUserInput
+    };
+    set_code(error, code);
+}
+
+fn error_code(error: &ServerError) -> Option<String> {
+    match error.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(code) => Some(code.clone()),
+        _ => None,
+    }
+}
+
+fn response_status(response: &async_graphql::Response, tally: &RootFieldTally) -> StatusCode {
+    if response.errors.is_empty() {
+        return StatusCode::OK;
+    }
+    let not_executable = response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| {
+            matches!(
+                error_code(e).as_deref(),
+                Some("GRAPHQL_PARSE_FAILED" | "GRAPHQL_VALIDATION_FAILED")
+            )
+        });
+    if not_executable {
+        StatusCode::BAD_REQUEST
+    } else if tally.all_forbidden() {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::OK
+    }
+}
+
+fn graphiql() -> Response {
+    let page = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .title("Keyplane GraphiQL")
+        .header("X-API-Key", "")
+        .finish();
+    Html(page).into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), state.services.store.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::InternalServerError,
+                "database unavailable",
+            )
+        }
+        Err(_) => error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::InternalServerError,
+            "database timed out",
+        ),
+    }
+}
+
+async fn not_found() -> Response {
+    error_response(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route")
+}

@@ -1,0 +1,46 @@
+//! What resolvers reach through the GraphQL context: the services (per schema) and the
+//! principal (per request).
+
+use async_graphql::{Context, Guard};
+use chrono::Duration;
+use keyplane_domain::scope::Scope;
+use keyplane_domain::secret::KeyHasher;
+use keyplane_store::Store;
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+
+/// Settings the API needs from the binary's configuration.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// A key is `EXPIRING_SOON` when it expires within this window.
+    pub expiring_soon: Duration,
+    /// The largest request body `POST /graphql` accepts.
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub store: Store,
+    pub hasher: KeyHasher,
+    pub settings: ApiSettings,
+}
+
+pub fn services<'c>(ctx: &Context<'c>) -> Result<&'c Services, ApiError> {
+    ctx.data::<Services>().map_err(|_| ApiError::internal())
+}
+
+/// Every executed operation has a principal: authentication runs before execution.
+pub fn principal<'c>(ctx: &Context<'c>) -> Result<&'c Principal, ApiError> {
+    ctx.data::<Principal>().map_err(|_| ApiError::internal())
+}
+
+/// Refuses a field with `FORBIDDEN` (and `requiredScope`) unless the caller holds the scope.
+#[derive(Debug, Clone, Copy)]
+pub struct RequireScope(pub Scope);
+
+impl Guard for RequireScope {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        Ok(principal(ctx)?.require(self.0)?)
+    }
+}

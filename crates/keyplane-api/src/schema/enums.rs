@@ -1,0 +1,89 @@
+//! GraphQL enums, each mirroring a domain enum (`remote` derives the conversions both ways).
+
+use async_graphql::Enum;
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::key::ApiKeyType")]
+pub enum ApiKeyType {
+    FullAccess,
+    Publishable,
+    Scoped,
+    Integration,
+}
+
+/// `DEFAULT` groups the system keys (full-access, publishable, integration); `SCOPED` the keys
+/// users create.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::key::ApiKeyKind")]
+pub enum ApiKeyKind {
+    Default,
+    Scoped,
+}
+
+/// Derived from revocation and expiry at the moment of the request; never stored.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::key::KeyStatus")]
+pub enum ApiKeyStatus {
+    Active,
+    ExpiringSoon,
+    Expired,
+    Revoked,
+}
+
+/// How long a rotated key's old secret keeps working.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::rotation::GracePeriod")]
+pub enum GracePeriod {
+    Now,
+    OneHour,
+    OneDay,
+    ThreeDays,
+    SevenDays,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::scope::ScopePreset")]
+pub enum ScopePreset {
+    FullAccess,
+    ReadOnly,
+    CustomersWrite,
+    SubscriptionsWrite,
+    CouponsWrite,
+    ApiKeysReadWrite,
+    EventQueueRead,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::account::Plan")]
+pub enum Plan {
+    Free,
+    Growth,
+    Scale,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::environment::EnvironmentType")]
+pub enum EnvironmentType {
+    Production,
+    Staging,
+    Development,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::audit::ActorType")]
+pub enum ActorType {
+    ApiKey,
+    User,
+    System,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::audit::AuditEventType")]
+pub enum AuditEventType {
+    KeyCreated,
+    KeyUpdated,
+    ScopesUpdated,
+    KeyRotated,
+    ExpirationChanged,
+    KeyRevoked,
+}

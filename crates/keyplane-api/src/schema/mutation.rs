@@ -1,0 +1,289 @@
+//! The mutation root: the key lifecycle. Each mutation runs its domain rule on the locked row
+//! inside the store's transaction, so a refusal changes nothing.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use keyplane_domain::lifecycle::{self, CreateKeyRequest};
+use keyplane_domain::rotation::{self, RotationExpiry};
+use keyplane_domain::scope::Scope;
+use keyplane_domain::secret::{KeyPrefix, KeySecret};
+use keyplane_store::{KeyChange, NewKey, Rotation};
+
+use super::context::{RequireScope, principal, services};
+use super::enums::{GracePeriod, ScopePreset};
+use super::types::ApiKeyNode;
+use crate::error::ApiError;
+
+/// Exactly one of `scopes` or `preset`.
+#[derive(InputObject, Debug)]
+pub struct CreateApiKeyInput {
+    pub name: String,
+    pub description: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub preset: Option<ScopePreset>,
+    /// In the future, at most one year out.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(SimpleObject, Debug)]
+pub struct CreateApiKeyPayload {
+    pub api_key: ApiKeyNode,
+    /// The full secret. Shown this once; Keyplane keeps only its hash.
+    pub secret: String,
+}
+
+/// Name and description of a scoped key. An omitted field stays; a null description clears it.
+#[derive(InputObject, Debug)]
+pub struct UpdateApiKeyInput {
+    pub id: ID,
+    pub name: Option<String>,
+    pub description: MaybeUndefined<String>,
+}
+
+/// Exactly one of `scopes` or `preset`.
+#[derive(InputObject, Debug)]
+pub struct UpdateApiKeyScopesInput {
+    pub id: ID,
+    pub scopes: Option<Vec<String>>,
+    pub preset: Option<ScopePreset>,
+}
+
+/// Exactly one of `gracePeriod` or `expiresAt` (at most one year out).
+#[derive(InputObject, Debug)]
+pub struct RotateApiKeyInput {
+    pub id: ID,
+    pub grace_period: Option<GracePeriod>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(SimpleObject, Debug)]
+pub struct RotateApiKeyPayload {
+    /// The new key.
+    pub api_key: ApiKeyNode,
+    /// The new key's secret. Shown this once.
+    pub secret: String,
+    /// The old key, now expiring at the end of its grace period.
+    pub previous_key: ApiKeyNode,
+}
+
+#[derive(InputObject, Debug)]
+pub struct UpdateApiKeyExpirationInput {
+    pub id: ID,
+    /// In the future, at most one year out.
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct RevokeApiKeyInput {
+    pub id: ID,
+}
+
+#[derive(Debug, Default)]
+pub struct MutationRoot;
+
+#[Object(name = "Mutation")]
+impl MutationRoot {
+    /// Creates a scoped key (SCALE plan) with scopes the caller holds itself.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateApiKeyInput,
+    ) -> Result<CreateApiKeyPayload, ApiError> {
+        let principal = principal(ctx)?;
+        let services = services(ctx)?;
+        let now = Utc::now();
+        let request = CreateKeyRequest {
+            name: &input.name,
+            description: input.description.as_deref(),
+            scopes: input.scopes.as_deref(),
+            preset: input.preset.map(Into::into),
+            expires_at: input.expires_at,
+        };
+        let valid =
+            lifecycle::validate_create(principal.scopes(), principal.account.plan, request, now)?;
+        let secret = KeySecret::generate(KeyPrefix::Server, &mut rand::rng());
+        let new_key = NewKey {
+            key_type: keyplane_domain::key::ApiKeyType::Scoped,
+            name: valid.name,
+            description: valid.description,
+            scopes: valid.scopes,
+            hash: services.hasher.hash(&secret),
+            masked_key: secret.masked(),
+            expires_at: valid.expires_at,
+            rotated_from_id: None,
+        };
+        let key = services
+            .store
+            .create_key(&principal.environment.id, new_key, &principal.actor(), now)
+            .await?;
+        Ok(CreateApiKeyPayload {
+            api_key: ApiKeyNode(key),
+            secret: secret.expose().to_owned(),
+        })
+    }
+
+    /// Renames a scoped key or changes its description.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
+    async fn update_api_key(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateApiKeyInput,
+    ) -> Result<ApiKeyNode, ApiError> {
+        let principal = principal(ctx)?;
+        let description = match &input.description {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(text) => Some(Some(text.as_str())),
+        };
+        let key = services(ctx)?
+            .store
+            .change_key(
+                &principal.environment.id,
+                &input.id,
+                &principal.actor(),
+                Utc::now(),
+                |key| {
+                    let change = lifecycle::validate_details_change(
+                        principal.scopes(),
+                        key,
+                        input.name.as_deref(),
+                        description,
+                    )?;
+                    Ok(KeyChange::Details {
+                        name: change.name,
+                        description: change.description,
+                    })
+                },
+            )
+            .await?;
+        Ok(ApiKeyNode(key))
+    }
+
+    /// Replaces a scoped key's scopes. The caller must hold the old and the new ones.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
+    async fn update_api_key_scopes(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateApiKeyScopesInput,
+    ) -> Result<ApiKeyNode, ApiError> {
+        let principal = principal(ctx)?;
+        let now = Utc::now();
+        let key = services(ctx)?
+            .store
+            .change_key(
+                &principal.environment.id,
+                &input.id,
+                &principal.actor(),
+                now,
+                |key| {
+                    let scopes = lifecycle::validate_scope_change(
+                        principal.scopes(),
+                        key,
+                        input.scopes.as_deref(),
+                        input.preset.map(Into::into),
+                        now,
+                    )?;
+                    Ok(KeyChange::Scopes(scopes))
+                },
+            )
+            .await?;
+        Ok(ApiKeyNode(key))
+    }
+
+    /// Issues a new secret for a key; the old one keeps working until its grace period ends.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
+    async fn rotate_api_key(
+        &self,
+        ctx: &Context<'_>,
+        input: RotateApiKeyInput,
+    ) -> Result<RotateApiKeyPayload, ApiError> {
+        let principal = principal(ctx)?;
+        let services = services(ctx)?;
+        let now = Utc::now();
+        let expiry =
+            RotationExpiry::from_input(input.grace_period.map(Into::into), input.expires_at)?;
+        let mut secret = None;
+        let (new_key, old_key) = services
+            .store
+            .rotate_key(
+                &principal.environment.id,
+                &input.id,
+                &principal.actor(),
+                now,
+                |key| {
+                    let old_expires_at =
+                        rotation::plan_rotation(principal.scopes(), key, expiry, now)?;
+                    let new_secret = KeySecret::generate(key.key_type.prefix(), &mut rand::rng());
+                    let rotation = Rotation {
+                        old_expires_at,
+                        hash: services.hasher.hash(&new_secret),
+                        masked_key: new_secret.masked(),
+                    };
+                    secret = Some(new_secret);
+                    Ok(rotation)
+                },
+            )
+            .await?;
+        let secret = secret.ok_or_else(ApiError::internal)?;
+        Ok(RotateApiKeyPayload {
+            api_key: ApiKeyNode(new_key),
+            secret: secret.expose().to_owned(),
+            previous_key: ApiKeyNode(old_key),
+        })
+    }
+
+    /// Moves the expiration of a key that has one and has not reached it.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
+    async fn update_api_key_expiration(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateApiKeyExpirationInput,
+    ) -> Result<ApiKeyNode, ApiError> {
+        let principal = principal(ctx)?;
+        let now = Utc::now();
+        let key = services(ctx)?
+            .store
+            .change_key(
+                &principal.environment.id,
+                &input.id,
+                &principal.actor(),
+                now,
+                |key| {
+                    let at = rotation::validate_expiration_change(
+                        principal.scopes(),
+                        key,
+                        input.expires_at,
+                        now,
+                    )?;
+                    Ok(KeyChange::Expiration(at))
+                },
+            )
+            .await?;
+        Ok(ApiKeyNode(key))
+    }
+
+    /// Revokes a key at once and for good. Default keys must be rotated first.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
+    async fn revoke_api_key(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeApiKeyInput,
+    ) -> Result<ApiKeyNode, ApiError> {
+        let principal = principal(ctx)?;
+        let key = services(ctx)?
+            .store
+            .change_key(
+                &principal.environment.id,
+                &input.id,
+                &principal.actor(),
+                Utc::now(),
+                |key| {
+                    lifecycle::validate_revoke(principal.scopes(), key)?;
+                    Ok(KeyChange::Revoke)
+                },
+            )
+            .await?;
+        Ok(ApiKeyNode(key))
+    }
+}

@@ -1,0 +1,155 @@
+//! The query root.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::Utc;
+use keyplane_domain::key::ApiKeyType as DomainKeyType;
+use keyplane_domain::scope::Scope;
+use keyplane_store::{AuditFilter, KeyFilter};
+
+use super::connection::{connection_complexity, key_page};
+use super::context::{RequireScope, principal, services};
+use super::enums::{ApiKeyKind, ApiKeyStatus, ApiKeyType, AuditEventType};
+use super::types::{
+    AccountNode, ApiKeyConnection, ApiKeyNode, AuditEventConnection, EnvironmentNode,
+    ResourcePermissions, Viewer, audit_connection, permission_catalog,
+};
+use crate::error::ApiError;
+
+const MAX_NAME_FILTER_CHARS: usize = 100;
+
+/// Filters of `apiKeys`. Several values of one filter match any of them; filters combine with
+/// AND. An empty list matches nothing.
+#[derive(InputObject, Debug, Default)]
+pub struct ApiKeyFilter {
+    pub kind: Option<Vec<ApiKeyKind>>,
+    #[graphql(name = "type")]
+    pub key_type: Option<Vec<ApiKeyType>>,
+    pub status: Option<Vec<ApiKeyStatus>>,
+    /// Case-insensitive substring of the key's name.
+    pub name_contains: Option<String>,
+}
+
+impl ApiKeyFilter {
+    fn into_store(self) -> Result<KeyFilter, ApiError> {
+        let by_kind = self.kind.map(|kinds| {
+            DomainKeyType::ALL
+                .into_iter()
+                .filter(|t| kinds.iter().any(|k| t.kind() == (*k).into()))
+                .collect::<Vec<_>>()
+        });
+        let by_type = self.key_type.map(|types| {
+            types
+                .into_iter()
+                .map(DomainKeyType::from)
+                .collect::<Vec<_>>()
+        });
+        let types = match (by_kind, by_type) {
+            (Some(a), Some(b)) => Some(a.into_iter().filter(|t| b.contains(t)).collect()),
+            (a, b) => a.or(b),
+        };
+        let name_contains = self.name_contains.filter(|s| !s.is_empty());
+        if name_contains
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > MAX_NAME_FILTER_CHARS)
+        {
+            return Err(ApiError::bad_input(
+                "nameContains",
+                format!("nameContains must be at most {MAX_NAME_FILTER_CHARS} characters"),
+            ));
+        }
+        Ok(KeyFilter {
+            types,
+            statuses: self.status.map(|s| s.into_iter().map(Into::into).collect()),
+            name_contains,
+        })
+    }
+}
+
+#[derive(InputObject, Debug, Default)]
+pub struct AuditEventFilter {
+    pub api_key_id: Option<ID>,
+    #[graphql(name = "type")]
+    pub event_type: Option<Vec<AuditEventType>>,
+}
+
+#[derive(Debug, Default)]
+pub struct QueryRoot;
+
+#[Object(name = "Query")]
+impl QueryRoot {
+    /// The calling key, its environment and its account.
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer, ApiError> {
+        let principal = principal(ctx)?;
+        Ok(Viewer {
+            api_key: Some(ApiKeyNode(principal.key.clone())),
+            environment: EnvironmentNode(principal.environment.clone()),
+            account: AccountNode(principal.account.clone()),
+        })
+    }
+
+    /// The keys of the caller's environment, newest first.
+    #[graphql(
+        guard = "RequireScope(Scope::API_KEYS_READ)",
+        complexity = "connection_complexity(first, child_complexity)"
+    )]
+    async fn api_keys(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<ApiKeyFilter>,
+    ) -> Result<ApiKeyConnection, ApiError> {
+        let page = key_page(first, after)?;
+        let filter = filter.unwrap_or_default().into_store()?;
+        let services = services(ctx)?;
+        let page = services
+            .store
+            .list_keys(
+                &principal(ctx)?.environment.id,
+                &filter,
+                &page,
+                Utc::now(),
+                services.settings.expiring_soon,
+            )
+            .await?;
+        Ok(page.into())
+    }
+
+    /// One key of the caller's environment; `NOT_FOUND` for a key of any other.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
+    async fn api_key(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ApiKeyNode>, ApiError> {
+        let key = services(ctx)?
+            .store
+            .find_key(&principal(ctx)?.environment.id, &id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("API key"))?;
+        Ok(Some(ApiKeyNode(key)))
+    }
+
+    /// Lifecycle events of the environment's keys, newest first.
+    #[graphql(
+        guard = "RequireScope(Scope::API_KEYS_READ)",
+        complexity = "connection_complexity(first, child_complexity)"
+    )]
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<AuditEventFilter>,
+    ) -> Result<AuditEventConnection, ApiError> {
+        let filter = filter.unwrap_or_default();
+        let filter = AuditFilter {
+            api_key_id: filter.api_key_id.map(|id| id.0),
+            types: filter
+                .event_type
+                .map(|types| types.into_iter().map(Into::into).collect()),
+        };
+        audit_connection(ctx, &filter, first, after).await
+    }
+
+    /// Every resource and the scopes that exist for it.
+    async fn permission_catalog(&self) -> Vec<ResourcePermissions> {
+        permission_catalog()
+    }
+}

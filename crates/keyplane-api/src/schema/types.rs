@@ -1,0 +1,361 @@
+//! GraphQL object types. Each wraps a domain value; conversion happens here, at the edge.
+
+use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use keyplane_domain::account::Account;
+use keyplane_domain::audit::{Actor, AuditEvent, KeySnapshot};
+use keyplane_domain::environment::Environment;
+use keyplane_domain::key::ApiKey;
+use keyplane_domain::scope::{CATALOGUE, Scope};
+use keyplane_store::{AuditFilter, Page};
+
+use super::connection::{PageInfo, audit_page, connection_complexity};
+use super::context::{RequireScope, principal, services};
+use super::enums;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone)]
+pub struct ApiKeyNode(pub ApiKey);
+
+/// One API key. Its secret is never readable: only `maskedKey`, a display hint.
+#[Object(name = "ApiKey")]
+impl ApiKeyNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    #[graphql(name = "type")]
+    async fn key_type(&self) -> enums::ApiKeyType {
+        self.0.key_type.into()
+    }
+
+    async fn kind(&self) -> enums::ApiKeyKind {
+        self.0.key_type.kind().into()
+    }
+
+    async fn status(&self, ctx: &Context<'_>) -> Result<enums::ApiKeyStatus, ApiError> {
+        let window = services(ctx)?.settings.expiring_soon;
+        Ok(self.0.status(Utc::now(), window).into())
+    }
+
+    /// `["*"]` for the full-access key; otherwise `resource:access` strings, a `read` implied
+    /// by a `write` left out.
+    async fn scopes(&self) -> Vec<String> {
+        self.0.scopes.to_strings()
+    }
+
+    /// Whether the key holds every current and future permission (`*`).
+    async fn full_access(&self) -> bool {
+        self.0.scopes.is_all()
+    }
+
+    async fn masked_key(&self) -> &str {
+        &self.0.masked_key
+    }
+
+    async fn environment(&self, ctx: &Context<'_>) -> Result<EnvironmentNode, ApiError> {
+        // Every key a caller can reach lives in the caller's environment.
+        let environment = &principal(ctx)?.environment;
+        if environment.id != self.0.environment_id {
+            return Err(ApiError::internal());
+        }
+        Ok(EnvironmentNode(environment.clone()))
+    }
+
+    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.expires_at
+    }
+
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn created_by(&self) -> ActorNode {
+        ActorNode(self.0.created_by.clone())
+    }
+
+    /// The key this one replaced in a rotation.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
+    async fn rotated_from(&self, ctx: &Context<'_>) -> Result<Option<ApiKeyNode>, ApiError> {
+        find_related(ctx, self.0.rotated_from_id.as_deref()).await
+    }
+
+    /// The key that replaced this one in a rotation.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
+    async fn replaced_by(&self, ctx: &Context<'_>) -> Result<Option<ApiKeyNode>, ApiError> {
+        find_related(ctx, self.0.replaced_by_id.as_deref()).await
+    }
+
+    /// This key's lifecycle events, newest first.
+    #[graphql(
+        guard = "RequireScope(Scope::API_KEYS_READ)",
+        complexity = "connection_complexity(first, child_complexity)"
+    )]
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<AuditEventConnection, ApiError> {
+        let filter = AuditFilter {
+            api_key_id: Some(self.0.id.clone()),
+            types: None,
+        };
+        audit_connection(ctx, &filter, first, after).await
+    }
+}
+
+async fn find_related(ctx: &Context<'_>, id: Option<&str>) -> Result<Option<ApiKeyNode>, ApiError> {
+    let Some(id) = id else { return Ok(None) };
+    let environment_id = &principal(ctx)?.environment.id;
+    let key = services(ctx)?.store.find_key(environment_id, id).await?;
+    Ok(key.map(ApiKeyNode))
+}
+
+#[derive(Debug, Clone)]
+pub struct ActorNode(pub Actor);
+
+/// Who made a change: an API key, a console user, or Keyplane itself.
+#[Object(name = "Actor")]
+impl ActorNode {
+    #[graphql(name = "type")]
+    async fn actor_type(&self) -> enums::ActorType {
+        self.0.actor_type.into()
+    }
+
+    async fn id(&self) -> Option<ID> {
+        self.0.id.clone().map(ID)
+    }
+
+    /// The actor's name when the change was made.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EnvironmentNode(pub Environment);
+
+#[Object(name = "Environment")]
+impl EnvironmentNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    #[graphql(name = "type")]
+    async fn env_type(&self) -> enums::EnvironmentType {
+        self.0.env_type.into()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AccountNode(pub Account);
+
+#[Object(name = "Account")]
+impl AccountNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn plan(&self) -> enums::Plan {
+        self.0.plan.into()
+    }
+}
+
+/// The caller: its key, environment and account.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Viewer {
+    pub api_key: Option<ApiKeyNode>,
+    pub environment: EnvironmentNode,
+    pub account: AccountNode,
+}
+
+/// One resource of the permission catalogue and the scopes that exist for it.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ResourcePermissions {
+    pub resource: String,
+    pub display_name: String,
+    pub description: String,
+    pub permissions: Vec<String>,
+}
+
+pub fn permission_catalog() -> Vec<ResourcePermissions> {
+    CATALOGUE
+        .iter()
+        .map(|resource| {
+            let mut permissions = vec![format!("{}:read", resource.name)];
+            if resource.writable {
+                permissions.push(format!("{}:write", resource.name));
+            }
+            ResourcePermissions {
+                resource: resource.name.to_owned(),
+                display_name: resource.display_name.to_owned(),
+                description: resource.description.to_owned(),
+                permissions,
+            }
+        })
+        .collect()
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ApiKeyEdge {
+    pub cursor: String,
+    pub node: ApiKeyNode,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ApiKeyConnection {
+    pub edges: Vec<ApiKeyEdge>,
+    pub page_info: PageInfo,
+}
+
+impl From<Page<ApiKey>> for ApiKeyConnection {
+    fn from(page: Page<ApiKey>) -> Self {
+        let edges: Vec<ApiKeyEdge> = page
+            .items
+            .into_iter()
+            .map(|key| ApiKeyEdge {
+                cursor: key.id.clone(),
+                node: ApiKeyNode(key),
+            })
+            .collect();
+        Self {
+            page_info: PageInfo {
+                has_next_page: page.has_next_page,
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+        }
+    }
+}
+
+/// The fields of a key that an audit event touched, as they were before or after it.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AuditKeyState {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<KeySnapshot> for AuditKeyState {
+    fn from(s: KeySnapshot) -> Self {
+        Self {
+            name: s.name,
+            description: s.description,
+            scopes: s.scopes,
+            expires_at: s.expires_at,
+        }
+    }
+}
+
+/// One lifecycle change of one key.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "AuditEvent", complex)]
+pub struct AuditEventNode {
+    pub id: ID,
+    #[graphql(name = "type")]
+    pub event_type: enums::AuditEventType,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: ActorNode,
+    pub before: AuditKeyState,
+    pub after: AuditKeyState,
+    #[graphql(skip)]
+    api_key_id: String,
+    #[graphql(skip)]
+    related_key_id: Option<String>,
+}
+
+#[ComplexObject]
+impl AuditEventNode {
+    /// The key the event is about.
+    async fn api_key(&self, ctx: &Context<'_>) -> Result<Option<ApiKeyNode>, ApiError> {
+        find_related(ctx, Some(&self.api_key_id)).await
+    }
+
+    /// For `KEY_ROTATED`, the key that replaced this one; for the `KEY_CREATED` of a rotated
+    /// key, the key it replaced.
+    async fn related_api_key(&self, ctx: &Context<'_>) -> Result<Option<ApiKeyNode>, ApiError> {
+        find_related(ctx, self.related_key_id.as_deref()).await
+    }
+}
+
+impl From<AuditEvent> for AuditEventNode {
+    fn from(e: AuditEvent) -> Self {
+        Self {
+            id: ID(e.id.to_string()),
+            event_type: e.event_type.into(),
+            occurred_at: e.occurred_at,
+            actor: ActorNode(e.actor),
+            before: e.before.into(),
+            after: e.after.into(),
+            api_key_id: e.api_key_id,
+            related_key_id: e.related_key_id,
+        }
+    }
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AuditEventEdge {
+    pub cursor: String,
+    pub node: AuditEventNode,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AuditEventConnection {
+    pub edges: Vec<AuditEventEdge>,
+    pub page_info: PageInfo,
+}
+
+pub async fn audit_connection(
+    ctx: &Context<'_>,
+    filter: &AuditFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<AuditEventConnection, ApiError> {
+    let page = audit_page(first, after)?;
+    let environment_id = &principal(ctx)?.environment.id;
+    let page = services(ctx)?
+        .store
+        .list_audit_events(environment_id, filter, &page)
+        .await?;
+    let edges: Vec<AuditEventEdge> = page
+        .items
+        .into_iter()
+        .map(|event| AuditEventEdge {
+            cursor: event.id.to_string(),
+            node: event.into(),
+        })
+        .collect();
+    Ok(AuditEventConnection {
+        page_info: PageInfo {
+            has_next_page: page.has_next_page,
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        },
+        edges,
+    })
+}

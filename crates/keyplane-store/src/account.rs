@@ -1,0 +1,206 @@
+//! Accounts and environments: bootstrap and reads.
+
+use chrono::{DateTime, Utc};
+use keyplane_domain::RuleViolation;
+use keyplane_domain::account::{Account, Plan};
+use keyplane_domain::audit::{Actor, AuditEventType, KeySnapshot, NewAuditEvent};
+use keyplane_domain::environment::{Environment, EnvironmentType};
+use keyplane_domain::key::ApiKeyType;
+use keyplane_domain::scope::ScopeSet;
+use keyplane_domain::secret::KeyHash;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Statement,
+};
+
+use crate::entity::{account, environment};
+use crate::key::insert_key;
+use crate::{NewKey, Store, StoreError, audit, new_id};
+
+/// One default key to create at bootstrap. The secret itself never reaches the store.
+#[derive(Debug, Clone)]
+pub struct BootstrapKey {
+    pub key_type: ApiKeyType,
+    pub name: String,
+    pub scopes: ScopeSet,
+    pub hash: KeyHash,
+    pub masked_key: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct BootstrapEnvironment {
+    pub env_type: EnvironmentType,
+    pub keys: Vec<BootstrapKey>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BootstrapRequest {
+    pub account_name: String,
+    pub plan: Plan,
+    pub environments: Vec<BootstrapEnvironment>,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bootstrapped {
+    pub account: Account,
+    pub environments: Vec<Environment>,
+}
+
+/// Serialises concurrent bootstraps of one PostgreSQL database (two replicas starting on an
+/// empty database). SQLite needs none: the bootstrap transaction holds its write lock.
+const BOOTSTRAP_LOCK_ID: i64 = 0x6b65_7970_6c61;
+
+impl Store {
+    pub async fn is_initialised(&self) -> Result<bool, StoreError> {
+        Ok(account::Entity::find().count(&self.db).await? > 0)
+    }
+
+    /// Rule 1: creates the account, its environments and their default keys, each with its
+    /// `KEY_CREATED` event, in one transaction. Refuses (`CONFLICT`) when an account exists.
+    pub async fn bootstrap(&self, request: BootstrapRequest) -> Result<Bootstrapped, StoreError> {
+        let txn = self.begin_write().await?;
+        if txn.get_database_backend() == DbBackend::Postgres {
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1)",
+                [BOOTSTRAP_LOCK_ID.into()],
+            ))
+            .await?;
+        }
+        if account::Entity::find().count(&txn).await? > 0 {
+            return Err(RuleViolation::conflict("Keyplane is already initialised").into());
+        }
+        let now = request.now;
+        let account = Account {
+            id: new_id(),
+            name: request.account_name,
+            plan: request.plan,
+        };
+        account::Entity::insert(account::ActiveModel {
+            id: Set(account.id.clone()),
+            name: Set(account.name.clone()),
+            plan: Set(account.plan.as_str().to_owned()),
+            created_at: Set(now),
+        })
+        .exec(&txn)
+        .await?;
+        let mut environments = Vec::new();
+        for spec in request.environments {
+            let env = Environment {
+                id: new_id(),
+                account_id: account.id.clone(),
+                slug: spec.env_type.default_slug().to_owned(),
+                name: spec.env_type.default_name().to_owned(),
+                env_type: spec.env_type,
+            };
+            environment::Entity::insert(environment::ActiveModel {
+                id: Set(env.id.clone()),
+                account_id: Set(env.account_id.clone()),
+                slug: Set(env.slug.clone()),
+                name: Set(env.name.clone()),
+                env_type: Set(env.env_type.as_str().to_owned()),
+                created_at: Set(now),
+            })
+            .exec(&txn)
+            .await?;
+            for key in spec.keys {
+                let new_key = NewKey {
+                    key_type: key.key_type,
+                    name: key.name,
+                    description: None,
+                    scopes: key.scopes,
+                    hash: key.hash,
+                    masked_key: key.masked_key,
+                    expires_at: None,
+                    rotated_from_id: None,
+                };
+                let created = insert_key(&txn, &env.id, new_key, &Actor::system(), now).await?;
+                audit::insert(
+                    &txn,
+                    &env.id,
+                    NewAuditEvent {
+                        event_type: AuditEventType::KeyCreated,
+                        api_key_id: created.id.clone(),
+                        actor: Actor::system(),
+                        before: KeySnapshot::default(),
+                        after: KeySnapshot {
+                            name: Some(created.name.clone()),
+                            scopes: Some(created.scopes.to_strings()),
+                            ..KeySnapshot::default()
+                        },
+                        related_key_id: None,
+                    },
+                    now,
+                )
+                .await?;
+            }
+            environments.push(env);
+        }
+        txn.commit().await?;
+        Ok(Bootstrapped {
+            account,
+            environments,
+        })
+    }
+
+    pub async fn environment(&self, id: &str) -> Result<Environment, StoreError> {
+        let model = environment::Entity::find_by_id(id.to_owned())
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| RuleViolation::not_found("environment"))?;
+        environment_from_model(model)
+    }
+
+    pub async fn account(&self, id: &str) -> Result<Account, StoreError> {
+        let model = account::Entity::find_by_id(id.to_owned())
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| RuleViolation::not_found("account"))?;
+        account_from_model(model)
+    }
+
+    /// The account's environments in creation order (production, staging, development).
+    pub async fn environments(&self, account_id: &str) -> Result<Vec<Environment>, StoreError> {
+        environment::Entity::find()
+            .filter(environment::Column::AccountId.eq(account_id))
+            .order_by_asc(environment::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(environment_from_model)
+            .collect()
+    }
+
+    /// The only account of a single-tenant deployment, if it has been initialised.
+    pub async fn sole_account(&self) -> Result<Option<Account>, StoreError> {
+        account::Entity::find()
+            .order_by_asc(account::Column::Id)
+            .one(&self.db)
+            .await?
+            .map(account_from_model)
+            .transpose()
+    }
+}
+
+fn account_from_model(model: account::Model) -> Result<Account, StoreError> {
+    let plan = Plan::parse(&model.plan)
+        .ok_or_else(|| StoreError::corrupt(format!("account plan {:?}", model.plan)))?;
+    Ok(Account {
+        id: model.id,
+        name: model.name,
+        plan,
+    })
+}
+
+fn environment_from_model(model: environment::Model) -> Result<Environment, StoreError> {
+    let env_type = EnvironmentType::parse(&model.env_type)
+        .ok_or_else(|| StoreError::corrupt(format!("environment type {:?}", model.env_type)))?;
+    Ok(Environment {
+        id: model.id,
+        account_id: model.account_id,
+        slug: model.slug,
+        name: model.name,
+        env_type,
+    })
+}

@@ -1,0 +1,6 @@
+//! sea-orm entities. They never leave this crate: repositories convert them to domain types.
+
+pub mod account;
+pub mod api_key;
+pub mod audit_event;
+pub mod environment;

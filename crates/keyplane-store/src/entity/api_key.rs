@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "api_keys")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub environment_id: String,
+    pub key_type: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub scopes: String,
+    pub key_hash: String,
+    pub masked_key: String,
+    pub expires_at: Option<ChronoDateTimeUtc>,
+    pub revoked_at: Option<ChronoDateTimeUtc>,
+    pub last_used_at: Option<ChronoDateTimeUtc>,
+    pub created_at: ChronoDateTimeUtc,
+    pub created_by_type: String,
+    pub created_by_id: Option<String>,
+    pub created_by_name: String,
+    pub rotated_from_id: Option<String>,
+    pub replaced_by_id: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,453 @@
+//! API keys: lookup, listing, and every lifecycle change with its audit event in one transaction.
+
+use chrono::{DateTime, Duration, Utc};
+use keyplane_domain::RuleViolation;
+use keyplane_domain::audit::{Actor, ActorType, AuditEventType, KeySnapshot, NewAuditEvent};
+use keyplane_domain::key::{ApiKey, ApiKeyType, KeyStatus};
+use keyplane_domain::scope::ScopeSet;
+use keyplane_domain::secret::KeyHash;
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::entity::api_key::{self, Column};
+use crate::page::{Page, PageRequest};
+use crate::{Store, StoreError, audit, new_id};
+
+/// A key about to be inserted. Only the hash of its secret is here.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub key_type: ApiKeyType,
+    pub name: String,
+    pub description: Option<String>,
+    pub scopes: ScopeSet,
+    pub hash: KeyHash,
+    pub masked_key: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub rotated_from_id: Option<String>,
+}
+
+/// One decided change of an existing key. Each maps to exactly one audit event type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyChange {
+    Details {
+        name: String,
+        description: Option<String>,
+    },
+    Scopes(ScopeSet),
+    Expiration(DateTime<Utc>),
+    Revoke,
+}
+
+/// What a rotation decided: the old key's new expiration, and the new key's secret hash.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    pub old_expires_at: DateTime<Utc>,
+    pub hash: KeyHash,
+    pub masked_key: String,
+}
+
+/// Filters of a key listing; `None` means no filter. Several values of one filter are OR-ed.
+#[derive(Debug, Clone, Default)]
+pub struct KeyFilter {
+    pub types: Option<Vec<ApiKeyType>>,
+    pub statuses: Option<Vec<KeyStatus>>,
+    pub name_contains: Option<String>,
+}
+
+impl Store {
+    /// The key a presented secret hashes to, in any environment.
+    pub async fn find_key_by_hash(&self, hash: &KeyHash) -> Result<Option<ApiKey>, StoreError> {
+        api_key::Entity::find()
+            .filter(Column::KeyHash.eq(hash.to_hex()))
+            .one(&self.db)
+            .await?
+            .map(key_from_model)
+            .transpose()
+    }
+
+    /// A key of `environment_id`. A key of another environment is `None`, like a missing one.
+    pub async fn find_key(
+        &self,
+        environment_id: &str,
+        key_id: &str,
+    ) -> Result<Option<ApiKey>, StoreError> {
+        find_in_environment(&self.db, environment_id, key_id, false).await
+    }
+
+    /// An environment's keys, newest first.
+    pub async fn list_keys(
+        &self,
+        environment_id: &str,
+        filter: &KeyFilter,
+        page: &PageRequest<String>,
+        now: DateTime<Utc>,
+        expiring_soon: Duration,
+    ) -> Result<Page<ApiKey>, StoreError> {
+        let mut query = api_key::Entity::find().filter(Column::EnvironmentId.eq(environment_id));
+        if let Some(after) = &page.after {
+            query = query.filter(Column::Id.lt(after.as_str()));
+        }
+        if let Some(types) = &filter.types {
+            query = query.filter(Column::KeyType.is_in(types.iter().map(|t| t.as_str())));
+        }
+        if let Some(statuses) = &filter.statuses {
+            let any = statuses.iter().fold(Condition::any(), |any, status| {
+                any.add(status_condition(*status, now, expiring_soon))
+            });
+            query = query.filter(any);
+        }
+        if let Some(fragment) = &filter.name_contains {
+            let pattern = format!("%{}%", escape_like(&fragment.to_lowercase()));
+            query = query.filter(
+                Expr::expr(Func::lower(Expr::col(Column::Name)))
+                    .like(LikeExpr::new(pattern).escape('\\')),
+            );
+        }
+        let rows = query
+            .order_by_desc(Column::Id)
+            .limit(page.first + 1)
+            .all(&self.db)
+            .await?;
+        let keys = rows
+            .into_iter()
+            .map(key_from_model)
+            .collect::<Result<_, _>>()?;
+        Ok(Page::from_overfetch(keys, page.first))
+    }
+
+    /// Inserts a caller-created key and its `KEY_CREATED` event.
+    pub async fn create_key(
+        &self,
+        environment_id: &str,
+        key: NewKey,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKey, StoreError> {
+        let txn = self.begin_write().await?;
+        let created = insert_key(&txn, environment_id, key, actor, now).await?;
+        let after = KeySnapshot {
+            name: Some(created.name.clone()),
+            description: created.description.clone(),
+            scopes: Some(created.scopes.to_strings()),
+            expires_at: created.expires_at,
+        };
+        let event = event(
+            AuditEventType::KeyCreated,
+            &created,
+            actor,
+            KeySnapshot::default(),
+            after,
+        );
+        audit::insert(&txn, environment_id, event, now).await?;
+        txn.commit().await?;
+        Ok(created)
+    }
+
+    /// Locks the key, lets `decide` apply the domain rules to its current state, then writes the
+    /// change and its audit event in the same transaction. A refusal writes nothing.
+    pub async fn change_key<F>(
+        &self,
+        environment_id: &str,
+        key_id: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        decide: F,
+    ) -> Result<ApiKey, StoreError>
+    where
+        F: FnOnce(&ApiKey) -> Result<KeyChange, RuleViolation> + Send,
+    {
+        let txn = self.begin_write().await?;
+        let current = find_in_environment(&txn, environment_id, key_id, true)
+            .await?
+            .ok_or_else(|| RuleViolation::not_found("API key"))?;
+        let change = decide(&current)?;
+        let mut model = api_key::ActiveModel {
+            id: Set(current.id.clone()),
+            ..Default::default()
+        };
+        let (event_type, before, after) = match change {
+            KeyChange::Details { name, description } => {
+                model.name = Set(name.clone());
+                model.description = Set(description.clone());
+                let before = KeySnapshot {
+                    name: Some(current.name.clone()),
+                    description: current.description.clone(),
+                    ..KeySnapshot::default()
+                };
+                let after = KeySnapshot {
+                    name: Some(name),
+                    description,
+                    ..KeySnapshot::default()
+                };
+                (AuditEventType::KeyUpdated, before, after)
+            }
+            KeyChange::Scopes(scopes) => {
+                model.scopes = Set(scopes.to_stored());
+                let before = KeySnapshot {
+                    scopes: Some(current.scopes.to_strings()),
+                    ..KeySnapshot::default()
+                };
+                let after = KeySnapshot {
+                    scopes: Some(scopes.to_strings()),
+                    ..KeySnapshot::default()
+                };
+                (AuditEventType::ScopesUpdated, before, after)
+            }
+            KeyChange::Expiration(expires_at) => {
+                model.expires_at = Set(Some(expires_at));
+                let before = KeySnapshot {
+                    expires_at: current.expires_at,
+                    ..KeySnapshot::default()
+                };
+                let after = KeySnapshot {
+                    expires_at: Some(expires_at),
+                    ..KeySnapshot::default()
+                };
+                (AuditEventType::ExpirationChanged, before, after)
+            }
+            KeyChange::Revoke => {
+                model.revoked_at = Set(Some(now));
+                (
+                    AuditEventType::KeyRevoked,
+                    KeySnapshot::default(),
+                    KeySnapshot::default(),
+                )
+            }
+        };
+        let updated = key_from_model(model.update(&txn).await?)?;
+        audit::insert(
+            &txn,
+            environment_id,
+            event(event_type, &updated, actor, before, after),
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(updated)
+    }
+
+    /// Rule 4: locks the key, lets `decide` check it and choose the grace period, marks it
+    /// replaced with its new expiration, inserts the new key copying everything else, and writes
+    /// `KEY_ROTATED` (on the old key, naming the new one) and `KEY_CREATED` (on the new one).
+    /// Answers `(new, old)`.
+    pub async fn rotate_key<F>(
+        &self,
+        environment_id: &str,
+        key_id: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        decide: F,
+    ) -> Result<(ApiKey, ApiKey), StoreError>
+    where
+        F: FnOnce(&ApiKey) -> Result<Rotation, RuleViolation> + Send,
+    {
+        let txn = self.begin_write().await?;
+        let current = find_in_environment(&txn, environment_id, key_id, true)
+            .await?
+            .ok_or_else(|| RuleViolation::not_found("API key"))?;
+        let rotation = decide(&current)?;
+        let new_id = new_id();
+        // The old key is marked replaced before the new one exists, so the one-current-default
+        // index never sees two current keys.
+        let old = api_key::ActiveModel {
+            id: Set(current.id.clone()),
+            expires_at: Set(Some(rotation.old_expires_at)),
+            replaced_by_id: Set(Some(new_id.clone())),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+        let old = key_from_model(old)?;
+        let new_key = NewKey {
+            key_type: current.key_type,
+            name: current.name.clone(),
+            description: current.description.clone(),
+            scopes: current.scopes.clone(),
+            hash: rotation.hash,
+            masked_key: rotation.masked_key,
+            expires_at: None,
+            rotated_from_id: Some(current.id.clone()),
+        };
+        let created = insert_key_with_id(&txn, environment_id, new_id, new_key, actor, now).await?;
+        let rotated = NewAuditEvent {
+            related_key_id: Some(created.id.clone()),
+            ..event(
+                AuditEventType::KeyRotated,
+                &old,
+                actor,
+                KeySnapshot {
+                    expires_at: current.expires_at,
+                    ..KeySnapshot::default()
+                },
+                KeySnapshot {
+                    expires_at: old.expires_at,
+                    ..KeySnapshot::default()
+                },
+            )
+        };
+        audit::insert(&txn, environment_id, rotated, now).await?;
+        let after = KeySnapshot {
+            name: Some(created.name.clone()),
+            scopes: Some(created.scopes.to_strings()),
+            ..KeySnapshot::default()
+        };
+        let created_event = NewAuditEvent {
+            related_key_id: Some(old.id.clone()),
+            ..event(
+                AuditEventType::KeyCreated,
+                &created,
+                actor,
+                KeySnapshot::default(),
+                after,
+            )
+        };
+        audit::insert(&txn, environment_id, created_event, now).await?;
+        txn.commit().await?;
+        Ok((created, old))
+    }
+}
+
+fn event(
+    event_type: AuditEventType,
+    key: &ApiKey,
+    actor: &Actor,
+    before: KeySnapshot,
+    after: KeySnapshot,
+) -> NewAuditEvent {
+    NewAuditEvent {
+        event_type,
+        api_key_id: key.id.clone(),
+        actor: actor.clone(),
+        before,
+        after,
+        related_key_id: None,
+    }
+}
+
+async fn find_in_environment(
+    db: &impl ConnectionTrait,
+    environment_id: &str,
+    key_id: &str,
+    lock: bool,
+) -> Result<Option<ApiKey>, StoreError> {
+    let mut query = api_key::Entity::find_by_id(key_id.to_owned())
+        .filter(Column::EnvironmentId.eq(environment_id));
+    if lock {
+        query = query.lock_exclusive();
+    }
+    query.one(db).await?.map(key_from_model).transpose()
+}
+
+pub(crate) async fn insert_key(
+    db: &impl ConnectionTrait,
+    environment_id: &str,
+    key: NewKey,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<ApiKey, StoreError> {
+    insert_key_with_id(db, environment_id, new_id(), key, actor, now).await
+}
+
+async fn insert_key_with_id(
+    db: &impl ConnectionTrait,
+    environment_id: &str,
+    id: String,
+    key: NewKey,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<ApiKey, StoreError> {
+    let model = api_key::Model {
+        id,
+        environment_id: environment_id.to_owned(),
+        key_type: key.key_type.as_str().to_owned(),
+        name: key.name,
+        description: key.description,
+        scopes: key.scopes.to_stored(),
+        key_hash: key.hash.to_hex(),
+        masked_key: key.masked_key,
+        expires_at: key.expires_at,
+        revoked_at: None,
+        last_used_at: None,
+        created_at: now,
+        created_by_type: actor.actor_type.as_str().to_owned(),
+        created_by_id: actor.id.clone(),
+        created_by_name: actor.name.clone(),
+        rotated_from_id: key.rotated_from_id,
+        replaced_by_id: None,
+    };
+    let inserted = model.into_active_model().insert(db).await.map_err(|e| {
+        StoreError::conflict_on_unique(e, "a key with this secret or role already exists")
+    })?;
+    key_from_model(inserted)
+}
+
+fn status_condition(status: KeyStatus, now: DateTime<Utc>, expiring_soon: Duration) -> Condition {
+    let soon = now + expiring_soon;
+    let live = Condition::all().add(Column::RevokedAt.is_null());
+    match status {
+        KeyStatus::Revoked => Condition::all().add(Column::RevokedAt.is_not_null()),
+        KeyStatus::Expired => live.add(Column::ExpiresAt.lte(now)),
+        KeyStatus::ExpiringSoon => live
+            .add(Column::ExpiresAt.gt(now))
+            .add(Column::ExpiresAt.lte(soon)),
+        KeyStatus::Active => live.add(
+            Condition::any()
+                .add(Column::ExpiresAt.is_null())
+                .add(Column::ExpiresAt.gt(soon)),
+        ),
+    }
+}
+
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn key_from_model(model: api_key::Model) -> Result<ApiKey, StoreError> {
+    let key_type = ApiKeyType::parse(&model.key_type)
+        .ok_or_else(|| StoreError::corrupt(format!("key type {:?}", model.key_type)))?;
+    let scopes = ScopeSet::from_stored(&model.scopes)
+        .map_err(|_| StoreError::corrupt(format!("scopes of key {}", model.id)))?;
+    let actor_type = ActorType::parse(&model.created_by_type)
+        .ok_or_else(|| StoreError::corrupt(format!("actor type {:?}", model.created_by_type)))?;
+    Ok(ApiKey {
+        id: model.id,
+        environment_id: model.environment_id,
+        key_type,
+        name: model.name,
+        description: model.description,
+        scopes,
+        masked_key: model.masked_key,
+        expires_at: model.expires_at,
+        revoked_at: model.revoked_at,
+        last_used_at: model.last_used_at,
+        created_at: model.created_at,
+        created_by: Actor {
+            actor_type,
+            id: model.created_by_id,
+            name: model.created_by_name,
+        },
+        rotated_from_id: model.rotated_from_id,
+        replaced_by_id: model.replaced_by_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn like_wildcards_in_a_name_fragment_match_literally() {
+        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
+        assert_eq!(escape_like("plain"), "plain");
+    }
+}

@@ -1,0 +1,121 @@
+//! The one configuration of Keyplane: every flag also reads an environment variable.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// SQLite file in the working directory: the embedded default, nothing to install.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://keyplane.db";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyplane",
+    version,
+    about = "Self-hostable API-key control plane"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// `sqlite://PATH` (created if missing) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// Server-side secret mixed into every key hash (HMAC-SHA256). Changing it invalidates
+    /// every issued key.
+    #[arg(
+        long,
+        env = "KEYPLANE_KEY_PEPPER",
+        hide_env_values = true,
+        global = true
+    )]
+    pub key_pepper: Option<String>,
+
+    /// Log format on stderr.
+    #[arg(long, env = "KEYPLANE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate, create the account, its environments and default keys, and print the keys once.
+    Init(InitArgs),
+    /// Migrate and serve; on an empty database, bootstrap first and print the default keys once.
+    Serve(ServeArgs),
+    /// Apply pending database migrations.
+    Migrate,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BootstrapArgs {
+    /// Name of the account created at bootstrap.
+    #[arg(long, env = "KEYPLANE_ACCOUNT_NAME", default_value = "Default")]
+    pub account_name: String,
+
+    /// Plan of the account created at bootstrap. Scoped keys need SCALE.
+    #[arg(long, env = "KEYPLANE_PLAN", value_enum, default_value_t = PlanArg::Scale)]
+    pub plan: PlanArg,
+
+    /// How the default keys are printed.
+    #[arg(long, env = "KEYPLANE_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub bootstrap: BootstrapArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KEYPLANE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// A key is EXPIRING_SOON when it expires within this many days.
+    #[arg(long, env = "KEYPLANE_EXPIRING_SOON_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u16).range(0..=365))]
+    pub expiring_soon_days: u16,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "KEYPLANE_MAX_BODY_BYTES", default_value_t = 64 * 1024, value_parser = clap::value_parser!(u32).range(1024..=16 * 1024 * 1024))]
+    pub max_body_bytes: u32,
+
+    #[command(flatten)]
+    pub bootstrap: BootstrapArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "UPPER")]
+pub enum PlanArg {
+    Free,
+    Growth,
+    Scale,
+}
+
+impl From<PlanArg> for keyplane_domain::account::Plan {
+    fn from(plan: PlanArg) -> Self {
+        match plan {
+            PlanArg::Free => Self::Free,
+            PlanArg::Growth => Self::Growth,
+            PlanArg::Scale => Self::Scale,
+        }
+    }
+}
