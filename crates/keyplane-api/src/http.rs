@@ -121,9 +121,9 @@ async fn graphql_post(
             "batched requests are not supported: send one operation per request",
         );
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(_) => {
+    let request = match serde_json::from_slice::<async_graphql::Request>(&body) {
+        Ok(request) if !request.query.trim().is_empty() => request,
+        _ => {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::BadRequest,

@@ -1,0 +1,87 @@
+//! The `keyplane` command line, run as a real process.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::harness::TestDatabase;
+
+fn keyplane(db: &TestDatabase, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_keyplane"))
+        .args(args)
+        .env("DATABASE_URL", db.url())
+        .env("RUST_LOG", "warn")
+        .env_remove("KEYPLANE_KEY_PEPPER")
+        .output()
+        .expect("the keyplane binary runs")
+}
+
+#[tokio::test]
+async fn init_prints_the_default_keys_once_and_refuses_to_run_twice() {
+    let db = TestDatabase::create().await;
+    let first = keyplane(
+        &db,
+        &[
+            "init",
+            "--account-name",
+            "Globex",
+            "--plan",
+            "GROWTH",
+            "--output",
+            "json",
+        ],
+    );
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&first.stdout).expect("JSON on stdout");
+    assert_eq!(printed["account"]["name"], "Globex");
+    assert_eq!(printed["account"]["plan"], "GROWTH");
+    let environments = printed["environments"].as_array().unwrap();
+    let slugs: Vec<&str> = environments
+        .iter()
+        .map(|e| e["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["production", "staging", "development"]);
+    for env in environments {
+        let full = env["fullAccessKey"].as_str().unwrap();
+        let publishable = env["publishableKey"].as_str().unwrap();
+        assert!(
+            keyplane_domain::secret::KeySecret::parse(full)
+                .is_ok_and(|s| s.expose().starts_with("server-"))
+        );
+        assert!(
+            keyplane_domain::secret::KeySecret::parse(publishable)
+                .is_ok_and(|s| s.expose().starts_with("client-"))
+        );
+    }
+    let stored_before = db.raw_contents().await;
+
+    let second = keyplane(&db, &["init", "--output", "json"]);
+    assert!(!second.status.success(), "a second init fails");
+    assert!(second.stdout.is_empty(), "and prints no keys");
+    assert!(String::from_utf8_lossy(&second.stderr).contains("already initialised"));
+    if db.is_postgres() {
+        assert_eq!(db.raw_contents().await, stored_before, "nothing changed");
+    }
+
+    let migrate = keyplane(&db, &["migrate"]);
+    assert!(migrate.status.success());
+}
+
+#[tokio::test]
+async fn bad_flags_are_refused_before_anything_runs() {
+    let db = TestDatabase::create().await;
+    for args in [
+        vec!["init", "--plan", "ENTERPRISE"],
+        vec!["init", "--account-name", ""],
+        vec!["serve", "--listen", "not-an-address"],
+        vec!["serve", "--expiring-soon-days", "9999"],
+    ] {
+        let output = keyplane(&db, &args);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}: no keys printed");
+    }
+}

@@ -1,0 +1,415 @@
+//! Spawns the real server (the builder `main` uses) on 127.0.0.1:0 over a fresh database, and
+//! talks HTTP to it.
+//!
+//! Database: a fresh SQLite file by default; a fresh PostgreSQL database `test_<uuid>` when
+//! `KEYPLANE_TEST_DATABASE_URL` names a PostgreSQL server (any database on it: it is only used to
+//! create and drop the test databases).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+
+use keyplane::{Application, BootstrapOutput, ServerSettings, bootstrap, key_hasher, open_store};
+use keyplane_api::ApiSettings;
+use keyplane_domain::account::Plan;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const TEST_DATABASE_ENV: &str = "KEYPLANE_TEST_DATABASE_URL";
+pub const PEPPER: &str = "test-pepper";
+
+/// Everything the servers of this test binary log, for tests that grep it.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+fn log_buffer() -> &'static Mutex<Vec<u8>> {
+    static LOGS: OnceLock<Mutex<Vec<u8>>> = OnceLock::new();
+    LOGS.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        log_buffer().lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn init_logs() {
+    static INIT: OnceLock<()> = OnceLock::new();
+    INIT.get_or_init(|| {
+        tracing_subscriber::fmt()
+            .with_env_filter("debug,sqlx=debug,sea_orm=debug,hyper=info,h2=info,reqwest=info")
+            .with_writer(|| LogWriter)
+            .with_ansi(false)
+            .init();
+    });
+}
+
+/// A database that exists for one test and is removed after it.
+#[derive(Debug)]
+pub enum TestDatabase {
+    Sqlite { dir: PathBuf },
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        match std::env::var(TEST_DATABASE_ENV) {
+            Ok(url) if url.starts_with("postgres") => {
+                let name = format!("test_{}", uuid::Uuid::now_v7().simple());
+                let admin = Database::connect(&url)
+                    .await
+                    .expect("the PostgreSQL server named by KEYPLANE_TEST_DATABASE_URL answers");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                Self::Postgres {
+                    admin_url: url,
+                    name,
+                }
+            }
+            _ => {
+                let dir =
+                    std::env::temp_dir().join(format!("keyplane-test-{}", uuid::Uuid::now_v7()));
+                std::fs::create_dir_all(&dir).unwrap();
+                Self::Sqlite { dir }
+            }
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            Self::Sqlite { dir } => format!("sqlite://{}", dir.join("keyplane.db").display()),
+            Self::Postgres { admin_url, name } => {
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(b, _)| b);
+                format!("{base}/{name}")
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres { .. })
+    }
+
+    /// Every byte the database keeps, as text: the SQLite files, or every row of PostgreSQL.
+    pub async fn raw_contents(&self) -> String {
+        match self {
+            Self::Sqlite { dir } => {
+                let mut all = Vec::new();
+                for entry in std::fs::read_dir(dir).unwrap() {
+                    all.extend(std::fs::read(entry.unwrap().path()).unwrap());
+                }
+                String::from_utf8_lossy(&all).into_owned()
+            }
+            Self::Postgres { .. } => {
+                let db = Database::connect(self.url()).await.unwrap();
+                let mut all = String::new();
+                for table in ["accounts", "environments", "api_keys", "audit_events"] {
+                    let rows = db
+                        .query_all_raw(sea_orm::Statement::from_string(
+                            db.get_database_backend(),
+                            format!("SELECT t::text AS row FROM {table} t"),
+                        ))
+                        .await
+                        .unwrap();
+                    for row in rows {
+                        all.push_str(&row.try_get::<String>("", "row").unwrap());
+                        all.push('\n');
+                    }
+                }
+                db.close().await.ok();
+                all
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match self {
+            Self::Sqlite { dir } => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Self::Postgres { admin_url, name } => {
+                // Drop runs outside any async context we may block; use a short-lived runtime.
+                let (url, name) = (admin_url.clone(), name.clone());
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    runtime.block_on(async {
+                        if let Ok(admin) = Database::connect(&url).await {
+                            let _ = admin
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
+                                .await;
+                            admin.close().await.ok();
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// A running server over its own database, with the six default secrets.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub keys: BootstrapOutput,
+    pub db: TestDatabase,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with_plan(Plan::Scale).await
+    }
+
+    pub async fn spawn_with_plan(plan: Plan) -> Self {
+        init_logs();
+        let db = TestDatabase::create().await;
+        let store = open_store(&db.url()).await.expect("open store");
+        let keys = bootstrap(&store, &key_hasher(Some(PEPPER)), "Acme", plan)
+            .await
+            .expect("bootstrap");
+        store.close().await.unwrap();
+        Self::start(db, keys).await
+    }
+
+    async fn start(db: TestDatabase, keys: BootstrapOutput) -> Self {
+        let store = open_store(&db.url()).await.expect("open store");
+        let settings = ServerSettings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            api: ApiSettings {
+                expiring_soon: chrono::Duration::days(7),
+                max_body_bytes: 64 * 1024,
+            },
+        };
+        let app = Application::build(store, key_hasher(Some(PEPPER)), settings)
+            .await
+            .expect("build application");
+        let addr = app.local_addr();
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        Self {
+            addr,
+            client: reqwest::Client::new(),
+            keys,
+            db,
+            shutdown: Some(shutdown),
+            server: Some(server),
+        }
+    }
+
+    /// Stops the server gracefully and starts a new one on the same database.
+    pub async fn restart(mut self) -> Self {
+        self.stop().await;
+        let db = std::mem::replace(
+            &mut self.db,
+            TestDatabase::Sqlite {
+                dir: PathBuf::new(),
+            },
+        );
+        let keys = std::mem::replace(
+            &mut self.keys,
+            BootstrapOutput {
+                account_id: String::new(),
+                account_name: String::new(),
+                plan: Plan::Free,
+                environments: Vec::new(),
+            },
+        );
+        Self::start(db, keys).await
+    }
+
+    async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap();
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// The full-access key of an environment (`production`, `staging`, `development`).
+    pub fn server_key(&self, slug: &str) -> String {
+        self.env_keys(slug).full_access_key.expose().to_owned()
+    }
+
+    pub fn publishable_key(&self, slug: &str) -> String {
+        self.env_keys(slug).publishable_key.expose().to_owned()
+    }
+
+    fn env_keys(&self, slug: &str) -> &keyplane::bootstrap::DefaultKeys {
+        self.keys
+            .environments
+            .iter()
+            .find(|e| e.slug == slug)
+            .expect("a default environment")
+    }
+
+    pub fn admin(&self) -> String {
+        self.server_key("production")
+    }
+
+    /// POSTs a GraphQL request with `key` (or none).
+    pub async fn gql(&self, key: Option<&str>, query: &str, variables: Value) -> Gql {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(key) = key {
+            request = request.header("X-API-Key", key);
+        }
+        Gql::read(request.send().await.expect("request sent")).await
+    }
+
+    /// A query that must succeed: answers `data`.
+    pub async fn ok(&self, key: &str, query: &str, variables: Value) -> Value {
+        self.gql(Some(key), query, variables).await.data()
+    }
+
+    /// Creates a scoped key with `scopes` using the production full-access key; answers
+    /// `(id, secret)`.
+    pub async fn create_key(&self, name: &str, scopes: &[&str]) -> (String, String) {
+        self.create_key_as(&self.admin(), name, scopes).await
+    }
+
+    pub async fn create_key_as(
+        &self,
+        caller: &str,
+        name: &str,
+        scopes: &[&str],
+    ) -> (String, String) {
+        let data = self
+            .ok(
+                caller,
+                "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id } } }",
+                json!({ "input": { "name": name, "scopes": scopes } }),
+            )
+            .await;
+        (
+            data["createApiKey"]["apiKey"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            data["createApiKey"]["secret"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// The production environment's keys and audit trail: what a refused mutation must leave
+    /// unchanged.
+    pub async fn snapshot(&self) -> Value {
+        self.ok(
+            &self.admin(),
+            "{ apiKeys(first: 100) { edges { node { id name description scopes expiresAt revokedAt replacedBy { id } } } }
+               auditEvents(first: 100) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A GraphQL response. Reading one asserts that every error it carries has a code.
+#[derive(Debug)]
+pub struct Gql {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Gql {
+    pub async fn read(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("a JSON body, got {status}: {text}"));
+        if let Some(errors) = body.get("errors").and_then(Value::as_array) {
+            for error in errors {
+                assert!(
+                    error["extensions"]["code"].is_string(),
+                    "every error carries extensions.code: {error}"
+                );
+            }
+        }
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn data(self) -> Value {
+        assert!(
+            self.body.get("errors").is_none(),
+            "expected success, got {}: {}",
+            self.status,
+            self.body
+        );
+        assert_eq!(self.status, StatusCode::OK);
+        self.body["data"].clone()
+    }
+
+    pub fn codes(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| e["extensions"]["code"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The code of the only error.
+    pub fn code(&self) -> String {
+        let codes = self.codes();
+        assert_eq!(codes.len(), 1, "exactly one error: {}", self.body);
+        codes[0].clone()
+    }
+
+    pub fn first_error(&self) -> &Value {
+        &self.body["errors"][0]
+    }
+}

@@ -1,0 +1,12 @@
+//! The end-to-end suite: one binary that drives the real server over HTTP.
+//! Runs on SQLite by default; set `KEYPLANE_TEST_DATABASE_URL=postgres://…` to run on PostgreSQL.
+
+mod harness;
+
+mod auth;
+mod cli;
+mod lifecycle;
+mod listing;
+mod persistence;
+mod rotation;
+mod transport;
