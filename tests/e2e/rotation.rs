@@ -1,6 +1,6 @@
 //! Rotation with a grace period, changing the grace period, and their refusals.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -65,6 +65,11 @@ async fn rotation_issues_a_new_secret_and_the_old_one_works_through_its_grace() 
     assert_eq!(previous["status"], "EXPIRING_SOON");
     assert_eq!(previous["replacedBy"]["id"], new_key["id"]);
     let expires = at(&previous["expiresAt"]);
+    assert_eq!(
+        expires,
+        expires.trunc_subsecs(6),
+        "instants are kept to the microsecond on every database"
+    );
     assert!(
         expires > started + Duration::minutes(59) && expires <= Utc::now() + Duration::hours(1)
     );

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::account::Plan;
 use crate::error::RuleViolation;
 use crate::key::{ApiKey, ApiKeyType, parse_key_description, parse_key_name};
-use crate::scope::{Missing, Scope, ScopePreset, ScopeSet};
+use crate::scope::{Missing, ScopePreset, ScopeSet};
 
 /// The furthest in the future any expiration may be set.
 pub const MAX_EXPIRY_AHEAD: Duration = Duration::days(365);
@@ -195,15 +195,6 @@ pub fn validate_revoke(caller: &ScopeSet, target: &ApiKey) -> Result<(), RuleVio
             ))
         }
         ApiKeyType::FullAccess | ApiKeyType::Publishable => Ok(()),
-    }
-}
-
-/// The scope an operation on keys needs, for the `FORBIDDEN` answer's `requiredScope`.
-pub const fn required_scope(writes: bool) -> Scope {
-    if writes {
-        Scope::API_KEYS_WRITE
-    } else {
-        Scope::API_KEYS_READ
     }
 }
 

@@ -9,7 +9,6 @@ use std::fmt;
 use hmac::{Hmac, Mac};
 use rand::{CryptoRng, Rng, distr::Alphanumeric};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 /// Prefix of server-side secrets (full-access, scoped and integration keys).
 /// Must never change: every issued server key starts with it.
@@ -153,11 +152,6 @@ impl KeyHash {
         hex::decode_to_slice(text, &mut bytes).ok()?;
         Some(Self(bytes))
     }
-
-    /// Constant-time equality, for any place that compares hashes instead of looking one up.
-    pub fn ct_eq(&self, other: &Self) -> bool {
-        self.0.ct_eq(&other.0).into()
-    }
 }
 
 /// Hashes secrets the same way for storage and for lookup.
@@ -266,7 +260,7 @@ mod tests {
         let secret = KeySecret::generate(KeyPrefix::Server, &mut rng());
         let plain = KeyHasher::new(None).hash(&secret);
         let peppered = KeyHasher::new(Some(b"pepper".to_vec())).hash(&secret);
-        assert!(!plain.ct_eq(&peppered));
+        assert_ne!(plain, peppered);
         assert_eq!(KeyHash::from_hex(&plain.to_hex()), Some(plain));
         assert_eq!(KeyHash::from_hex("zz"), None);
     }

@@ -9,13 +9,12 @@ use keyplane_domain::key::ApiKeyType;
 use keyplane_domain::scope::ScopeSet;
 use keyplane_domain::secret::KeyHash;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Statement,
+    ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, Statement,
 };
 
 use crate::entity::{account, environment};
 use crate::key::insert_key;
-use crate::{NewKey, Store, StoreError, audit, new_id};
+use crate::{NewKey, Store, StoreError, audit, new_id, stored_instant};
 
 /// One default key to create at bootstrap. The secret itself never reaches the store.
 #[derive(Debug, Clone)]
@@ -71,7 +70,7 @@ impl Store {
         if account::Entity::find().count(&txn).await? > 0 {
             return Err(RuleViolation::conflict("Keyplane is already initialised").into());
         }
-        let now = request.now;
+        let now = stored_instant(request.now);
         let account = Account {
             id: new_id(),
             name: request.account_name,
@@ -158,28 +157,6 @@ impl Store {
             .await?
             .ok_or_else(|| RuleViolation::not_found("account"))?;
         account_from_model(model)
-    }
-
-    /// The account's environments in creation order (production, staging, development).
-    pub async fn environments(&self, account_id: &str) -> Result<Vec<Environment>, StoreError> {
-        environment::Entity::find()
-            .filter(environment::Column::AccountId.eq(account_id))
-            .order_by_asc(environment::Column::Id)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(environment_from_model)
-            .collect()
-    }
-
-    /// The only account of a single-tenant deployment, if it has been initialised.
-    pub async fn sole_account(&self) -> Result<Option<Account>, StoreError> {
-        account::Entity::find()
-            .order_by_asc(account::Column::Id)
-            .one(&self.db)
-            .await?
-            .map(account_from_model)
-            .transpose()
     }
 }
 

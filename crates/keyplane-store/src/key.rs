@@ -14,7 +14,7 @@ use sea_orm::{
 
 use crate::entity::api_key::{self, Column};
 use crate::page::{Page, PageRequest};
-use crate::{Store, StoreError, audit, new_id};
+use crate::{Store, StoreError, audit, new_id, stored_instant};
 
 /// A key about to be inserted. Only the hash of its secret is here.
 #[derive(Debug, Clone)]
@@ -126,6 +126,7 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<ApiKey, StoreError> {
+        let now = stored_instant(now);
         let txn = self.begin_write().await?;
         let created = insert_key(&txn, environment_id, key, actor, now).await?;
         let after = KeySnapshot {
@@ -159,10 +160,9 @@ impl Store {
     where
         F: FnOnce(&ApiKey) -> Result<KeyChange, RuleViolation> + Send,
     {
+        let now = stored_instant(now);
         let txn = self.begin_write().await?;
-        let current = find_in_environment(&txn, environment_id, key_id, true)
-            .await?
-            .ok_or_else(|| RuleViolation::not_found("API key"))?;
+        let current = lock_in_environment(&txn, environment_id, key_id).await?;
         let change = decide(&current)?;
         let mut model = api_key::ActiveModel {
             id: Set(current.id.clone()),
@@ -197,6 +197,7 @@ impl Store {
                 (AuditEventType::ScopesUpdated, before, after)
             }
             KeyChange::Expiration(expires_at) => {
+                let expires_at = stored_instant(expires_at);
                 model.expires_at = Set(Some(expires_at));
                 let before = KeySnapshot {
                     expires_at: current.expires_at,
@@ -244,17 +245,16 @@ impl Store {
     where
         F: FnOnce(&ApiKey) -> Result<Rotation, RuleViolation> + Send,
     {
+        let now = stored_instant(now);
         let txn = self.begin_write().await?;
-        let current = find_in_environment(&txn, environment_id, key_id, true)
-            .await?
-            .ok_or_else(|| RuleViolation::not_found("API key"))?;
+        let current = lock_in_environment(&txn, environment_id, key_id).await?;
         let rotation = decide(&current)?;
         let new_id = new_id();
         // The old key is marked replaced before the new one exists, so the one-current-default
         // index never sees two current keys.
         let old = api_key::ActiveModel {
             id: Set(current.id.clone()),
-            expires_at: Set(Some(rotation.old_expires_at)),
+            expires_at: Set(Some(stored_instant(rotation.old_expires_at))),
             replaced_by_id: Set(Some(new_id.clone())),
             ..Default::default()
         }
@@ -341,6 +341,17 @@ async fn find_in_environment(
     query.one(db).await?.map(key_from_model).transpose()
 }
 
+/// The key, locked for the rest of the transaction, or `NOT_FOUND`.
+async fn lock_in_environment(
+    txn: &impl ConnectionTrait,
+    environment_id: &str,
+    key_id: &str,
+) -> Result<ApiKey, StoreError> {
+    find_in_environment(txn, environment_id, key_id, true)
+        .await?
+        .ok_or_else(|| RuleViolation::not_found("API key").into())
+}
+
 pub(crate) async fn insert_key(
     db: &impl ConnectionTrait,
     environment_id: &str,
@@ -368,7 +379,7 @@ async fn insert_key_with_id(
         scopes: key.scopes.to_stored(),
         key_hash: key.hash.to_hex(),
         masked_key: key.masked_key,
-        expires_at: key.expires_at,
+        expires_at: key.expires_at.map(stored_instant),
         revoked_at: None,
         last_used_at: None,
         created_at: now,

@@ -3,9 +3,11 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use keyplane_domain::RuleViolation;
+use keyplane_domain::key::ApiKey;
 use keyplane_domain::lifecycle::{self, CreateKeyRequest};
 use keyplane_domain::rotation::{self, RotationExpiry};
-use keyplane_domain::scope::Scope;
+use keyplane_domain::scope::{Scope, ScopeSet};
 use keyplane_domain::secret::{KeyPrefix, KeySecret};
 use keyplane_store::{KeyChange, NewKey, Rotation};
 
@@ -130,34 +132,24 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: UpdateApiKeyInput,
     ) -> Result<ApiKeyNode, ApiError> {
-        let principal = principal(ctx)?;
         let description = match &input.description {
             MaybeUndefined::Undefined => None,
             MaybeUndefined::Null => Some(None),
             MaybeUndefined::Value(text) => Some(Some(text.as_str())),
         };
-        let key = services(ctx)?
-            .store
-            .change_key(
-                &principal.environment.id,
-                &input.id,
-                &principal.actor(),
-                Utc::now(),
-                |key| {
-                    let change = lifecycle::validate_details_change(
-                        principal.scopes(),
-                        key,
-                        input.name.as_deref(),
-                        description,
-                    )?;
-                    Ok(KeyChange::Details {
-                        name: change.name,
-                        description: change.description,
-                    })
-                },
-            )
-            .await?;
-        Ok(ApiKeyNode(key))
+        change_key(ctx, &input.id, |caller, key, _| {
+            let change = lifecycle::validate_details_change(
+                caller,
+                key,
+                input.name.as_deref(),
+                description,
+            )?;
+            Ok(KeyChange::Details {
+                name: change.name,
+                description: change.description,
+            })
+        })
+        .await
     }
 
     /// Replaces a scoped key's scopes. The caller must hold the old and the new ones.
@@ -167,28 +159,17 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: UpdateApiKeyScopesInput,
     ) -> Result<ApiKeyNode, ApiError> {
-        let principal = principal(ctx)?;
-        let now = Utc::now();
-        let key = services(ctx)?
-            .store
-            .change_key(
-                &principal.environment.id,
-                &input.id,
-                &principal.actor(),
+        change_key(ctx, &input.id, |caller, key, now| {
+            let scopes = lifecycle::validate_scope_change(
+                caller,
+                key,
+                input.scopes.as_deref(),
+                input.preset.map(Into::into),
                 now,
-                |key| {
-                    let scopes = lifecycle::validate_scope_change(
-                        principal.scopes(),
-                        key,
-                        input.scopes.as_deref(),
-                        input.preset.map(Into::into),
-                        now,
-                    )?;
-                    Ok(KeyChange::Scopes(scopes))
-                },
-            )
-            .await?;
-        Ok(ApiKeyNode(key))
+            )?;
+            Ok(KeyChange::Scopes(scopes))
+        })
+        .await
     }
 
     /// Issues a new secret for a key; the old one keeps working until its grace period ends.
@@ -240,27 +221,11 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: UpdateApiKeyExpirationInput,
     ) -> Result<ApiKeyNode, ApiError> {
-        let principal = principal(ctx)?;
-        let now = Utc::now();
-        let key = services(ctx)?
-            .store
-            .change_key(
-                &principal.environment.id,
-                &input.id,
-                &principal.actor(),
-                now,
-                |key| {
-                    let at = rotation::validate_expiration_change(
-                        principal.scopes(),
-                        key,
-                        input.expires_at,
-                        now,
-                    )?;
-                    Ok(KeyChange::Expiration(at))
-                },
-            )
-            .await?;
-        Ok(ApiKeyNode(key))
+        change_key(ctx, &input.id, |caller, key, now| {
+            let at = rotation::validate_expiration_change(caller, key, input.expires_at, now)?;
+            Ok(KeyChange::Expiration(at))
+        })
+        .await
     }
 
     /// Revokes a key at once and for good. Default keys must be rotated first.
@@ -270,20 +235,31 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: RevokeApiKeyInput,
     ) -> Result<ApiKeyNode, ApiError> {
-        let principal = principal(ctx)?;
-        let key = services(ctx)?
-            .store
-            .change_key(
-                &principal.environment.id,
-                &input.id,
-                &principal.actor(),
-                Utc::now(),
-                |key| {
-                    lifecycle::validate_revoke(principal.scopes(), key)?;
-                    Ok(KeyChange::Revoke)
-                },
-            )
-            .await?;
-        Ok(ApiKeyNode(key))
+        change_key(ctx, &input.id, |caller, key, _| {
+            lifecycle::validate_revoke(caller, key)?;
+            Ok(KeyChange::Revoke)
+        })
+        .await
     }
+}
+
+/// Locks the caller's key `id`, lets `decide` apply a domain rule with the caller's scopes and
+/// `now`, and writes the change it answers with its audit event.
+async fn change_key<F>(ctx: &Context<'_>, id: &ID, decide: F) -> Result<ApiKeyNode, ApiError>
+where
+    F: FnOnce(&ScopeSet, &ApiKey, DateTime<Utc>) -> Result<KeyChange, RuleViolation> + Send,
+{
+    let principal = principal(ctx)?;
+    let now = Utc::now();
+    let key = services(ctx)?
+        .store
+        .change_key(
+            &principal.environment.id,
+            id,
+            &principal.actor(),
+            now,
+            |key| decide(principal.scopes(), key, now),
+        )
+        .await?;
+    Ok(ApiKeyNode(key))
 }

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::Utc;
-use keyplane_domain::key::ApiKeyType as DomainKeyType;
+use keyplane_domain::key::{ApiKeyKind as DomainKeyKind, ApiKeyType as DomainKeyType};
 use keyplane_domain::scope::Scope;
 use keyplane_store::{AuditFilter, KeyFilter};
 
@@ -32,9 +32,9 @@ pub struct ApiKeyFilter {
 impl ApiKeyFilter {
     fn into_store(self) -> Result<KeyFilter, ApiError> {
         let by_kind = self.kind.map(|kinds| {
-            DomainKeyType::ALL
+            kinds
                 .into_iter()
-                .filter(|t| kinds.iter().any(|k| t.kind() == (*k).into()))
+                .flat_map(|kind| DomainKeyKind::from(kind).types())
                 .collect::<Vec<_>>()
         });
         let by_type = self.key_type.map(|types| {
