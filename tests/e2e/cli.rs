@@ -85,3 +85,81 @@ async fn bad_flags_are_refused_before_anything_runs() {
         assert!(output.stdout.is_empty(), "{args:?}: no keys printed");
     }
 }
+
+/// Runs `keyplane serve` on a free port until it listens, stops it with SIGTERM, checks that it
+/// exited cleanly, and answers what it printed on stdout.
+fn serve(db: &TestDatabase) -> String {
+    use std::io::{BufRead, BufReader};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keyplane"))
+        .args([
+            "serve",
+            "--output",
+            "json",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("DATABASE_URL", db.url())
+        .env("RUST_LOG", "info")
+        .env_remove("KEYPLANE_KEY_PEPPER")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("keyplane serve starts");
+    // The server logs "keyplane serving" on stderr once it listens; secrets, if any, were
+    // printed on stdout before that.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut logged = Vec::new();
+    for line in stderr.by_ref() {
+        let line = line.unwrap();
+        let listening = line.contains("keyplane serving");
+        logged.push(line);
+        if listening {
+            break;
+        }
+    }
+    // Keep draining stderr so the server never writes into a closed pipe.
+    let drain = std::thread::spawn(move || stderr.map_while(Result::ok).collect::<Vec<_>>());
+    let stdout = child.stdout.take().unwrap();
+    let printed = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stdout), &mut text);
+        text
+    });
+    terminate(&mut child);
+    let status = child.wait().unwrap();
+    logged.extend(drain.join().unwrap());
+    assert!(
+        status.success(),
+        "a SIGTERM ends serve cleanly: {status}\n{}",
+        logged.join("\n")
+    );
+    printed.join().unwrap()
+}
+
+fn terminate(child: &mut std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn serve_bootstraps_an_empty_database_once_and_stops_gracefully_on_sigterm() {
+    let db = TestDatabase::create().await;
+    let printed = serve(&db);
+    let keys: Value = serde_json::from_str(printed.trim()).expect("the default keys, as JSON");
+    assert_eq!(keys["environments"].as_array().unwrap().len(), 3);
+
+    let printed_again = serve(&db);
+    assert_eq!(
+        printed_again.trim(),
+        "",
+        "an initialised database prints no keys"
+    );
+}
