@@ -49,9 +49,10 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                     max_body_bytes: args.max_body_bytes as usize,
                 },
             };
+            let shutdown = shutdown_signal();
             let app = Application::build(store, hasher, settings).await?;
             tracing::info!(listen = %app.local_addr(), "keyplane serving; GraphiQL at /graphql");
-            app.run_until(shutdown_signal()).await
+            app.run_until(shutdown).await
         }
     }
 }

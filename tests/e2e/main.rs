@@ -10,3 +10,4 @@ mod listing;
 mod persistence;
 mod rotation;
 mod transport;
+mod verification;

@@ -34,6 +34,12 @@ impl ApiError {
         RuleViolation::not_found(what).into()
     }
 
+    /// Names the input field at fault, for an error raised by a rule that knew it by another name.
+    pub fn with_field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
+    }
+
     pub fn internal() -> Self {
         Self::new(ErrorCode::InternalServerError, "internal error")
     }

@@ -17,12 +17,14 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
 use keyplane_domain::ErrorCode;
+use keyplane_domain::rate_limit::effective_limit;
 use serde::Deserialize;
 use tower_http::trace::TraceLayer;
 use tracing::Level;
 
 use crate::auth::authenticate;
 use crate::error::ApiError;
+use crate::rate_limit::RateDecision;
 use crate::schema::{KeyplaneSchema, RootFieldTally, Services, build_schema, set_code};
 
 #[derive(Clone)]
@@ -239,6 +241,17 @@ async fn execute(
             return api_error_response(status, &err);
         }
     };
+    let limit = effective_limit(&principal.key, principal.environment.default_rate_limit);
+    let decision = limit.map(|limit| services.rate_limiter.check(&principal.key.id, limit));
+    if let Some(decision) = decision.filter(|d| !d.allowed) {
+        let mut response = error_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            "the API key is over its rate limit",
+        );
+        rate_limit_headers(&mut response, decision);
+        return response;
+    }
     let tally = Arc::new(RootFieldTally::default());
     let request = request.data(principal).data(Arc::clone(&tally));
     let mut response = state.schema.execute(request).await;
@@ -249,7 +262,21 @@ async fn execute(
     let mut http = GraphQLResponse::from(response).into_response();
     *http.status_mut() = status;
     no_store(&mut http);
+    if let Some(decision) = decision {
+        rate_limit_headers(&mut http, decision);
+    }
     http
+}
+
+/// `RateLimit-Limit/Remaining/Reset`, and `Retry-After` when the request was refused.
+fn rate_limit_headers(response: &mut Response, decision: RateDecision) {
+    let headers = response.headers_mut();
+    headers.insert("ratelimit-limit", HeaderValue::from(decision.limit));
+    headers.insert("ratelimit-remaining", HeaderValue::from(decision.remaining));
+    headers.insert("ratelimit-reset", HeaderValue::from(decision.reset_seconds));
+    if let Some(retry_after) = decision.retry_after_seconds {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    }
 }
 
 /// Every error leaves with a code. Resolver errors already carry one (`ApiError`); what is left

@@ -3,6 +3,7 @@
 mod auth;
 mod error;
 mod http;
+mod rate_limit;
 mod schema;
 
 pub use auth::{API_KEY_HEADER, Principal};

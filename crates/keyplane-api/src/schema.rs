@@ -7,6 +7,7 @@ mod limits;
 mod mutation;
 mod query;
 mod types;
+mod verification;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 

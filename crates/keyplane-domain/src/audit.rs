@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::rate_limit::RateLimit;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditEventType {
     KeyCreated,
@@ -104,6 +106,10 @@ pub struct KeySnapshot {
     pub scopes: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// An event about to be written, in the same transaction as the change it records.

@@ -47,11 +47,34 @@ pub struct Environment {
     pub slug: String,
     pub name: String,
     pub env_type: EnvironmentType,
+    /// Applies to keys that have no rate limit of their own; `None` means no limit.
+    pub default_rate_limit: Option<crate::rate_limit::RateLimit>,
+}
+
+/// Environment settings (default rate limit, client-side security) bind every key of the
+/// environment, so only a full-access key may change them.
+pub fn ensure_may_configure(caller: &crate::scope::ScopeSet) -> Result<(), crate::RuleViolation> {
+    if caller.is_all() {
+        Ok(())
+    } else {
+        Err(crate::RuleViolation::forbidden(
+            "only a full-access key may change environment settings",
+            None,
+        ))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_full_access_configures_an_environment() {
+        use crate::scope::{ScopePreset, ScopeSet};
+        assert!(ensure_may_configure(&ScopeSet::All).is_ok());
+        let err = ensure_may_configure(&ScopePreset::FullAccess.scopes()).unwrap_err();
+        assert_eq!(err.code, crate::ErrorCode::Forbidden);
+    }
 
     #[test]
     fn environment_types_round_trip_and_have_distinct_slugs() {

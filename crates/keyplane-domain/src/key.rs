@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::audit::Actor;
 use crate::error::RuleViolation;
+use crate::rate_limit::RateLimit;
 use crate::scope::ScopeSet;
 use crate::secret::KeyPrefix;
 
@@ -121,6 +122,10 @@ pub struct ApiKey {
     pub created_by: Actor,
     pub rotated_from_id: Option<String>,
     pub replaced_by_id: Option<String>,
+    /// The only customers the key may act for; `None` means any.
+    pub customer_ids: Option<Vec<String>>,
+    /// The key's own rate limit; `None` falls back to the environment's default, if any.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl ApiKey {

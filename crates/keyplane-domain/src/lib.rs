@@ -2,12 +2,15 @@
 
 pub mod account;
 pub mod audit;
+pub mod customer;
 pub mod environment;
 pub mod error;
 pub mod key;
 pub mod lifecycle;
+pub mod rate_limit;
 pub mod rotation;
 pub mod scope;
 pub mod secret;
+pub mod verification;
 
 pub use error::{ErrorCode, RuleViolation};

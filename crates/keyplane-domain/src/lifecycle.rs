@@ -5,8 +5,10 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::account::Plan;
+use crate::customer::parse_customer_ids;
 use crate::error::RuleViolation;
 use crate::key::{ApiKey, ApiKeyType, parse_key_description, parse_key_name};
+use crate::rate_limit::RateLimit;
 use crate::scope::{Missing, ScopePreset, ScopeSet};
 
 /// The furthest in the future any expiration may be set.
@@ -41,6 +43,8 @@ pub struct CreateKeyRequest<'a> {
     pub scopes: Option<&'a [String]>,
     pub preset: Option<ScopePreset>,
     pub expires_at: Option<DateTime<Utc>>,
+    pub customer_ids: Option<&'a [String]>,
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// A scoped key that passed every creation rule.
@@ -50,6 +54,8 @@ pub struct NewScopedKey {
     pub description: Option<String>,
     pub scopes: ScopeSet,
     pub expires_at: Option<DateTime<Utc>>,
+    pub customer_ids: Option<Vec<String>>,
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// Exactly one of an explicit scope list or a preset.
@@ -82,12 +88,15 @@ pub fn validate_create(
         .expires_at
         .map(|at| validate_expiration("expiresAt", at, now))
         .transpose()?;
+    let customer_ids = request.customer_ids.map(parse_customer_ids).transpose()?;
     ensure_covers(caller, &scopes, "grant")?;
     Ok(NewScopedKey {
         name,
         description,
         scopes,
         expires_at,
+        customer_ids,
+        rate_limit: request.rate_limit,
     })
 }
 
@@ -128,34 +137,57 @@ fn ensure_editable(target: &ApiKey, what: &str) -> Result<(), RuleViolation> {
     }
 }
 
-/// A validated change of name and description. Absent fields stay as they are.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DetailsChange {
-    pub name: String,
-    pub description: Option<String>,
+/// What `updateApiKey` asked to change. `None` leaves a field as it is; `Some(None)` clears it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SettingsRequest<'a> {
+    pub name: Option<&'a str>,
+    pub description: Option<Option<&'a str>>,
+    pub customer_ids: Option<Option<&'a [String]>>,
+    pub rate_limit: Option<Option<RateLimit>>,
 }
 
-/// `updateApiKey`: scoped keys only, not revoked, within the caller's reach.
-pub fn validate_details_change(
+/// A key's settings after a validated `updateApiKey`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsChange {
+    pub name: String,
+    pub description: Option<String>,
+    pub customer_ids: Option<Vec<String>>,
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// `updateApiKey`: name, description and customer restriction of scoped keys; the rate limit
+/// of any key. Not on revoked keys, and only within the caller's reach.
+pub fn validate_settings_change(
     caller: &ScopeSet,
     target: &ApiKey,
-    name: Option<&str>,
-    description: Option<Option<&str>>,
-) -> Result<DetailsChange, RuleViolation> {
-    let name = name.map(parse_key_name).transpose()?;
-    let description = description.map(parse_key_description).transpose()?;
-    if name.is_none() && description.is_none() {
+    request: SettingsRequest<'_>,
+) -> Result<SettingsChange, RuleViolation> {
+    let name = request.name.map(parse_key_name).transpose()?;
+    let description = request.description.map(parse_key_description).transpose()?;
+    let customer_ids = request
+        .customer_ids
+        .map(|ids| ids.map(parse_customer_ids).transpose())
+        .transpose()?;
+    if name.is_none()
+        && description.is_none()
+        && customer_ids.is_none()
+        && request.rate_limit.is_none()
+    {
         return Err(RuleViolation::bad_input(
             "input",
-            "give a name or a description to change",
+            "give a name, description, customerIds or rateLimit to change",
         ));
     }
-    ensure_editable(target, "name and description")?;
+    if name.is_some() || description.is_some() || customer_ids.is_some() {
+        ensure_editable(target, "name, description and customers")?;
+    }
     ensure_may_manage(caller, target)?;
     ensure_not_revoked(target)?;
-    Ok(DetailsChange {
+    Ok(SettingsChange {
         name: name.unwrap_or_else(|| target.name.clone()),
         description: description.unwrap_or_else(|| target.description.clone()),
+        customer_ids: customer_ids.unwrap_or_else(|| target.customer_ids.clone()),
+        rate_limit: request.rate_limit.unwrap_or(target.rate_limit),
     })
 }
 
@@ -230,6 +262,8 @@ pub(crate) mod tests {
             created_by: Actor::system(),
             rotated_from_id: None,
             replaced_by_id: None,
+            customer_ids: None,
+            rate_limit: None,
         }
     }
 
@@ -243,6 +277,8 @@ pub(crate) mod tests {
             scopes,
             preset,
             expires_at: None,
+            customer_ids: None,
+            rate_limit: None,
         }
     }
 
@@ -419,15 +455,22 @@ pub(crate) mod tests {
                 Some(ErrorCode::Conflict),
                 "{key_type:?}"
             );
+            let rename = SettingsRequest {
+                name: Some("x"),
+                ..SettingsRequest::default()
+            };
             assert_eq!(
-                code(validate_details_change(
-                    &ScopeSet::All,
-                    &target,
-                    Some("x"),
-                    None
-                )),
+                code(validate_settings_change(&ScopeSet::All, &target, rename)),
                 Some(ErrorCode::Conflict)
             );
+            let throttle = SettingsRequest {
+                rate_limit: Some(Some(RateLimit {
+                    requests: 10,
+                    period_seconds: 1,
+                })),
+                ..SettingsRequest::default()
+            };
+            assert!(validate_settings_change(&ScopeSet::All, &target, throttle).is_ok());
         }
         let scoped = key(ApiKeyType::Scoped, scopes(&["customers:read"]));
         assert!(validate_scope_change(&ScopeSet::All, &scoped, Some(&list), None, now()).is_ok());
@@ -474,18 +517,35 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn details_change_needs_something_to_change() {
-        let target = key(ApiKeyType::Scoped, scopes(&["customers:read"]));
+    fn settings_change_needs_something_to_change_and_keeps_the_rest() {
+        let mut target = key(ApiKeyType::Scoped, scopes(&["customers:read"]));
+        target.customer_ids = Some(vec!["c1".into()]);
+        let nothing = SettingsRequest::default();
         assert_eq!(
-            code(validate_details_change(&ScopeSet::All, &target, None, None)),
+            code(validate_settings_change(&ScopeSet::All, &target, nothing)),
             Some(ErrorCode::BadUserInput)
         );
-        let change =
-            validate_details_change(&ScopeSet::All, &target, None, Some(Some("about"))).unwrap();
+        let about = SettingsRequest {
+            description: Some(Some("about")),
+            ..SettingsRequest::default()
+        };
+        let change = validate_settings_change(&ScopeSet::All, &target, about).unwrap();
         assert_eq!(change.name, "key");
         assert_eq!(change.description.as_deref(), Some("about"));
-        let cleared = validate_details_change(&ScopeSet::All, &target, None, Some(None)).unwrap();
-        assert_eq!(cleared.description, None);
+        assert_eq!(change.customer_ids, Some(vec!["c1".to_owned()]));
+        let unrestrict = SettingsRequest {
+            customer_ids: Some(None),
+            ..SettingsRequest::default()
+        };
+        let change = validate_settings_change(&ScopeSet::All, &target, unrestrict).unwrap();
+        assert_eq!(change.customer_ids, None);
+        let empty: Vec<String> = vec![];
+        let bad = SettingsRequest {
+            customer_ids: Some(Some(&empty)),
+            ..SettingsRequest::default()
+        };
+        let err = validate_settings_change(&ScopeSet::All, &target, bad).unwrap_err();
+        assert_eq!(err.field, Some("customerIds"));
     }
 
     #[test]

@@ -6,15 +6,20 @@ use keyplane_domain::account::{Account, Plan};
 use keyplane_domain::audit::{Actor, AuditEventType, KeySnapshot, NewAuditEvent};
 use keyplane_domain::environment::{Environment, EnvironmentType};
 use keyplane_domain::key::ApiKeyType;
+use keyplane_domain::rate_limit::RateLimit;
 use keyplane_domain::scope::ScopeSet;
 use keyplane_domain::secret::KeyHash;
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, Statement,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    Statement,
 };
 
 use crate::entity::{account, environment};
 use crate::key::insert_key;
-use crate::{NewKey, Store, StoreError, audit, new_id, stored_instant};
+use crate::{
+    NewKey, Store, StoreError, audit, new_id, rate_limit_columns, rate_limit_from_columns,
+    stored_instant,
+};
 
 /// One default key to create at bootstrap. The secret itself never reaches the store.
 #[derive(Debug, Clone)]
@@ -92,6 +97,7 @@ impl Store {
                 slug: spec.env_type.default_slug().to_owned(),
                 name: spec.env_type.default_name().to_owned(),
                 env_type: spec.env_type,
+                default_rate_limit: None,
             };
             environment::Entity::insert(environment::ActiveModel {
                 id: Set(env.id.clone()),
@@ -100,6 +106,8 @@ impl Store {
                 name: Set(env.name.clone()),
                 env_type: Set(env.env_type.as_str().to_owned()),
                 created_at: Set(now),
+                default_rate_limit_requests: Set(None),
+                default_rate_limit_period_seconds: Set(None),
             })
             .exec(&txn)
             .await?;
@@ -113,6 +121,8 @@ impl Store {
                     masked_key: key.masked_key,
                     expires_at: None,
                     rotated_from_id: None,
+                    customer_ids: None,
+                    rate_limit: None,
                 };
                 let created = insert_key(&txn, &env.id, new_key, &Actor::system(), now).await?;
                 audit::insert(
@@ -151,6 +161,24 @@ impl Store {
         environment_from_model(model)
     }
 
+    /// Sets or clears the rate limit that applies to an environment's keys without one.
+    pub async fn set_default_rate_limit(
+        &self,
+        environment_id: &str,
+        limit: Option<RateLimit>,
+    ) -> Result<Environment, StoreError> {
+        let (requests, period) = rate_limit_columns(limit);
+        let model = environment::ActiveModel {
+            id: Set(environment_id.to_owned()),
+            default_rate_limit_requests: Set(requests),
+            default_rate_limit_period_seconds: Set(period),
+            ..Default::default()
+        }
+        .update(&self.db)
+        .await?;
+        environment_from_model(model)
+    }
+
     pub async fn account(&self, id: &str) -> Result<Account, StoreError> {
         let model = account::Entity::find_by_id(id.to_owned())
             .one(&self.db)
@@ -179,5 +207,9 @@ fn environment_from_model(model: environment::Model) -> Result<Environment, Stor
         slug: model.slug,
         name: model.name,
         env_type,
+        default_rate_limit: rate_limit_from_columns(
+            model.default_rate_limit_requests,
+            model.default_rate_limit_period_seconds,
+        )?,
     })
 }

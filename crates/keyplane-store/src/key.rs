@@ -4,6 +4,8 @@ use chrono::{DateTime, Duration, Utc};
 use keyplane_domain::RuleViolation;
 use keyplane_domain::audit::{Actor, ActorType, AuditEventType, KeySnapshot, NewAuditEvent};
 use keyplane_domain::key::{ApiKey, ApiKeyType, KeyStatus};
+use keyplane_domain::lifecycle::SettingsChange;
+use keyplane_domain::rate_limit::RateLimit;
 use keyplane_domain::scope::ScopeSet;
 use keyplane_domain::secret::KeyHash;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
@@ -14,7 +16,9 @@ use sea_orm::{
 
 use crate::entity::api_key::{self, Column};
 use crate::page::{Page, PageRequest};
-use crate::{Store, StoreError, audit, new_id, stored_instant};
+use crate::{
+    Store, StoreError, audit, new_id, rate_limit_columns, rate_limit_from_columns, stored_instant,
+};
 
 /// A key about to be inserted. Only the hash of its secret is here.
 #[derive(Debug, Clone)]
@@ -27,15 +31,14 @@ pub struct NewKey {
     pub masked_key: String,
     pub expires_at: Option<DateTime<Utc>>,
     pub rotated_from_id: Option<String>,
+    pub customer_ids: Option<Vec<String>>,
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// One decided change of an existing key. Each maps to exactly one audit event type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyChange {
-    Details {
-        name: String,
-        description: Option<String>,
-    },
+    Settings(SettingsChange),
     Scopes(ScopeSet),
     Expiration(DateTime<Utc>),
     Revoke,
@@ -134,6 +137,8 @@ impl Store {
             description: created.description.clone(),
             scopes: Some(created.scopes.to_strings()),
             expires_at: created.expires_at,
+            customer_ids: created.customer_ids.clone(),
+            rate_limit: created.rate_limit,
         };
         let event = event(
             AuditEventType::KeyCreated,
@@ -169,19 +174,25 @@ impl Store {
             ..Default::default()
         };
         let (event_type, before, after) = match change {
-            KeyChange::Details { name, description } => {
-                model.name = Set(name.clone());
-                model.description = Set(description.clone());
-                let before = KeySnapshot {
-                    name: Some(current.name.clone()),
-                    description: current.description.clone(),
-                    ..KeySnapshot::default()
-                };
-                let after = KeySnapshot {
-                    name: Some(name),
-                    description,
-                    ..KeySnapshot::default()
-                };
+            KeyChange::Settings(change) => {
+                let (requests, period) = rate_limit_columns(change.rate_limit);
+                model.name = Set(change.name.clone());
+                model.description = Set(change.description.clone());
+                model.customer_ids = Set(encode_customer_ids(change.customer_ids.as_deref())?);
+                model.rate_limit_requests = Set(requests);
+                model.rate_limit_period_seconds = Set(period);
+                let before = settings_snapshot(
+                    &current.name,
+                    current.description.as_deref(),
+                    current.customer_ids.as_deref(),
+                    current.rate_limit,
+                );
+                let after = settings_snapshot(
+                    &change.name,
+                    change.description.as_deref(),
+                    change.customer_ids.as_deref(),
+                    change.rate_limit,
+                );
                 (AuditEventType::KeyUpdated, before, after)
             }
             KeyChange::Scopes(scopes) => {
@@ -270,6 +281,8 @@ impl Store {
             masked_key: rotation.masked_key,
             expires_at: None,
             rotated_from_id: Some(current.id.clone()),
+            customer_ids: current.customer_ids.clone(),
+            rate_limit: current.rate_limit,
         };
         let created = insert_key_with_id(&txn, environment_id, new_id, new_key, actor, now).await?;
         let rotated = NewAuditEvent {
@@ -370,6 +383,7 @@ async fn insert_key_with_id(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<ApiKey, StoreError> {
+    let (rate_limit_requests, rate_limit_period_seconds) = rate_limit_columns(key.rate_limit);
     let model = api_key::Model {
         id,
         environment_id: environment_id.to_owned(),
@@ -388,6 +402,9 @@ async fn insert_key_with_id(
         created_by_name: actor.name.clone(),
         rotated_from_id: key.rotated_from_id,
         replaced_by_id: None,
+        customer_ids: encode_customer_ids(key.customer_ids.as_deref())?,
+        rate_limit_requests,
+        rate_limit_period_seconds,
     };
     let inserted = model.into_active_model().insert(db).await.map_err(|e| {
         StoreError::conflict_on_unique(e, "a key with this secret or role already exists")
@@ -449,7 +466,38 @@ fn key_from_model(model: api_key::Model) -> Result<ApiKey, StoreError> {
         },
         rotated_from_id: model.rotated_from_id,
         replaced_by_id: model.replaced_by_id,
+        customer_ids: model
+            .customer_ids
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|_| StoreError::corrupt("customer ids"))?,
+        rate_limit: rate_limit_from_columns(
+            model.rate_limit_requests,
+            model.rate_limit_period_seconds,
+        )?,
     })
+}
+
+fn encode_customer_ids(ids: Option<&[String]>) -> Result<Option<String>, StoreError> {
+    ids.map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::corrupt(e.to_string()))
+}
+
+fn settings_snapshot(
+    name: &str,
+    description: Option<&str>,
+    customer_ids: Option<&[String]>,
+    rate_limit: Option<RateLimit>,
+) -> KeySnapshot {
+    KeySnapshot {
+        name: Some(name.to_owned()),
+        description: description.map(str::to_owned),
+        customer_ids: customer_ids.map(<[String]>::to_vec),
+        rate_limit,
+        ..KeySnapshot::default()
+    }
 }
 
 #[cfg(test)]

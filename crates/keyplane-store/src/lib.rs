@@ -83,6 +83,37 @@ fn stored_instant(at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono:
     at.trunc_subsecs(6)
 }
 
+/// A rate limit kept as two nullable columns: both set, or neither.
+fn rate_limit_from_columns(
+    requests: Option<i32>,
+    period_seconds: Option<i32>,
+) -> Result<Option<keyplane_domain::rate_limit::RateLimit>, StoreError> {
+    match (requests, period_seconds) {
+        (None, None) => Ok(None),
+        (Some(requests), Some(period)) => keyplane_domain::rate_limit::RateLimit::parse(
+            "rateLimit",
+            requests.into(),
+            period.into(),
+        )
+        .map(Some)
+        .map_err(|_| StoreError::corrupt("rate limit columns")),
+        _ => Err(StoreError::corrupt("rate limit columns set by halves")),
+    }
+}
+
+fn rate_limit_columns(
+    limit: Option<keyplane_domain::rate_limit::RateLimit>,
+) -> (Option<i32>, Option<i32>) {
+    match limit {
+        // Both fit: `RateLimit` bounds requests to 1e6 and the period to a day.
+        Some(limit) => (
+            Some(limit.requests as i32),
+            Some(limit.period_seconds as i32),
+        ),
+        None => (None, None),
+    }
+}
+
 /// A fresh, time-ordered id (UUIDv7): ids sort by creation, which keyset pagination relies on.
 fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -1,6 +1,8 @@
 //! What resolvers reach through the GraphQL context: the services (per schema) and the
 //! principal (per request).
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Guard};
 use chrono::Duration;
 use keyplane_domain::scope::Scope;
@@ -9,6 +11,7 @@ use keyplane_store::Store;
 
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::rate_limit::KeyRateLimiter;
 
 /// Settings the API needs from the binary's configuration.
 #[derive(Debug, Clone)]
@@ -24,6 +27,18 @@ pub struct Services {
     pub store: Store,
     pub hasher: KeyHasher,
     pub settings: ApiSettings,
+    pub rate_limiter: Arc<KeyRateLimiter>,
+}
+
+impl Services {
+    pub fn new(store: Store, hasher: KeyHasher, settings: ApiSettings) -> Self {
+        Self {
+            store,
+            hasher,
+            settings,
+            rate_limiter: Arc::default(),
+        }
+    }
 }
 
 pub fn services<'c>(ctx: &Context<'c>) -> Result<&'c Services, ApiError> {

@@ -4,8 +4,9 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use keyplane_domain::RuleViolation;
+use keyplane_domain::environment::ensure_may_configure;
 use keyplane_domain::key::ApiKey;
-use keyplane_domain::lifecycle::{self, CreateKeyRequest};
+use keyplane_domain::lifecycle::{self, CreateKeyRequest, SettingsRequest};
 use keyplane_domain::rotation::{self, RotationExpiry};
 use keyplane_domain::scope::{Scope, ScopeSet};
 use keyplane_domain::secret::{KeyPrefix, KeySecret};
@@ -13,7 +14,7 @@ use keyplane_store::{KeyChange, NewKey, Rotation};
 
 use super::context::{RequireScope, principal, services};
 use super::enums::{GracePeriod, ScopePreset};
-use super::types::ApiKeyNode;
+use super::types::{ApiKeyNode, EnvironmentNode, RateLimitInput};
 use crate::error::ApiError;
 
 /// Exactly one of `scopes` or `preset`.
@@ -25,6 +26,9 @@ pub struct CreateApiKeyInput {
     pub preset: Option<ScopePreset>,
     /// In the future, at most one year out.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Restrict the key to these customers (1 to 100 ids).
+    pub customer_ids: Option<Vec<String>>,
+    pub rate_limit: Option<RateLimitInput>,
 }
 
 #[derive(SimpleObject, Debug)]
@@ -34,12 +38,22 @@ pub struct CreateApiKeyPayload {
     pub secret: String,
 }
 
-/// Name and description of a scoped key. An omitted field stays; a null description clears it.
+/// Settings of a key. An omitted field stays as it is; null clears `description`,
+/// `customerIds` (no restriction) or `rateLimit` (the environment default applies). Name,
+/// description and customers are for scoped keys; any key may get a rate limit.
 #[derive(InputObject, Debug)]
 pub struct UpdateApiKeyInput {
     pub id: ID,
     pub name: Option<String>,
     pub description: MaybeUndefined<String>,
+    pub customer_ids: MaybeUndefined<Vec<String>>,
+    pub rate_limit: MaybeUndefined<RateLimitInput>,
+}
+
+/// Null removes the default: keys without their own limit are then unlimited.
+#[derive(InputObject, Debug)]
+pub struct UpdateEnvironmentRateLimitInput {
+    pub rate_limit: Option<RateLimitInput>,
 }
 
 /// Exactly one of `scopes` or `preset`.
@@ -101,6 +115,8 @@ impl MutationRoot {
             scopes: input.scopes.as_deref(),
             preset: input.preset.map(Into::into),
             expires_at: input.expires_at,
+            customer_ids: input.customer_ids.as_deref(),
+            rate_limit: input.rate_limit.map(|l| l.parse("rateLimit")).transpose()?,
         };
         let valid =
             lifecycle::validate_create(principal.scopes(), principal.account.plan, request, now)?;
@@ -114,6 +130,8 @@ impl MutationRoot {
             masked_key: secret.masked(),
             expires_at: valid.expires_at,
             rotated_from_id: None,
+            customer_ids: valid.customer_ids,
+            rate_limit: valid.rate_limit,
         };
         let key = services
             .store
@@ -125,31 +143,46 @@ impl MutationRoot {
         })
     }
 
-    /// Renames a scoped key or changes its description.
+    /// Changes a key's name, description, customer restriction or rate limit.
     #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
     async fn update_api_key(
         &self,
         ctx: &Context<'_>,
         input: UpdateApiKeyInput,
     ) -> Result<ApiKeyNode, ApiError> {
-        let description = match &input.description {
+        let rate_limit = match input.rate_limit {
             MaybeUndefined::Undefined => None,
             MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(text) => Some(Some(text.as_str())),
+            MaybeUndefined::Value(limit) => Some(Some(limit.parse("rateLimit")?)),
+        };
+        let request = SettingsRequest {
+            name: input.name.as_deref(),
+            description: maybe(&input.description).map(|d| d.map(String::as_str)),
+            customer_ids: maybe(&input.customer_ids).map(|ids| ids.map(Vec::as_slice)),
+            rate_limit,
         };
         change_key(ctx, &input.id, |caller, key, _| {
-            let change = lifecycle::validate_details_change(
-                caller,
-                key,
-                input.name.as_deref(),
-                description,
-            )?;
-            Ok(KeyChange::Details {
-                name: change.name,
-                description: change.description,
-            })
+            let change = lifecycle::validate_settings_change(caller, key, request)?;
+            Ok(KeyChange::Settings(change))
         })
         .await
+    }
+
+    /// Sets or clears the environment's default rate limit. Full-access key only.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
+    async fn update_environment_rate_limit(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateEnvironmentRateLimitInput,
+    ) -> Result<EnvironmentNode, ApiError> {
+        let principal = principal(ctx)?;
+        let limit = input.rate_limit.map(|l| l.parse("rateLimit")).transpose()?;
+        ensure_may_configure(principal.scopes())?;
+        let environment = services(ctx)?
+            .store
+            .set_default_rate_limit(&principal.environment.id, limit)
+            .await?;
+        Ok(EnvironmentNode(environment))
     }
 
     /// Replaces a scoped key's scopes. The caller must hold the old and the new ones.
@@ -240,6 +273,15 @@ impl MutationRoot {
             Ok(KeyChange::Revoke)
         })
         .await
+    }
+}
+
+/// A field's change: `None` when omitted, `Some(None)` when set to null.
+fn maybe<T>(value: &MaybeUndefined<T>) -> Option<Option<&T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
     }
 }
 

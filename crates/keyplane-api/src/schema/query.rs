@@ -13,6 +13,7 @@ use super::types::{
     AccountNode, ApiKeyConnection, ApiKeyNode, AuditEventConnection, EnvironmentNode,
     ResourcePermissions, Viewer, audit_connection, permission_catalog,
 };
+use super::verification::{self, VerificationResult, VerifyApiKeyInput};
 use crate::error::ApiError;
 
 const MAX_NAME_FILTER_CHARS: usize = 100;
@@ -146,6 +147,17 @@ impl QueryRoot {
                 .map(|types| types.into_iter().map(Into::into).collect()),
         };
         audit_connection(ctx, &filter, first, after).await
+    }
+
+    /// May this key do that? Answers for keys of the caller's environment, applying the key's
+    /// rate limit: each verification, aliased or not, spends one request of the verified key.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
+    async fn verify_api_key(
+        &self,
+        ctx: &Context<'_>,
+        input: VerifyApiKeyInput,
+    ) -> Result<VerificationResult, ApiError> {
+        verification::verify(ctx, input).await
     }
 
     /// Every resource and the scopes that exist for it.

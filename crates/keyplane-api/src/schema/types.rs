@@ -1,11 +1,12 @@
 //! GraphQL object types. Each wraps a domain value; conversion happens here, at the edge.
 
-use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use keyplane_domain::account::Account;
 use keyplane_domain::audit::{Actor, AuditEvent, KeySnapshot};
 use keyplane_domain::environment::Environment;
 use keyplane_domain::key::ApiKey;
+use keyplane_domain::rate_limit::RateLimit;
 use keyplane_domain::scope::{CATALOGUE, Scope};
 use keyplane_store::{AuditFilter, Page};
 
@@ -84,6 +85,16 @@ impl ApiKeyNode {
 
     async fn created_by(&self) -> ActorNode {
         ActorNode(self.0.created_by.clone())
+    }
+
+    /// The only customers the key may act for; null when it is not restricted.
+    async fn customer_ids(&self) -> Option<&[String]> {
+        self.0.customer_ids.as_deref()
+    }
+
+    /// The key's own rate limit; null when the environment's default (if any) applies.
+    async fn rate_limit(&self) -> Option<RateLimitSettings> {
+        self.0.rate_limit.map(Into::into)
     }
 
     /// The key this one replaced in a rotation.
@@ -165,6 +176,46 @@ impl EnvironmentNode {
     #[graphql(name = "type")]
     async fn env_type(&self) -> enums::EnvironmentType {
         self.0.env_type.into()
+    }
+
+    /// The rate limit of keys that have none of their own; null means unlimited.
+    async fn default_rate_limit(&self) -> Option<RateLimitSettings> {
+        self.0.default_rate_limit.map(Into::into)
+    }
+}
+
+/// `requests` per `periodSeconds`: a burst of up to `requests`, refilled evenly over the period.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+#[graphql(name = "RateLimit")]
+pub struct RateLimitSettings {
+    pub requests: i32,
+    pub period_seconds: i32,
+}
+
+impl From<RateLimit> for RateLimitSettings {
+    fn from(limit: RateLimit) -> Self {
+        // Bounded by `RateLimit::parse`: both fit an i32.
+        Self {
+            requests: limit.requests as i32,
+            period_seconds: limit.period_seconds as i32,
+        }
+    }
+}
+
+/// Requests per period: 1 to 1,000,000 requests over 1 second to 1 day.
+#[derive(InputObject, Debug, Clone, Copy)]
+pub struct RateLimitInput {
+    pub requests: i32,
+    pub period_seconds: i32,
+}
+
+impl RateLimitInput {
+    pub fn parse(self, field: &'static str) -> Result<RateLimit, ApiError> {
+        Ok(RateLimit::parse(
+            field,
+            self.requests.into(),
+            self.period_seconds.into(),
+        )?)
     }
 }
 
@@ -260,6 +311,8 @@ pub struct AuditKeyState {
     pub description: Option<String>,
     pub scopes: Option<Vec<String>>,
     pub expires_at: Option<DateTime<Utc>>,
+    pub customer_ids: Option<Vec<String>>,
+    pub rate_limit: Option<RateLimitSettings>,
 }
 
 impl From<KeySnapshot> for AuditKeyState {
@@ -269,6 +322,8 @@ impl From<KeySnapshot> for AuditKeyState {
             description: s.description,
             scopes: s.scopes,
             expires_at: s.expires_at,
+            customer_ids: s.customer_ids,
+            rate_limit: s.rate_limit.map(Into::into),
         }
     }
 }

@@ -21,6 +21,9 @@ pub struct Model {
     pub created_by_name: String,
     pub rotated_from_id: Option<String>,
     pub replaced_by_id: Option<String>,
+    pub customer_ids: Option<String>,
+    pub rate_limit_requests: Option<i32>,
+    pub rate_limit_period_seconds: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,8 @@ pub struct Model {
     pub name: String,
     pub env_type: String,
     pub created_at: ChronoDateTimeUtc,
+    pub default_rate_limit_requests: Option<i32>,
+    pub default_rate_limit_period_seconds: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
