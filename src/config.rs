@@ -36,6 +36,21 @@ pub struct GlobalArgs {
     )]
     pub key_pepper: Option<String>,
 
+    /// 64 hex characters: the key that seals secrets Keyplane must read back (client signing
+    /// secrets). Every replica needs the same one. Overrides --data-key-file.
+    #[arg(long, env = "KEYPLANE_DATA_KEY", hide_env_values = true, global = true)]
+    pub data_key: Option<String>,
+
+    /// Where the data key is kept when --data-key is not given; created (mode 0600) on first
+    /// start if missing.
+    #[arg(
+        long,
+        env = "KEYPLANE_DATA_KEY_FILE",
+        default_value = "keyplane.key",
+        global = true
+    )]
+    pub data_key_file: std::path::PathBuf,
+
     /// Log format on stderr.
     #[arg(long, env = "KEYPLANE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,

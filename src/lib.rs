@@ -6,9 +6,11 @@ pub mod telemetry;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 
 use keyplane_api::{ApiSettings, Services};
 use keyplane_domain::RuleViolation;
+use keyplane_domain::seal::DataKey;
 use keyplane_domain::secret::KeyHasher;
 use keyplane_migrations::{Migrator, MigratorTrait};
 use keyplane_store::{Store, StoreError};
@@ -32,6 +34,8 @@ pub enum AppError {
     },
     #[error("server error: {0}")]
     Serve(std::io::Error),
+    #[error("data key: {0}")]
+    DataKey(String),
 }
 
 impl From<StoreError> for AppError {
@@ -50,6 +54,36 @@ pub async fn open_store(database_url: &str) -> Result<Store, AppError> {
         .await
         .map_err(|e| AppError::Migration(e.to_string()))?;
     Ok(store)
+}
+
+/// The data key: given explicitly, or read from `path`, which is created with a new key (owner
+/// read/write only) when it does not exist yet.
+pub fn load_data_key(explicit: Option<&str>, path: &Path) -> Result<DataKey, AppError> {
+    if let Some(hex) = explicit {
+        return DataKey::from_hex(hex).map_err(|e| AppError::DataKey(e.to_string()));
+    }
+    match std::fs::read_to_string(path) {
+        Ok(text) => DataKey::from_hex(&text)
+            .map_err(|e| AppError::DataKey(format!("{}: {e}", path.display()))),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let key = DataKey::generate(&mut rand::rng());
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(path)
+                .map_err(|e| AppError::DataKey(format!("cannot create {}: {e}", path.display())))?;
+            std::io::Write::write_all(&mut file, key.to_hex().as_bytes())
+                .map_err(|e| AppError::DataKey(format!("cannot write {}: {e}", path.display())))?;
+            tracing::info!(path = %path.display(), "created a new data key file; keep it with the database");
+            Ok(key)
+        }
+        Err(err) => Err(AppError::DataKey(format!(
+            "cannot read {}: {err}",
+            path.display()
+        ))),
+    }
 }
 
 pub fn key_hasher(pepper: Option<&str>) -> KeyHasher {
@@ -75,6 +109,7 @@ impl Application {
     pub async fn build(
         store: Store,
         hasher: KeyHasher,
+        data_key: DataKey,
         settings: ServerSettings,
     ) -> Result<Self, AppError> {
         let listener =
@@ -84,7 +119,8 @@ impl Application {
                     addr: settings.listen,
                     source,
                 })?;
-        let router = keyplane_api::router(Services::new(store.clone(), hasher, settings.api));
+        let router =
+            keyplane_api::router(Services::new(store.clone(), hasher, data_key, settings.api));
         Ok(Self {
             listener,
             router,

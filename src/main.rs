@@ -4,8 +4,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use keyplane::config::{BootstrapArgs, Cli, Command, OutputFormat};
 use keyplane::{
-    AppError, Application, BootstrapOutput, ServerSettings, bootstrap, key_hasher, open_store,
-    shutdown_signal, telemetry,
+    AppError, Application, BootstrapOutput, ServerSettings, bootstrap, key_hasher, load_data_key,
+    open_store, shutdown_signal, telemetry,
 };
 use keyplane_api::ApiSettings;
 
@@ -32,6 +32,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             Ok(())
         }
         Command::Init(args) => {
+            load_data_key(cli.global.data_key.as_deref(), &cli.global.data_key_file)?;
             let output = run_bootstrap(&store, &hasher, &args.bootstrap).await?;
             print_keys(&output, args.bootstrap.output);
             store.close().await?;
@@ -49,8 +50,10 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                     max_body_bytes: args.max_body_bytes as usize,
                 },
             };
+            let data_key =
+                load_data_key(cli.global.data_key.as_deref(), &cli.global.data_key_file)?;
             let shutdown = shutdown_signal();
-            let app = Application::build(store, hasher, settings).await?;
+            let app = Application::build(store, hasher, data_key, settings).await?;
             tracing::info!(listen = %app.local_addr(), "keyplane serving; GraphiQL at /graphql");
             app.run_until(shutdown).await
         }

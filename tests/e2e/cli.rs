@@ -10,6 +10,7 @@ fn keyplane(db: &TestDatabase, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_keyplane"))
         .args(args)
         .env("DATABASE_URL", db.url())
+        .env("KEYPLANE_DATA_KEY_FILE", db.scratch_path("keyplane.key"))
         .env("RUST_LOG", "warn")
         .env_remove("KEYPLANE_KEY_PEPPER")
         .output()
@@ -104,6 +105,7 @@ fn serve(db: &TestDatabase) -> String {
             &format!("127.0.0.1:{port}"),
         ])
         .env("DATABASE_URL", db.url())
+        .env("KEYPLANE_DATA_KEY_FILE", db.scratch_path("keyplane.key"))
         .env("RUST_LOG", "info")
         .env_remove("KEYPLANE_KEY_PEPPER")
         .stdout(std::process::Stdio::piped())

@@ -13,6 +13,7 @@ use std::sync::{Mutex, OnceLock};
 use keyplane::{Application, BootstrapOutput, ServerSettings, bootstrap, key_hasher, open_store};
 use keyplane_api::ApiSettings;
 use keyplane_domain::account::Plan;
+use keyplane_domain::seal::DataKey;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use sea_orm::{ConnectionTrait, Database};
@@ -57,11 +58,23 @@ fn init_logs() {
     });
 }
 
+fn scratch_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("keyplane-test-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// A database that exists for one test and is removed after it.
 #[derive(Debug)]
 pub enum TestDatabase {
-    Sqlite { dir: PathBuf },
-    Postgres { admin_url: String, name: String },
+    Sqlite {
+        dir: PathBuf,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+        dir: PathBuf,
+    },
 }
 
 impl TestDatabase {
@@ -80,6 +93,7 @@ impl TestDatabase {
                 Self::Postgres {
                     admin_url: url,
                     name,
+                    dir: scratch_dir(),
                 }
             }
             _ => {
@@ -94,12 +108,21 @@ impl TestDatabase {
     pub fn url(&self) -> String {
         match self {
             Self::Sqlite { dir } => format!("sqlite://{}", dir.join("keyplane.db").display()),
-            Self::Postgres { admin_url, name } => {
+            Self::Postgres {
+                admin_url, name, ..
+            } => {
                 let base = admin_url
                     .rsplit_once('/')
                     .map_or(admin_url.as_str(), |(b, _)| b);
                 format!("{base}/{name}")
             }
+        }
+    }
+
+    /// A file path private to this test, removed with it.
+    pub fn scratch_path(&self, file: &str) -> PathBuf {
+        match self {
+            Self::Sqlite { dir } | Self::Postgres { dir, .. } => dir.join(file),
         }
     }
 
@@ -112,8 +135,15 @@ impl TestDatabase {
         match self {
             Self::Sqlite { dir } => {
                 let mut all = Vec::new();
+                // The database files only, not other scratch files.
                 for entry in std::fs::read_dir(dir).unwrap() {
-                    all.extend(std::fs::read(entry.unwrap().path()).unwrap());
+                    let path = entry.unwrap().path();
+                    if path
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("keyplane.db"))
+                    {
+                        all.extend(std::fs::read(path).unwrap());
+                    }
                 }
                 String::from_utf8_lossy(&all).into_owned()
             }
@@ -146,7 +176,12 @@ impl Drop for TestDatabase {
             Self::Sqlite { dir } => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            Self::Postgres { admin_url, name } => {
+            Self::Postgres {
+                admin_url,
+                name,
+                dir,
+            } => {
+                let _ = std::fs::remove_dir_all(dir);
                 // Drop runs outside any async context we may block; use a short-lived runtime.
                 let (url, name) = (admin_url.clone(), name.clone());
                 let _ = std::thread::spawn(move || {
@@ -173,6 +208,7 @@ impl Drop for TestDatabase {
 
 /// A running server over its own database, with the six default secrets.
 pub struct TestApp {
+    pub data_key: DataKey,
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub keys: BootstrapOutput,
@@ -194,10 +230,10 @@ impl TestApp {
             .await
             .expect("bootstrap");
         store.close().await.unwrap();
-        Self::start(db, keys).await
+        Self::start(db, keys, DataKey::generate(&mut rand::rng())).await
     }
 
-    async fn start(db: TestDatabase, keys: BootstrapOutput) -> Self {
+    async fn start(db: TestDatabase, keys: BootstrapOutput, data_key: DataKey) -> Self {
         let store = open_store(&db.url()).await.expect("open store");
         let settings = ServerSettings {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -206,7 +242,7 @@ impl TestApp {
                 max_body_bytes: 64 * 1024,
             },
         };
-        let app = Application::build(store, key_hasher(Some(PEPPER)), settings)
+        let app = Application::build(store, key_hasher(Some(PEPPER)), data_key.clone(), settings)
             .await
             .expect("build application");
         let addr = app.local_addr();
@@ -219,6 +255,7 @@ impl TestApp {
             .expect("server runs");
         });
         Self {
+            data_key,
             addr,
             client: reqwest::Client::new(),
             keys,
@@ -246,7 +283,7 @@ impl TestApp {
                 environments: Vec::new(),
             },
         );
-        Self::start(db, keys).await
+        Self::start(db, keys, self.data_key.clone()).await
     }
 
     async fn stop(&mut self) {

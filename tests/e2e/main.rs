@@ -5,6 +5,7 @@ mod harness;
 
 mod auth;
 mod cli;
+mod client_security;
 mod lifecycle;
 mod listing;
 mod persistence;

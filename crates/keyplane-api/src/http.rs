@@ -17,12 +17,15 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
 use keyplane_domain::ErrorCode;
+use keyplane_domain::client_security::ClientProof;
 use keyplane_domain::rate_limit::effective_limit;
+use keyplane_domain::verification::VerificationCode;
 use serde::Deserialize;
 use tower_http::trace::TraceLayer;
 use tracing::Level;
 
 use crate::auth::authenticate;
+use crate::client_security::check_publishable;
 use crate::error::ApiError;
 use crate::rate_limit::RateDecision;
 use crate::schema::{KeyplaneSchema, RootFieldTally, Services, build_schema, set_code};
@@ -65,8 +68,22 @@ pub fn router(services: Services) -> Router {
 
 /// A JSON error body in the GraphQL response shape, for failures before execution.
 fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    error_response_with_reason(status, code, message, None)
+}
+
+/// The same, with `extensions.reason` saying which check refused the request.
+fn error_response_with_reason(
+    status: StatusCode,
+    code: ErrorCode,
+    message: &str,
+    reason: Option<&str>,
+) -> Response {
+    let mut extensions = serde_json::json!({ "code": code.as_str() });
+    if let Some(reason) = reason {
+        extensions["reason"] = serde_json::Value::from(reason);
+    }
     let body = serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": code.as_str() } }]
+        "errors": [{ "message": message, "extensions": extensions }]
     });
     let mut response = (status, Json(body)).into_response();
     no_store(&mut response);
@@ -241,6 +258,9 @@ async fn execute(
             return api_error_response(status, &err);
         }
     };
+    if let Some(refusal) = client_security_refusal(services, &principal, headers).await {
+        return refusal;
+    }
     let limit = effective_limit(&principal.key, principal.environment.default_rate_limit);
     let decision = limit.map(|limit| services.rate_limiter.check(&principal.key.id, limit));
     if let Some(decision) = decision.filter(|d| !d.allowed) {
@@ -266,6 +286,71 @@ async fn execute(
         rate_limit_headers(&mut http, decision);
     }
     http
+}
+
+fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ()> {
+    headers
+        .get(name)
+        .map(|v| v.to_str().map_err(|_| ()))
+        .transpose()
+}
+
+/// Applies client-side security to a request made with the publishable key: `X-Customer-Id`,
+/// `X-Customer-Token` and `Origin`. Answers the refusal, if any.
+async fn client_security_refusal(
+    services: &Services,
+    principal: &crate::auth::Principal,
+    headers: &HeaderMap,
+) -> Option<Response> {
+    let (Ok(customer_id), Ok(customer_token), Ok(origin)) = (
+        header_text(headers, "x-customer-id"),
+        header_text(headers, "x-customer-token"),
+        header_text(headers, header::ORIGIN.as_str()),
+    ) else {
+        return Some(client_refusal(VerificationCode::InvalidCustomerToken));
+    };
+    let proof = ClientProof {
+        customer_id,
+        customer_token,
+        origin,
+    };
+    let outcome = check_publishable(
+        services,
+        &principal.key,
+        &principal.environment,
+        proof,
+        Utc::now(),
+    )
+    .await;
+    match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(code)) => Some(client_refusal(code)),
+        Err(err) => Some(api_error_response(StatusCode::INTERNAL_SERVER_ERROR, &err)),
+    }
+}
+
+fn client_refusal(code: VerificationCode) -> Response {
+    let (status, error_code, message, reason) = match code {
+        VerificationCode::OriginNotAllowed => (
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "this origin may not use the publishable key",
+            "ORIGIN_NOT_ALLOWED",
+        ),
+        VerificationCode::CustomerTokenRequired => (
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "send X-Customer-Id and X-Customer-Token with the publishable key",
+            "CUSTOMER_TOKEN_REQUIRED",
+        ),
+        _ => (
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "the customer token is not valid for this customer",
+            "INVALID_CUSTOMER_TOKEN",
+        ),
+    };
+    error_response_with_reason(status, error_code, message, Some(reason))
 }
 
 /// `RateLimit-Limit/Remaining/Reset`, and `Retry-After` when the request was refused.

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod auth;
+mod client_security;
 mod error;
 mod http;
 mod rate_limit;

@@ -49,6 +49,7 @@ pub struct Environment {
     pub env_type: EnvironmentType,
     /// Applies to keys that have no rate limit of their own; `None` means no limit.
     pub default_rate_limit: Option<crate::rate_limit::RateLimit>,
+    pub client_security: crate::client_security::ClientSecurity,
 }
 
 /// Environment settings (default rate limit, client-side security) bind every key of the

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod client_security;
 pub mod customer;
 pub mod environment;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod lifecycle;
 pub mod rate_limit;
 pub mod rotation;
 pub mod scope;
+pub mod seal;
 pub mod secret;
 pub mod verification;
 

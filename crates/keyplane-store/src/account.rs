@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use keyplane_domain::RuleViolation;
 use keyplane_domain::account::{Account, Plan};
 use keyplane_domain::audit::{Actor, AuditEventType, KeySnapshot, NewAuditEvent};
+use keyplane_domain::client_security::ClientSecurity;
 use keyplane_domain::environment::{Environment, EnvironmentType};
 use keyplane_domain::key::ApiKeyType;
 use keyplane_domain::rate_limit::RateLimit;
@@ -98,6 +99,7 @@ impl Store {
                 name: spec.env_type.default_name().to_owned(),
                 env_type: spec.env_type,
                 default_rate_limit: None,
+                client_security: ClientSecurity::default(),
             };
             environment::Entity::insert(environment::ActiveModel {
                 id: Set(env.id.clone()),
@@ -108,6 +110,8 @@ impl Store {
                 created_at: Set(now),
                 default_rate_limit_requests: Set(None),
                 default_rate_limit_period_seconds: Set(None),
+                client_security_enabled: Set(false),
+                allowed_origins: Set(None),
             })
             .exec(&txn)
             .await?;
@@ -198,7 +202,7 @@ fn account_from_model(model: account::Model) -> Result<Account, StoreError> {
     })
 }
 
-fn environment_from_model(model: environment::Model) -> Result<Environment, StoreError> {
+pub(crate) fn environment_from_model(model: environment::Model) -> Result<Environment, StoreError> {
     let env_type = EnvironmentType::parse(&model.env_type)
         .ok_or_else(|| StoreError::corrupt(format!("environment type {:?}", model.env_type)))?;
     Ok(Environment {
@@ -211,5 +215,15 @@ fn environment_from_model(model: environment::Model) -> Result<Environment, Stor
             model.default_rate_limit_requests,
             model.default_rate_limit_period_seconds,
         )?,
+        client_security: ClientSecurity {
+            enabled: model.client_security_enabled,
+            allowed_origins: model
+                .allowed_origins
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|_| StoreError::corrupt("allowed origins"))?
+                .unwrap_or_default(),
+        },
     })
 }

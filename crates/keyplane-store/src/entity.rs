@@ -3,4 +3,5 @@
 pub mod account;
 pub mod api_key;
 pub mod audit_event;
+pub mod client_signing_secret;
 pub mod environment;

@@ -2,6 +2,7 @@
 
 mod account;
 mod audit;
+mod client_security;
 mod entity;
 mod error;
 mod key;
@@ -17,6 +18,7 @@ use sea_orm::{
 
 pub use account::{BootstrapEnvironment, BootstrapKey, BootstrapRequest, Bootstrapped};
 pub use audit::AuditFilter;
+pub use client_security::{SealedSigningSecret, new_signing_secret_id};
 pub use error::StoreError;
 pub use key::{KeyChange, KeyFilter, NewKey, Rotation};
 pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Guard};
 use chrono::Duration;
 use keyplane_domain::scope::Scope;
+use keyplane_domain::seal::DataKey;
 use keyplane_domain::secret::KeyHasher;
 use keyplane_store::Store;
 
@@ -27,15 +28,18 @@ pub struct Services {
     pub store: Store,
     pub hasher: KeyHasher,
     pub settings: ApiSettings,
+    /// Seals and opens secrets Keyplane keeps readable (client signing secrets).
+    pub data_key: DataKey,
     pub rate_limiter: Arc<KeyRateLimiter>,
 }
 
 impl Services {
-    pub fn new(store: Store, hasher: KeyHasher, settings: ApiSettings) -> Self {
+    pub fn new(store: Store, hasher: KeyHasher, data_key: DataKey, settings: ApiSettings) -> Self {
         Self {
             store,
             hasher,
             settings,
+            data_key,
             rate_limiter: Arc::default(),
         }
     }

@@ -4,17 +4,19 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use keyplane_domain::RuleViolation;
+use keyplane_domain::client_security::{generate_signing_secret, parse_client_security};
 use keyplane_domain::environment::ensure_may_configure;
 use keyplane_domain::key::ApiKey;
 use keyplane_domain::lifecycle::{self, CreateKeyRequest, SettingsRequest};
 use keyplane_domain::rotation::{self, RotationExpiry};
 use keyplane_domain::scope::{Scope, ScopeSet};
 use keyplane_domain::secret::{KeyPrefix, KeySecret};
-use keyplane_store::{KeyChange, NewKey, Rotation};
+use keyplane_store::{KeyChange, NewKey, Rotation, SealedSigningSecret, new_signing_secret_id};
 
 use super::context::{RequireScope, principal, services};
 use super::enums::{GracePeriod, ScopePreset};
-use super::types::{ApiKeyNode, EnvironmentNode, RateLimitInput};
+use super::types::{ApiKeyNode, ClientSecurityNode, EnvironmentNode, RateLimitInput};
+use crate::client_security::seal_context;
 use crate::error::ApiError;
 
 /// Exactly one of `scopes` or `preset`.
@@ -48,6 +50,27 @@ pub struct UpdateApiKeyInput {
     pub description: MaybeUndefined<String>,
     pub customer_ids: MaybeUndefined<Vec<String>>,
     pub rate_limit: MaybeUndefined<RateLimitInput>,
+}
+
+/// `allowedOrigins` omitted keeps the current list; an empty list accepts any origin.
+#[derive(InputObject, Debug)]
+pub struct UpdateClientSecurityInput {
+    pub enabled: bool,
+    pub allowed_origins: Option<Vec<String>>,
+}
+
+/// How long the previous signing secret keeps verifying tokens. Required once a secret exists.
+#[derive(InputObject, Debug)]
+pub struct RotateClientSigningSecretInput {
+    pub grace_period: Option<GracePeriod>,
+}
+
+#[derive(SimpleObject, Debug)]
+pub struct RotateClientSigningSecretPayload {
+    /// The new signing secret. Shown this once; give it to the backend that mints customer
+    /// tokens.
+    pub signing_secret: String,
+    pub client_security: ClientSecurityNode,
 }
 
 /// Null removes the default: keys without their own limit are then unlimited.
@@ -166,6 +189,87 @@ impl MutationRoot {
             Ok(KeyChange::Settings(change))
         })
         .await
+    }
+
+    /// Turns client-side security on or off and sets the allowed origins. Full-access key only.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
+    async fn update_client_security(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateClientSecurityInput,
+    ) -> Result<ClientSecurityNode, ApiError> {
+        let principal = principal(ctx)?;
+        let current = &principal.environment.client_security;
+        let origins = input
+            .allowed_origins
+            .as_deref()
+            .unwrap_or(&current.allowed_origins);
+        let settings = parse_client_security(input.enabled, origins)?;
+        ensure_may_configure(principal.scopes())?;
+        let environment = services(ctx)?
+            .store
+            .set_client_security(&principal.environment.id, &settings, Utc::now())
+            .await?;
+        Ok(ClientSecurityNode {
+            enabled: environment.client_security.enabled,
+            allowed_origins: environment.client_security.allowed_origins,
+        })
+    }
+
+    /// Issues a new client signing secret; the previous one keeps verifying tokens for the
+    /// grace period. Full-access key only.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
+    async fn rotate_client_signing_secret(
+        &self,
+        ctx: &Context<'_>,
+        input: RotateClientSigningSecretInput,
+    ) -> Result<RotateClientSigningSecretPayload, ApiError> {
+        let principal = principal(ctx)?;
+        let services = services(ctx)?;
+        ensure_may_configure(principal.scopes())?;
+        let environment_id = &principal.environment.id;
+        let grace = match input.grace_period {
+            Some(grace) => keyplane_domain::rotation::GracePeriod::from(grace),
+            None if services.store.has_signing_secret(environment_id).await? => {
+                return Err(ApiError::bad_input(
+                    "gracePeriod",
+                    "choose how long the previous signing secret keeps working",
+                ));
+            }
+            None => keyplane_domain::rotation::GracePeriod::Now,
+        };
+        let now = Utc::now();
+        let (id, secret, sealed) = {
+            let mut rng = rand::rng();
+            let secret = generate_signing_secret(&mut rng);
+            let id = new_signing_secret_id();
+            let sealed = services.data_key.seal(
+                &mut rng,
+                &seal_context(environment_id, &id),
+                secret.as_bytes(),
+            );
+            (id, secret, sealed)
+        };
+        services
+            .store
+            .rotate_signing_secret(
+                environment_id,
+                SealedSigningSecret { id, sealed },
+                now + grace.duration(),
+                now,
+            )
+            .await?;
+        Ok(RotateClientSigningSecretPayload {
+            signing_secret: secret,
+            client_security: ClientSecurityNode {
+                enabled: principal.environment.client_security.enabled,
+                allowed_origins: principal
+                    .environment
+                    .client_security
+                    .allowed_origins
+                    .clone(),
+            },
+        })
     }
 
     /// Sets or clears the environment's default rate limit. Full-access key only.

@@ -178,10 +178,30 @@ impl EnvironmentNode {
         self.0.env_type.into()
     }
 
-    /// The rate limit of keys that have none of their own; null means unlimited.
+    /// Whether uses of the publishable key must carry a signed customer token, and from which
+    /// browser origins.
+    async fn client_security(&self) -> ClientSecurityNode {
+        ClientSecurityNode {
+            enabled: self.0.client_security.enabled,
+            allowed_origins: self.0.client_security.allowed_origins.clone(),
+        }
+    }
+
+    /// The rate limit of keys that have none of their own; null means unlimited. It never
+    /// applies to the full-access key.
     async fn default_rate_limit(&self) -> Option<RateLimitSettings> {
         self.0.default_rate_limit.map(Into::into)
     }
+}
+
+/// Client-side security of an environment's publishable key.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "ClientSecurity")]
+pub struct ClientSecurityNode {
+    /// When on, every use of the publishable key needs `X-Customer-Id` and `X-Customer-Token`.
+    pub enabled: bool,
+    /// When on and not empty, a browser `Origin` outside this list is refused.
+    pub allowed_origins: Vec<String>,
 }
 
 /// `requests` per `periodSeconds`: a burst of up to `requests`, refilled evenly over the period.

@@ -4,6 +4,7 @@
 
 use async_graphql::{Context, Enum, InputObject, SimpleObject};
 use chrono::Utc;
+use keyplane_domain::client_security::ClientProof;
 use keyplane_domain::customer::parse_customer_id;
 use keyplane_domain::rate_limit::effective_limit;
 use keyplane_domain::scope::Scope;
@@ -12,6 +13,7 @@ use keyplane_domain::verification::{self, VerificationCode as Code};
 
 use super::context::{principal, services};
 use super::types::{ApiKeyNode, EnvironmentNode};
+use crate::client_security::check_publishable;
 use crate::error::ApiError;
 use crate::rate_limit::RateDecision;
 
@@ -130,6 +132,15 @@ pub async fn verify(
             // Another environment's key is never shown.
             return Ok(VerificationResult::refused(code));
         }
+        return Ok(answer(principal, key, code, None, None));
+    }
+    let proof = ClientProof {
+        customer_id: customer_id.as_deref(),
+        customer_token: input.customer_token.as_deref(),
+        origin: input.origin.as_deref(),
+    };
+    if let Err(code) = check_publishable(services, &key, &principal.environment, proof, now).await?
+    {
         return Ok(answer(principal, key, code, None, None));
     }
     let decision = effective_limit(&key, principal.environment.default_rate_limit)

@@ -1,0 +1,61 @@
+//! Client-side security as applied to one use of a publishable key: by a request made with it,
+//! or by `verifyApiKey` on its behalf. Both go through [`check_publishable`].
+
+use chrono::{DateTime, Utc};
+use keyplane_domain::client_security::{ClientProof, check_client};
+use keyplane_domain::environment::Environment;
+use keyplane_domain::key::{ApiKey, ApiKeyType};
+use keyplane_domain::verification::VerificationCode;
+
+use crate::error::ApiError;
+use crate::schema::Services;
+
+/// What a signing secret is sealed against: its own row and environment.
+pub fn seal_context(environment_id: &str, secret_id: &str) -> String {
+    format!("client-signing-secret:{environment_id}:{secret_id}")
+}
+
+/// The signing secrets valid at `now`, opened. A secret that does not open means the data key
+/// is not the one it was sealed with: that is a misconfiguration, answered as internal.
+async fn usable_secrets(
+    services: &Services,
+    environment_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, ApiError> {
+    let sealed = services
+        .store
+        .usable_signing_secrets(environment_id, now)
+        .await?;
+    sealed
+        .into_iter()
+        .map(|secret| {
+            let context = seal_context(environment_id, &secret.id);
+            let opened = services.data_key.open(&context, &secret.sealed).map_err(|err| {
+                tracing::error!(error = %err, env.id = environment_id, "a client signing secret does not open with the configured data key");
+                ApiError::internal()
+            })?;
+            String::from_utf8(opened).map_err(|_| ApiError::internal())
+        })
+        .collect()
+}
+
+/// Applies the environment's client-side security to a use of `key`. Keys other than the
+/// publishable key, and environments that have it off, always pass.
+pub async fn check_publishable(
+    services: &Services,
+    key: &ApiKey,
+    environment: &Environment,
+    proof: ClientProof<'_>,
+    now: DateTime<Utc>,
+) -> Result<Result<(), VerificationCode>, ApiError> {
+    if key.key_type != ApiKeyType::Publishable || !environment.client_security.enabled {
+        return Ok(Ok(()));
+    }
+    let secrets = usable_secrets(services, &environment.id, now).await?;
+    Ok(check_client(
+        &environment.client_security,
+        &secrets,
+        proof,
+        now,
+    ))
+}

@@ -1,0 +1,153 @@
+//! Client-side security settings of an environment and its sealed signing secrets.
+
+use chrono::{DateTime, Utc};
+use keyplane_domain::RuleViolation;
+use keyplane_domain::client_security::ClientSecurity;
+use keyplane_domain::environment::Environment;
+use sea_orm::sea_query::Condition;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::account::environment_from_model;
+use crate::entity::client_signing_secret::{self, Column};
+use crate::entity::environment;
+use crate::{Store, StoreError, new_id, stored_instant};
+
+/// A signing secret as stored: sealed; the API opens it with the data key.
+#[derive(Debug, Clone)]
+pub struct SealedSigningSecret {
+    pub id: String,
+    pub sealed: String,
+}
+
+fn usable(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(Column::ExpiresAt.is_null())
+        .add(Column::ExpiresAt.gt(now))
+}
+
+async fn usable_secret_count(
+    db: &impl ConnectionTrait,
+    environment_id: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    Ok(client_signing_secret::Entity::find()
+        .filter(Column::EnvironmentId.eq(environment_id))
+        .filter(usable(now))
+        .count(db)
+        .await?)
+}
+
+impl Store {
+    /// Replaces the settings. Enabling needs a usable signing secret (`CONFLICT` otherwise), or
+    /// every publishable request would be refused.
+    pub async fn set_client_security(
+        &self,
+        environment_id: &str,
+        settings: &ClientSecurity,
+        now: DateTime<Utc>,
+    ) -> Result<Environment, StoreError> {
+        let txn = self.begin_write().await?;
+        environment::Entity::find_by_id(environment_id.to_owned())
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .ok_or_else(|| RuleViolation::not_found("environment"))?;
+        if settings.enabled && usable_secret_count(&txn, environment_id, now).await? == 0 {
+            return Err(RuleViolation::conflict(
+                "create a signing secret with rotateClientSigningSecret before enabling client-side security",
+            )
+            .into());
+        }
+        let origins = serde_json::to_string(&settings.allowed_origins)
+            .map_err(|e| StoreError::corrupt(e.to_string()))?;
+        let model = environment::ActiveModel {
+            id: Set(environment_id.to_owned()),
+            client_security_enabled: Set(settings.enabled),
+            allowed_origins: Set(Some(origins)),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+        txn.commit().await?;
+        environment_from_model(model)
+    }
+
+    /// Makes `sealed` the current signing secret. The previous current one keeps working until
+    /// `previous_until` (or its own earlier expiry). `new_id` is the id the secret was sealed
+    /// for, so a sealed value cannot be moved to another row.
+    pub async fn rotate_signing_secret(
+        &self,
+        environment_id: &str,
+        secret: SealedSigningSecret,
+        previous_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (now, previous_until) = (stored_instant(now), stored_instant(previous_until));
+        let txn = self.begin_write().await?;
+        let current = client_signing_secret::Entity::find()
+            .filter(Column::EnvironmentId.eq(environment_id))
+            .filter(Column::ExpiresAt.is_null())
+            .lock_exclusive()
+            .all(&txn)
+            .await?;
+        for old in current {
+            client_signing_secret::ActiveModel {
+                id: Set(old.id),
+                expires_at: Set(Some(previous_until)),
+                ..Default::default()
+            }
+            .update(&txn)
+            .await?;
+        }
+        client_signing_secret::Entity::insert(client_signing_secret::ActiveModel {
+            id: Set(secret.id),
+            environment_id: Set(environment_id.to_owned()),
+            sealed_secret: Set(secret.sealed),
+            created_at: Set(now),
+            expires_at: Set(None),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Whether the environment has a current signing secret.
+    pub async fn has_signing_secret(&self, environment_id: &str) -> Result<bool, StoreError> {
+        Ok(client_signing_secret::Entity::find()
+            .filter(Column::EnvironmentId.eq(environment_id))
+            .filter(Column::ExpiresAt.is_null())
+            .count(&self.db)
+            .await?
+            > 0)
+    }
+
+    /// The secrets a customer token may be signed with at `now`: the current one first, then
+    /// any previous one still inside its grace period.
+    pub async fn usable_signing_secrets(
+        &self,
+        environment_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SealedSigningSecret>, StoreError> {
+        Ok(client_signing_secret::Entity::find()
+            .filter(Column::EnvironmentId.eq(environment_id))
+            .filter(usable(now))
+            .order_by_desc(Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| SealedSigningSecret {
+                id: m.id,
+                sealed: m.sealed_secret,
+            })
+            .collect())
+    }
+}
+
+/// An id for a new signing secret, to seal it against before it is stored.
+pub fn new_signing_secret_id() -> String {
+    new_id()
+}
