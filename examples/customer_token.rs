@@ -27,15 +27,23 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let (Some(customer_id), Ok(secret)) = (args.next(), std::env::var("KEYPLANE_SIGNING_SECRET"))
     else {
-        eprintln!("usage: KEYPLANE_SIGNING_SECRET=… customer_token <CUSTOMER_ID> [LIFETIME_SECONDS]");
+        eprintln!(
+            "usage: KEYPLANE_SIGNING_SECRET=… customer_token <CUSTOMER_ID> [LIFETIME_SECONDS]"
+        );
         return ExitCode::FAILURE;
     };
     let token = match args.next().map(|s| s.parse::<u64>()) {
         None => sign(&secret, &customer_id),
         Some(Ok(lifetime)) => {
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .expect("after 1970")
+                .as_secs();
             let expiry = now + lifetime;
-            format!("v1.{expiry}.{}", sign(&secret, &format!("{customer_id}.{expiry}")))
+            format!(
+                "v1.{expiry}.{}",
+                sign(&secret, &format!("{customer_id}.{expiry}"))
+            )
         }
         Some(Err(_)) => {
             eprintln!("LIFETIME_SECONDS must be a whole number of seconds");

@@ -101,6 +101,14 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYPLANE_MAX_BODY_BYTES", default_value_t = 64 * 1024, value_parser = clap::value_parser!(u32).range(1024..=16 * 1024 * 1024))]
     pub max_body_bytes: u32,
 
+    /// How often the activity log is written, in milliseconds. A crash loses at most this much.
+    #[arg(long, env = "KEYPLANE_ACTIVITY_FLUSH_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub activity_flush_ms: u64,
+
+    /// How often last-used times are written, in seconds (at most a minute).
+    #[arg(long, env = "KEYPLANE_LAST_USED_FLUSH_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub last_used_flush_seconds: u64,
+
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,
 }

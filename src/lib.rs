@@ -8,7 +8,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use keyplane_api::{ApiSettings, Services};
+use keyplane_api::{ApiSettings, Services, WriteBehindHandle};
 use keyplane_domain::RuleViolation;
 use keyplane_domain::seal::DataKey;
 use keyplane_domain::secret::KeyHasher;
@@ -103,6 +103,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     store: Store,
+    write_behind: WriteBehindHandle,
 }
 
 impl Application {
@@ -119,12 +120,13 @@ impl Application {
                     addr: settings.listen,
                     source,
                 })?;
-        let router =
-            keyplane_api::router(Services::new(store.clone(), hasher, data_key, settings.api));
+        let (services, write_behind) =
+            Services::start(store.clone(), hasher, data_key, settings.api);
         Ok(Self {
             listener,
-            router,
+            router: keyplane_api::router(services),
             store,
+            write_behind,
         })
     }
 
@@ -134,15 +136,18 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` resolves, lets requests in flight finish, then closes the pool.
+    /// Serves until `shutdown` resolves, lets requests in flight finish, flushes the activity
+    /// log and last-used times, then closes the pool.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), AppError> {
-        axum::serve(self.listener, self.router)
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
-            .map_err(AppError::Serve)?;
+            .map_err(AppError::Serve);
+        self.write_behind.shutdown().await;
+        served?;
         self.store.close().await?;
         Ok(())
     }

@@ -7,7 +7,9 @@ use keyplane::{
     AppError, Application, BootstrapOutput, ServerSettings, bootstrap, key_hasher, load_data_key,
     open_store, shutdown_signal, telemetry,
 };
-use keyplane_api::ApiSettings;
+use std::time::Duration;
+
+use keyplane_api::{ApiSettings, FlushIntervals};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -48,6 +50,10 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 api: ApiSettings {
                     expiring_soon: chrono::Duration::days(i64::from(args.expiring_soon_days)),
                     max_body_bytes: args.max_body_bytes as usize,
+                    flush: FlushIntervals {
+                        activity: Duration::from_millis(args.activity_flush_ms),
+                        last_used: Duration::from_secs(args.last_used_flush_seconds),
+                    },
                 },
             };
             let data_key =

@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261122_000001_core;
 mod m20261122_000002_key_limits;
 mod m20261122_000003_client_security;
+mod m20261122_000004_activity;
 
 /// Every migration, oldest first. `keyplane migrate` and `keyplane serve` apply the pending ones.
 #[derive(Debug)]
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_core::Migration),
             Box::new(m20261122_000002_key_limits::Migration),
             Box::new(m20261122_000003_client_security::Migration),
+            Box::new(m20261122_000004_activity::Migration),
         ]
     }
 }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use keyplane::{Application, BootstrapOutput, ServerSettings, bootstrap, key_hasher, open_store};
-use keyplane_api::ApiSettings;
+use keyplane_api::{ApiSettings, FlushIntervals};
 use keyplane_domain::account::Plan;
 use keyplane_domain::seal::DataKey;
 use reqwest::StatusCode;
@@ -23,6 +23,8 @@ use tokio::task::JoinHandle;
 
 pub const TEST_DATABASE_ENV: &str = "KEYPLANE_TEST_DATABASE_URL";
 pub const PEPPER: &str = "test-pepper";
+/// Write-behind flush interval of test servers: short, so tests see writes soon.
+pub const FLUSH: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Everything the servers of this test binary log, for tests that grep it.
 pub fn captured_logs() -> String {
@@ -209,6 +211,7 @@ impl Drop for TestDatabase {
 /// A running server over its own database, with the six default secrets.
 pub struct TestApp {
     pub data_key: DataKey,
+    flush: std::time::Duration,
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub keys: BootstrapOutput,
@@ -223,6 +226,12 @@ impl TestApp {
     }
 
     pub async fn spawn_with_plan(plan: Plan) -> Self {
+        Self::spawn_with(plan, FLUSH).await
+    }
+
+    /// A server whose write-behind flushes every `flush`: long, to see that only a graceful
+    /// shutdown wrote something.
+    pub async fn spawn_with(plan: Plan, flush: std::time::Duration) -> Self {
         init_logs();
         let db = TestDatabase::create().await;
         let store = open_store(&db.url()).await.expect("open store");
@@ -230,16 +239,25 @@ impl TestApp {
             .await
             .expect("bootstrap");
         store.close().await.unwrap();
-        Self::start(db, keys, DataKey::generate(&mut rand::rng())).await
+        Self::start(db, keys, DataKey::generate(&mut rand::rng()), flush).await
     }
 
-    async fn start(db: TestDatabase, keys: BootstrapOutput, data_key: DataKey) -> Self {
+    async fn start(
+        db: TestDatabase,
+        keys: BootstrapOutput,
+        data_key: DataKey,
+        flush: std::time::Duration,
+    ) -> Self {
         let store = open_store(&db.url()).await.expect("open store");
         let settings = ServerSettings {
             listen: "127.0.0.1:0".parse().unwrap(),
             api: ApiSettings {
                 expiring_soon: chrono::Duration::days(7),
                 max_body_bytes: 64 * 1024,
+                flush: FlushIntervals {
+                    activity: flush,
+                    last_used: flush,
+                },
             },
         };
         let app = Application::build(store, key_hasher(Some(PEPPER)), data_key.clone(), settings)
@@ -256,6 +274,7 @@ impl TestApp {
         });
         Self {
             data_key,
+            flush,
             addr,
             client: reqwest::Client::new(),
             keys,
@@ -283,7 +302,7 @@ impl TestApp {
                 environments: Vec::new(),
             },
         );
-        Self::start(db, keys, self.data_key.clone()).await
+        Self::start(db, keys, self.data_key.clone(), self.flush).await
     }
 
     async fn stop(&mut self) {
@@ -363,6 +382,23 @@ impl TestApp {
                 .to_owned(),
             data["createApiKey"]["secret"].as_str().unwrap().to_owned(),
         )
+    }
+
+    /// Retries `query` until `done` holds of its data (write-behind lands within a flush).
+    pub async fn eventually(
+        &self,
+        query: &str,
+        variables: Value,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        for _ in 0..100 {
+            let data = self.ok(&self.admin(), query, variables.clone()).await;
+            if done(&data) {
+                return data;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("{query} never satisfied the condition");
     }
 
     /// The production environment's keys and audit trail: what a refused mutation must leave

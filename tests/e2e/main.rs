@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod activity;
 mod auth;
 mod cli;
 mod client_security;

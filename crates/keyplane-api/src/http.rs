@@ -2,10 +2,10 @@
 //! browser), `/healthz`, `/readyz`. Every error body carries `extensions.code`.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::OperationType as GqlOperationType;
 use async_graphql::{ServerError, Variables};
 use async_graphql_axum::GraphQLResponse;
 use axum::body::Bytes;
@@ -15,8 +15,9 @@ use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use keyplane_domain::ErrorCode;
+use keyplane_domain::activity::{NewActivityEvent, OUTCOME_OK, OperationType};
 use keyplane_domain::client_security::ClientProof;
 use keyplane_domain::rate_limit::effective_limit;
 use keyplane_domain::verification::VerificationCode;
@@ -28,7 +29,7 @@ use crate::auth::authenticate;
 use crate::client_security::check_publishable;
 use crate::error::ApiError;
 use crate::rate_limit::RateDecision;
-use crate::schema::{KeyplaneSchema, RootFieldTally, Services, build_schema, set_code};
+use crate::schema::{KeyplaneSchema, RequestObservation, Services, build_schema, set_code};
 
 #[derive(Clone)]
 struct AppState {
@@ -88,6 +89,52 @@ fn error_response_with_reason(
     let mut response = (status, Json(body)).into_response();
     no_store(&mut response);
     response
+        .extensions_mut()
+        .insert(Outcome(code.as_str().to_owned()));
+    response
+}
+
+/// How a `/graphql` request ended, for the activity log: `OK` or the first error's code.
+#[derive(Debug, Clone)]
+struct Outcome(String);
+
+/// Who made a `/graphql` request and what it ran, once it authenticated.
+#[derive(Debug, Clone)]
+struct Performed {
+    environment_id: String,
+    api_key_id: String,
+    operation_name: Option<String>,
+    operation_type: Option<OperationType>,
+    root_fields: Vec<String>,
+}
+
+/// The activity event of a finished `/graphql` request; `None` for what is not an API call
+/// (the GraphiQL page).
+fn activity_event(
+    response: &Response,
+    started: Instant,
+    at: DateTime<Utc>,
+) -> Option<NewActivityEvent> {
+    let Outcome(outcome) = response.extensions().get::<Outcome>()?;
+    let performed = response.extensions().get::<Performed>();
+    Some(NewActivityEvent {
+        environment_id: performed.map(|p| p.environment_id.clone()),
+        api_key_id: performed.map(|p| p.api_key_id.clone()),
+        operation_name: performed.and_then(|p| p.operation_name.clone()),
+        operation_type: performed.and_then(|p| p.operation_type),
+        root_fields: performed.map(|p| p.root_fields.clone()).unwrap_or_default(),
+        outcome: outcome.clone(),
+        http_status: response.status().as_u16(),
+        duration_micros: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
+        occurred_at: at,
+    })
+}
+
+/// Hands a finished request to the activity log; the write happens off the request path.
+async fn record(services: &Services, event: Option<NewActivityEvent>) {
+    if let Some(event) = event {
+        services.write_behind.record(event).await;
+    }
 }
 
 fn no_store(response: &mut Response) {
@@ -114,7 +161,18 @@ async fn graphql_post(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if !is_json(&headers) {
+    let (started, at) = (Instant::now(), Utc::now());
+    let response = post(&state, &headers, body).await;
+    record(&state.services, activity_event(&response, started, at)).await;
+    response
+}
+
+async fn post(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if !is_json(headers) {
         return error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::BadRequest,
@@ -150,7 +208,7 @@ async fn graphql_post(
             );
         }
     };
-    execute(&state, &headers, request).await
+    execute(state, headers, request).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -164,6 +222,17 @@ struct GetParams {
 async fn graphql_get(
     State(state): State<AppState>,
     headers: HeaderMap,
+    params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let (started, at) = (Instant::now(), Utc::now());
+    let response = get_request(&state, &headers, params).await;
+    record(&state.services, activity_event(&response, started, at)).await;
+    response
+}
+
+async fn get_request(
+    state: &AppState,
+    headers: &HeaderMap,
     params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(params)) = params else {
@@ -204,7 +273,7 @@ async fn graphql_get(
             (None, _) => true,
             (Some(_), None) => false,
         };
-        selected && op.node.ty == OperationType::Mutation
+        selected && op.node.ty == GqlOperationType::Mutation
     });
     if is_mutation {
         let mut response = error_response(
@@ -236,7 +305,7 @@ async fn graphql_get(
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
-    execute(&state, &headers, request).await
+    execute(state, headers, request).await
 }
 
 /// Authenticates, then executes. Nothing runs for a request without a usable key.
@@ -272,14 +341,30 @@ async fn execute(
         rate_limit_headers(&mut response, decision);
         return response;
     }
-    let tally = Arc::new(RootFieldTally::default());
-    let request = request.data(principal).data(Arc::clone(&tally));
+    services.write_behind.touch(&principal.key.id, Utc::now());
+    let (environment_id, api_key_id) = (principal.environment.id.clone(), principal.key.id.clone());
+    let observation = Arc::new(RequestObservation::new(request.operation_name.clone()));
+    let request = request.data(principal).data(Arc::clone(&observation));
     let mut response = state.schema.execute(request).await;
     for error in &mut response.errors {
         ensure_code(error);
     }
-    let status = response_status(&response, &tally);
+    let status = response_status(&response, &observation);
+    let outcome = response
+        .errors
+        .first()
+        .and_then(error_code)
+        .unwrap_or_else(|| OUTCOME_OK.to_owned());
+    let (operation_name, operation_type, root_fields) = observation.operation();
     let mut http = GraphQLResponse::from(response).into_response();
+    http.extensions_mut().insert(Outcome(outcome));
+    http.extensions_mut().insert(Performed {
+        environment_id,
+        api_key_id,
+        operation_name,
+        operation_type,
+        root_fields,
+    });
     *http.status_mut() = status;
     no_store(&mut http);
     if let Some(decision) = decision {
@@ -382,7 +467,7 @@ fn error_code(error: &ServerError) -> Option<String> {
     }
 }
 
-fn response_status(response: &async_graphql::Response, tally: &RootFieldTally) -> StatusCode {
+fn response_status(response: &async_graphql::Response, tally: &RequestObservation) -> StatusCode {
     if response.errors.is_empty() {
         return StatusCode::OK;
     }

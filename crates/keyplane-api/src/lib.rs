@@ -6,7 +6,9 @@ mod error;
 mod http;
 mod rate_limit;
 mod schema;
+mod write_behind;
 
 pub use auth::{API_KEY_HEADER, Principal};
 pub use http::router;
 pub use schema::{ApiSettings, MAX_ALIASES, MAX_COMPLEXITY, MAX_DEPTH, Services, sdl};
+pub use write_behind::{FlushIntervals, WriteBehindHandle};

@@ -12,7 +12,7 @@ mod verification;
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 
 pub use context::{ApiSettings, Services};
-pub use limits::{RootFieldTally, set_code};
+pub use limits::{RequestObservation, set_code};
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 

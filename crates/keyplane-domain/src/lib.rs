@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod account;
+pub mod activity;
 pub mod audit;
 pub mod client_security;
 pub mod customer;

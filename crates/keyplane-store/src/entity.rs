@@ -1,6 +1,7 @@
 //! sea-orm entities. They never leave this crate: repositories convert them to domain types.
 
 pub mod account;
+pub mod activity_event;
 pub mod api_key;
 pub mod audit_event;
 pub mod client_signing_secret;

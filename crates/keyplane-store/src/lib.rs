@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod account;
+mod activity;
 mod audit;
 mod client_security;
 mod entity;
@@ -17,6 +18,7 @@ use sea_orm::{
 };
 
 pub use account::{BootstrapEnvironment, BootstrapKey, BootstrapRequest, Bootstrapped};
+pub use activity::ActivityFilter;
 pub use audit::AuditFilter;
 pub use client_security::{SealedSigningSecret, new_signing_secret_id};
 pub use error::StoreError;

@@ -58,7 +58,7 @@ pub fn key_page(
     })
 }
 
-/// Cursors of audit listings are event sequence numbers.
+/// Cursors of audit and activity listings are event sequence numbers.
 pub fn audit_page(first: Option<i32>, after: Option<String>) -> Result<PageRequest<i64>, ApiError> {
     let after = after
         .map(|cursor| {

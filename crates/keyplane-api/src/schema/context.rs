@@ -13,6 +13,7 @@ use keyplane_store::Store;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::rate_limit::KeyRateLimiter;
+use crate::write_behind::{FlushIntervals, WriteBehind, WriteBehindHandle};
 
 /// Settings the API needs from the binary's configuration.
 #[derive(Debug, Clone)]
@@ -21,6 +22,8 @@ pub struct ApiSettings {
     pub expiring_soon: Duration,
     /// The largest request body `POST /graphql` accepts.
     pub max_body_bytes: usize,
+    /// How often activity events and last-used times are written.
+    pub flush: FlushIntervals,
 }
 
 #[derive(Debug, Clone)]
@@ -31,17 +34,29 @@ pub struct Services {
     /// Seals and opens secrets Keyplane keeps readable (client signing secrets).
     pub data_key: DataKey,
     pub rate_limiter: Arc<KeyRateLimiter>,
+    /// Activity events and last-used times, written in batches off the request path.
+    pub write_behind: WriteBehind,
 }
 
 impl Services {
-    pub fn new(store: Store, hasher: KeyHasher, data_key: DataKey, settings: ApiSettings) -> Self {
-        Self {
+    /// Builds the services and starts the write-behind task. Stop it with the handle once the
+    /// server has stopped taking requests, so it flushes.
+    pub fn start(
+        store: Store,
+        hasher: KeyHasher,
+        data_key: DataKey,
+        settings: ApiSettings,
+    ) -> (Self, WriteBehindHandle) {
+        let (write_behind, handle) = WriteBehind::start(store.clone(), settings.flush);
+        let services = Self {
             store,
             hasher,
             settings,
             data_key,
             rate_limiter: Arc::default(),
-        }
+            write_behind,
+        };
+        (services, handle)
     }
 }
 

@@ -87,3 +87,11 @@ pub enum AuditEventType {
     ExpirationChanged,
     KeyRevoked,
 }
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::activity::OperationType")]
+pub enum OperationType {
+    Query,
+    Mutation,
+    Subscription,
+}

@@ -1,16 +1,19 @@
 //! A schema extension that caps aliases, gives parse and validation errors their codes, and
 //! tallies root fields so the transport can answer 403 when none was allowed.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextResolve, NextValidation,
     ResolveInfo,
 };
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    ExecutableDocument, OperationType as GqlOperationType, Selection, SelectionSet,
+};
 use async_graphql::{ServerError, ServerResult, ValidationResult, Value, Variables};
 use keyplane_domain::ErrorCode;
+use keyplane_domain::activity::OperationType;
 
 #[derive(Debug, Clone, Copy)]
 pub struct QueryLimits {
@@ -23,15 +26,34 @@ impl ExtensionFactory for QueryLimits {
     }
 }
 
-/// How many root fields of one request ran, and how many of them were refused `FORBIDDEN`.
-/// The transport puts one in each request's data and reads it after execution.
+/// What the transport learns about one request from its execution: the operation that ran
+/// (for the activity log), and how many root fields ran and were refused `FORBIDDEN` (for 403).
+/// The transport puts one in each request's data and reads it afterwards.
 #[derive(Debug, Default)]
-pub struct RootFieldTally {
+pub struct RequestObservation {
+    requested_operation: Option<String>,
+    operation: Mutex<Option<SelectedOperation>>,
     resolved: AtomicUsize,
     forbidden: AtomicUsize,
 }
 
-impl RootFieldTally {
+impl RequestObservation {
+    pub fn new(requested_operation: Option<String>) -> Self {
+        Self {
+            requested_operation,
+            ..Self::default()
+        }
+    }
+
+    /// The operation's name, type and root fields, once the document parsed.
+    pub fn operation(&self) -> (Option<String>, Option<OperationType>, Vec<String>) {
+        let operation = self.operation.lock().map(|o| o.clone()).unwrap_or_default();
+        match operation {
+            Some(op) => (op.name, Some(op.ty), op.root_fields),
+            None => (self.requested_operation.clone(), None, Vec::new()),
+        }
+    }
+
     /// True when at least one root field ran and every one was refused for a missing scope.
     pub fn all_forbidden(&self) -> bool {
         let resolved = self.resolved.load(Ordering::Relaxed);
@@ -75,6 +97,68 @@ fn count_aliases(set: &SelectionSet) -> usize {
         .sum()
 }
 
+/// The root field names of the operation a request selects, fragments expanded one level.
+fn root_fields(document: &ExecutableDocument, set: &SelectionSet) -> Vec<String> {
+    let mut fields = Vec::new();
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => fields.push(field.node.name.node.to_string()),
+            Selection::InlineFragment(fragment) => {
+                fields.extend(root_fields(document, &fragment.node.selection_set.node));
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
+                    fields.extend(
+                        fragment
+                            .node
+                            .selection_set
+                            .node
+                            .items
+                            .iter()
+                            .filter_map(|s| match &s.node {
+                                Selection::Field(field) => Some(field.node.name.node.to_string()),
+                                _ => None,
+                            }),
+                    );
+                }
+            }
+        }
+    }
+    fields.dedup();
+    fields
+}
+
+/// The operation a request runs: its name (as written in the document), type and root fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SelectedOperation {
+    name: Option<String>,
+    ty: OperationType,
+    root_fields: Vec<String>,
+}
+
+fn selected_operation(
+    document: &ExecutableDocument,
+    name: Option<&str>,
+) -> Option<SelectedOperation> {
+    document
+        .operations
+        .iter()
+        .find(|(op_name, _)| match (name, op_name) {
+            (Some(wanted), Some(op_name)) => wanted == op_name.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        })
+        .map(|(op_name, op)| SelectedOperation {
+            name: op_name.map(|n| n.to_string()),
+            ty: match op.node.ty {
+                GqlOperationType::Query => OperationType::Query,
+                GqlOperationType::Mutation => OperationType::Mutation,
+                GqlOperationType::Subscription => OperationType::Subscription,
+            },
+            root_fields: root_fields(document, &op.node.selection_set.node),
+        })
+}
+
 /// Aliases written in the document: in every operation and every fragment definition.
 pub(crate) fn document_aliases(document: &ExecutableDocument) -> usize {
     let operations: usize = document
@@ -103,6 +187,11 @@ impl Extension for QueryLimits {
             .run(ctx, query, variables)
             .await
             .map_err(|e| with_code(e, ErrorCode::GraphqlParseFailed))?;
+        if let Some(observation) = ctx.data_opt::<Arc<RequestObservation>>()
+            && let Ok(mut slot) = observation.operation.lock()
+        {
+            *slot = selected_operation(&document, observation.requested_operation.as_deref());
+        }
         let aliases = document_aliases(&document);
         if aliases > self.max_aliases {
             let error = ServerError::new(
@@ -138,7 +227,7 @@ impl Extension for QueryLimits {
     ) -> ServerResult<Option<Value>> {
         let is_root = info.path_node.parent.is_none();
         let result = next.run(ctx, info).await;
-        if is_root && let Some(tally) = ctx.data_opt::<Arc<RootFieldTally>>() {
+        if is_root && let Some(tally) = ctx.data_opt::<Arc<RequestObservation>>() {
             tally.resolved.fetch_add(1, Ordering::Relaxed);
             if result
                 .as_ref()
@@ -157,6 +246,24 @@ mod tests {
 
     fn aliases(query: &str) -> usize {
         document_aliases(&async_graphql::parser::parse_query(query).unwrap())
+    }
+
+    #[test]
+    fn the_selected_operation_names_its_type_and_root_fields() {
+        let doc = async_graphql::parser::parse_query(
+            "query A { viewer { account { id } } apiKeys { edges { cursor } } }
+             mutation B { revokeApiKey(input: {id: \"x\"}) { id } ...F }
+             fragment F on Mutation { rotateApiKey(input: {id: \"y\"}) { secret } }",
+        )
+        .unwrap();
+        let a = selected_operation(&doc, Some("A")).unwrap();
+        assert_eq!(a.name.as_deref(), Some("A"));
+        assert_eq!(a.ty, OperationType::Query);
+        assert_eq!(a.root_fields, ["viewer", "apiKeys"]);
+        let b = selected_operation(&doc, Some("B")).unwrap();
+        assert_eq!(b.ty, OperationType::Mutation);
+        assert_eq!(b.root_fields, ["revokeApiKey", "rotateApiKey"]);
+        assert_eq!(selected_operation(&doc, Some("C")), None);
     }
 
     #[test]

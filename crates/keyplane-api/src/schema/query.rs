@@ -1,17 +1,18 @@
 //! The query root.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use keyplane_domain::key::{ApiKeyKind as DomainKeyKind, ApiKeyType as DomainKeyType};
 use keyplane_domain::scope::Scope;
-use keyplane_store::{AuditFilter, KeyFilter};
+use keyplane_store::{ActivityFilter, AuditFilter, KeyFilter};
 
 use super::connection::{connection_complexity, key_page};
 use super::context::{RequireScope, principal, services};
-use super::enums::{ApiKeyKind, ApiKeyStatus, ApiKeyType, AuditEventType};
+use super::enums::{ApiKeyKind, ApiKeyStatus, ApiKeyType, AuditEventType, OperationType};
 use super::types::{
-    AccountNode, ApiKeyConnection, ApiKeyNode, AuditEventConnection, EnvironmentNode,
-    ResourcePermissions, Viewer, audit_connection, permission_catalog,
+    AccountNode, ActivityEventConnection, ApiKeyConnection, ApiKeyNode, AuditEventConnection,
+    EnvironmentNode, ResourcePermissions, Viewer, activity_connection, audit_connection,
+    permission_catalog,
 };
 use super::verification::{self, VerificationResult, VerifyApiKeyInput};
 use crate::error::ApiError;
@@ -71,6 +72,17 @@ pub struct AuditEventFilter {
     pub api_key_id: Option<ID>,
     #[graphql(name = "type")]
     pub event_type: Option<Vec<AuditEventType>>,
+}
+
+/// Filters of `activityEvents`; they combine with AND. `since` is inclusive, `until` exclusive.
+#[derive(InputObject, Debug, Default)]
+pub struct ActivityEventFilter {
+    pub api_key_id: Option<ID>,
+    pub operation_type: Option<OperationType>,
+    /// `OK` or an error code, e.g. `FORBIDDEN`.
+    pub outcome: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Default)]
@@ -147,6 +159,40 @@ impl QueryRoot {
                 .map(|types| types.into_iter().map(Into::into).collect()),
         };
         audit_connection(ctx, &filter, first, after).await
+    }
+
+    /// The environment's API requests, newest first. Written in batches: the newest second may
+    /// not be listed yet.
+    #[graphql(
+        guard = "RequireScope(Scope::API_KEYS_READ)",
+        complexity = "connection_complexity(first, child_complexity)"
+    )]
+    async fn activity_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<ActivityEventFilter>,
+    ) -> Result<ActivityEventConnection, ApiError> {
+        let filter = filter.unwrap_or_default();
+        if filter
+            .outcome
+            .as_ref()
+            .is_some_and(|o| o.is_empty() || o.len() > 64)
+        {
+            return Err(ApiError::bad_input(
+                "outcome",
+                "outcome is OK or an error code",
+            ));
+        }
+        let filter = ActivityFilter {
+            api_key_id: filter.api_key_id.map(|id| id.0),
+            operation_type: filter.operation_type.map(Into::into),
+            outcome: filter.outcome,
+            since: filter.since,
+            until: filter.until,
+        };
+        activity_connection(ctx, &filter, first, after).await
     }
 
     /// May this key do that? Answers for keys of the caller's environment, applying the key's

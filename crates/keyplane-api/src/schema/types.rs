@@ -3,12 +3,13 @@
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use keyplane_domain::account::Account;
+use keyplane_domain::activity::ActivityEvent;
 use keyplane_domain::audit::{Actor, AuditEvent, KeySnapshot};
 use keyplane_domain::environment::Environment;
 use keyplane_domain::key::ApiKey;
 use keyplane_domain::rate_limit::RateLimit;
 use keyplane_domain::scope::{CATALOGUE, Scope};
-use keyplane_store::{AuditFilter, Page};
+use keyplane_store::{ActivityFilter, AuditFilter, Page};
 
 use super::connection::{PageInfo, audit_page, connection_complexity};
 use super::context::{RequireScope, principal, services};
@@ -79,6 +80,12 @@ impl ApiKeyNode {
         self.0.revoked_at
     }
 
+    /// When the key last authenticated a request or passed a verification. Written in batches:
+    /// it may lag by up to the last-used flush interval (30 seconds by default).
+    async fn last_used_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_used_at
+    }
+
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -125,6 +132,24 @@ impl ApiKeyNode {
             types: None,
         };
         audit_connection(ctx, &filter, first, after).await
+    }
+
+    /// The requests this key made, newest first.
+    #[graphql(
+        guard = "RequireScope(Scope::API_KEYS_READ)",
+        complexity = "connection_complexity(first, child_complexity)"
+    )]
+    async fn activity_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ActivityEventConnection, ApiError> {
+        let filter = ActivityFilter {
+            api_key_id: Some(self.0.id.clone()),
+            ..ActivityFilter::default()
+        };
+        activity_connection(ctx, &filter, first, after).await
     }
 }
 
@@ -427,6 +452,90 @@ pub async fn audit_connection(
         })
         .collect();
     Ok(AuditEventConnection {
+        page_info: PageInfo {
+            has_next_page: page.has_next_page,
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        },
+        edges,
+    })
+}
+
+/// One API request.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "ActivityEvent", complex)]
+pub struct ActivityEventNode {
+    pub id: ID,
+    pub occurred_at: DateTime<Utc>,
+    pub operation_name: Option<String>,
+    pub operation_type: Option<enums::OperationType>,
+    /// The operation's top-level fields.
+    pub root_fields: Vec<String>,
+    /// `OK`, or the code of the request's first error.
+    pub outcome: String,
+    pub http_status: i32,
+    pub duration_micros: i64,
+    #[graphql(skip)]
+    api_key_id: Option<String>,
+}
+
+#[ComplexObject]
+impl ActivityEventNode {
+    /// The key that made the request.
+    async fn api_key(&self, ctx: &Context<'_>) -> Result<Option<ApiKeyNode>, ApiError> {
+        find_related(ctx, self.api_key_id.as_deref()).await
+    }
+}
+
+impl From<ActivityEvent> for ActivityEventNode {
+    fn from(a: ActivityEvent) -> Self {
+        let e = a.event;
+        Self {
+            id: ID(a.id.to_string()),
+            occurred_at: e.occurred_at,
+            operation_name: e.operation_name,
+            operation_type: e.operation_type.map(Into::into),
+            root_fields: e.root_fields,
+            outcome: e.outcome,
+            http_status: i32::from(e.http_status),
+            duration_micros: e.duration_micros,
+            api_key_id: e.api_key_id,
+        }
+    }
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ActivityEventEdge {
+    pub cursor: String,
+    pub node: ActivityEventNode,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ActivityEventConnection {
+    pub edges: Vec<ActivityEventEdge>,
+    pub page_info: PageInfo,
+}
+
+pub async fn activity_connection(
+    ctx: &Context<'_>,
+    filter: &ActivityFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<ActivityEventConnection, ApiError> {
+    let page = audit_page(first, after)?;
+    let environment_id = &principal(ctx)?.environment.id;
+    let page = services(ctx)?
+        .store
+        .list_activity(environment_id, filter, &page)
+        .await?;
+    let edges: Vec<ActivityEventEdge> = page
+        .items
+        .into_iter()
+        .map(|event| ActivityEventEdge {
+            cursor: event.id.to_string(),
+            node: event.into(),
+        })
+        .collect();
+    Ok(ActivityEventConnection {
         page_info: PageInfo {
             has_next_page: page.has_next_page,
             end_cursor: edges.last().map(|e| e.cursor.clone()),

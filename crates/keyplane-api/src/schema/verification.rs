@@ -151,6 +151,9 @@ pub async fn verify(
             .and_then(|()| verification::check_permission(&key, permission)),
     };
     let code = outcome.err().unwrap_or(Code::Valid);
+    if code == Code::Valid {
+        services.write_behind.touch(&key.id, now);
+    }
     let customer = (code == Code::Valid).then_some(customer_id).flatten();
     Ok(answer(principal, key, code, customer, decision))
 }

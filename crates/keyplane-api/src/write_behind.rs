@@ -1,0 +1,180 @@
+//! Writes that must not slow a request: activity events and last-used times. Handlers hand them
+//! over in memory; one background task writes activity in batches (one statement each) and
+//! last-used times coalesced (one statement per flush). A graceful shutdown flushes both.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use dashmap::DashMap;
+use keyplane_domain::activity::NewActivityEvent;
+use keyplane_store::Store;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// Largest activity batch one statement writes.
+const MAX_BATCH: usize = 500;
+/// Events that may wait in memory before handlers wait for the writer (backpressure, not loss).
+const QUEUE_CAPACITY: usize = 10_000;
+/// How many times a failed flush is retried, with doubling pauses, before it is given up.
+const FLUSH_ATTEMPTS: u32 = 5;
+
+/// How often each kind of write is flushed.
+#[derive(Debug, Clone, Copy)]
+pub struct FlushIntervals {
+    pub activity: Duration,
+    pub last_used: Duration,
+}
+
+/// The handlers' side: cheap to clone.
+#[derive(Debug, Clone)]
+pub struct WriteBehind {
+    activity: mpsc::Sender<NewActivityEvent>,
+    last_used: Arc<DashMap<String, DateTime<Utc>>>,
+}
+
+/// Stops the writer after a final flush.
+#[derive(Debug)]
+pub struct WriteBehindHandle {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl WriteBehindHandle {
+    /// Flushes everything handed over so far and stops. Call after requests have finished.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        if let Err(err) = self.task.await {
+            tracing::error!(error = %err, "the write-behind task failed");
+        }
+    }
+}
+
+impl WriteBehind {
+    pub fn start(store: Store, intervals: FlushIntervals) -> (Self, WriteBehindHandle) {
+        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let last_used = Arc::new(DashMap::new());
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(run(store, rx, Arc::clone(&last_used), intervals, stopped));
+        (
+            Self {
+                activity: tx,
+                last_used,
+            },
+            WriteBehindHandle { stop, task },
+        )
+    }
+
+    /// Queues an activity event. Waits only when the writer is a whole queue behind.
+    pub async fn record(&self, event: NewActivityEvent) {
+        if self.activity.send(event).await.is_err() {
+            tracing::error!("activity event after the writer stopped; not recorded");
+        }
+    }
+
+    /// Notes that a key was used at `at`; only the latest time per key is kept until the flush.
+    pub fn touch(&self, key_id: &str, at: DateTime<Utc>) {
+        self.last_used
+            .entry(key_id.to_owned())
+            .and_modify(|t| *t = (*t).max(at))
+            .or_insert(at);
+    }
+
+    /// Queued activity events not yet written.
+    pub fn queue_depth(&self) -> usize {
+        QUEUE_CAPACITY - self.activity.capacity()
+    }
+}
+
+async fn run(
+    store: Store,
+    mut rx: mpsc::Receiver<NewActivityEvent>,
+    last_used: Arc<DashMap<String, DateTime<Utc>>>,
+    intervals: FlushIntervals,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut activity_tick = tokio::time::interval(intervals.activity);
+    let mut last_used_tick = tokio::time::interval(intervals.last_used);
+    loop {
+        tokio::select! {
+            event = rx.recv() => match event {
+                Some(event) => {
+                    batch.push(event);
+                    if batch.len() >= MAX_BATCH {
+                        flush_activity(&store, &mut batch).await;
+                    }
+                }
+                None => break,
+            },
+            _ = activity_tick.tick() => flush_activity(&store, &mut batch).await,
+            _ = last_used_tick.tick() => flush_last_used(&store, &last_used).await,
+            _ = &mut stopped => break,
+        }
+    }
+    rx.close();
+    while let Ok(event) = rx.try_recv() {
+        batch.push(event);
+        if batch.len() >= MAX_BATCH {
+            flush_activity(&store, &mut batch).await;
+        }
+    }
+    flush_activity(&store, &mut batch).await;
+    flush_last_used(&store, &last_used).await;
+}
+
+async fn with_retries<F, Fut>(what: &str, mut attempt: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), keyplane_store::StoreError>>,
+{
+    let mut pause = Duration::from_millis(100);
+    for tries in 1..=FLUSH_ATTEMPTS {
+        match attempt().await {
+            Ok(()) => return true,
+            Err(err) if tries < FLUSH_ATTEMPTS => {
+                tracing::warn!(error = %err, what, tries, "flush failed; retrying");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, what, "flush failed; giving up on this batch")
+            }
+        }
+    }
+    false
+}
+
+async fn flush_activity(store: &Store, batch: &mut Vec<NewActivityEvent>) {
+    if batch.is_empty() {
+        return;
+    }
+    let written = with_retries("activity", || store.insert_activity(batch)).await;
+    if !written {
+        tracing::error!(lost = batch.len(), "activity events were not recorded");
+    }
+    batch.clear();
+}
+
+async fn flush_last_used(store: &Store, last_used: &DashMap<String, DateTime<Utc>>) {
+    let uses: Vec<(String, DateTime<Utc>)> = last_used
+        .iter()
+        .map(|entry| (entry.key().clone(), *entry.value()))
+        .collect();
+    if uses.is_empty() {
+        return;
+    }
+    // Remove only what is written: a newer use noted meanwhile stays for the next flush.
+    for (id, at) in &uses {
+        last_used.remove_if(id, |_, current| current == at);
+    }
+    if !with_retries("last used", || store.touch_last_used(&uses)).await {
+        // Keep them for the next flush rather than lose them.
+        for (id, at) in uses {
+            last_used
+                .entry(id)
+                .and_modify(|t| *t = (*t).max(at))
+                .or_insert(at);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The activity log (batched inserts, keyset listing) and coalesced last-used times.
+
+use chrono::{DateTime, Utc};
+use keyplane_domain::activity::{ActivityEvent, NewActivityEvent, OperationType};
+use sea_orm::sea_query::{CaseStatement, Expr};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::entity::{activity_event, api_key};
+use crate::page::{Page, PageRequest};
+use crate::{Store, StoreError, stored_instant};
+
+#[derive(Debug, Clone, Default)]
+pub struct ActivityFilter {
+    pub api_key_id: Option<String>,
+    pub operation_type: Option<OperationType>,
+    pub outcome: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// Writes a batch of activity events in one statement.
+    pub async fn insert_activity(&self, batch: &[NewActivityEvent]) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let rows = batch.iter().map(|e| activity_event::ActiveModel {
+            id: NotSet,
+            environment_id: Set(e.environment_id.clone()),
+            api_key_id: Set(e.api_key_id.clone()),
+            operation_name: Set(e.operation_name.clone()),
+            operation_type: Set(e.operation_type.map(|t| t.as_str().to_owned())),
+            root_fields: Set(e.root_fields.join(",")),
+            outcome: Set(e.outcome.clone()),
+            http_status: Set(i32::from(e.http_status)),
+            duration_micros: Set(e.duration_micros),
+            occurred_at: Set(stored_instant(e.occurred_at)),
+        });
+        activity_event::Entity::insert_many(rows)
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// An environment's activity, newest first.
+    pub async fn list_activity(
+        &self,
+        environment_id: &str,
+        filter: &ActivityFilter,
+        page: &PageRequest<i64>,
+    ) -> Result<Page<ActivityEvent>, StoreError> {
+        use activity_event::Column;
+        let mut query =
+            activity_event::Entity::find().filter(Column::EnvironmentId.eq(environment_id));
+        if let Some(key) = &filter.api_key_id {
+            query = query.filter(Column::ApiKeyId.eq(key.as_str()));
+        }
+        if let Some(op) = filter.operation_type {
+            query = query.filter(Column::OperationType.eq(op.as_str()));
+        }
+        if let Some(outcome) = &filter.outcome {
+            query = query.filter(Column::Outcome.eq(outcome.as_str()));
+        }
+        if let Some(since) = filter.since {
+            query = query.filter(Column::OccurredAt.gte(since));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(Column::OccurredAt.lt(until));
+        }
+        if let Some(after) = page.after {
+            query = query.filter(Column::Id.lt(after));
+        }
+        let rows = query
+            .order_by_desc(Column::Id)
+            .limit(page.first + 1)
+            .all(&self.db)
+            .await?;
+        let events = rows
+            .into_iter()
+            .map(activity_from_model)
+            .collect::<Result<_, _>>()?;
+        Ok(Page::from_overfetch(events, page.first))
+    }
+
+    /// Records when keys were last used, in one statement for the whole batch.
+    pub async fn touch_last_used(
+        &self,
+        uses: &[(String, DateTime<Utc>)],
+    ) -> Result<(), StoreError> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let case = uses.iter().fold(CaseStatement::new(), |case, (id, at)| {
+            case.case(
+                api_key::Column::Id.eq(id.as_str()),
+                Expr::val(stored_instant(*at)),
+            )
+        });
+        let case = case.finally(Expr::col(api_key::Column::LastUsedAt));
+        api_key::Entity::update_many()
+            .col_expr(api_key::Column::LastUsedAt, Expr::Case(Box::new(case)))
+            .filter(api_key::Column::Id.is_in(uses.iter().map(|(id, _)| id.as_str())))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+}
+
+fn activity_from_model(model: activity_event::Model) -> Result<ActivityEvent, StoreError> {
+    let operation_type = model
+        .operation_type
+        .as_deref()
+        .map(|t| {
+            OperationType::parse(t)
+                .ok_or_else(|| StoreError::corrupt(format!("operation type {t:?}")))
+        })
+        .transpose()?;
+    Ok(ActivityEvent {
+        id: model.id,
+        event: NewActivityEvent {
+            environment_id: model.environment_id,
+            api_key_id: model.api_key_id,
+            operation_name: model.operation_name,
+            operation_type,
+            root_fields: model
+                .root_fields
+                .split(',')
+                .filter(|f| !f.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            outcome: model.outcome,
+            http_status: u16::try_from(model.http_status).unwrap_or(0),
+            duration_micros: model.duration_micros,
+            occurred_at: model.occurred_at,
+        },
+    })
+}
