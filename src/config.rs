@@ -64,6 +64,15 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations.
     Migrate,
+    /// Change the account's plan. Existing keys keep working after a downgrade; only creating
+    /// scoped keys needs SCALE.
+    SetPlan(SetPlanArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SetPlanArgs {
+    #[arg(long, env = "KEYPLANE_PLAN", value_enum)]
+    pub plan: PlanArg,
 }
 
 #[derive(Debug, Clone, Args)]

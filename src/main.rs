@@ -33,6 +33,16 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Command::SetPlan(args) => {
+            let account = store.set_plan(args.plan.into()).await?;
+            println!(
+                "account {:?} is now on the {} plan",
+                account.name,
+                account.plan.as_str()
+            );
+            store.close().await?;
+            Ok(())
+        }
         Command::Init(args) => {
             load_data_key(cli.global.data_key.as_deref(), &cli.global.data_key_file)?;
             let output = run_bootstrap(&store, &hasher, &args.bootstrap).await?;

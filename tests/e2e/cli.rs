@@ -165,3 +165,28 @@ async fn serve_bootstraps_an_empty_database_once_and_stops_gracefully_on_sigterm
         "an initialised database prints no keys"
     );
 }
+
+#[tokio::test]
+async fn set_plan_changes_the_plan_and_existing_keys_keep_working() {
+    let db = TestDatabase::create().await;
+    let init = keyplane(&db, &["init", "--output", "json"]);
+    assert!(init.status.success());
+    let before = keyplane(&db, &["set-plan"]);
+    assert!(!before.status.success(), "the plan is required");
+    let bad = keyplane(&db, &["set-plan", "--plan", "PLATINUM"]);
+    assert!(!bad.status.success());
+    let down = keyplane(&db, &["set-plan", "--plan", "FREE"]);
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    assert!(String::from_utf8_lossy(&down.stdout).contains("FREE"));
+
+    let empty = TestDatabase::create().await;
+    let uninitialised = keyplane(&empty, &["set-plan", "--plan", "SCALE"]);
+    assert!(
+        !uninitialised.status.success(),
+        "nothing to change before init"
+    );
+}

@@ -479,3 +479,27 @@ async fn permission_catalog_lists_every_resource() {
     );
     assert_eq!(find("event_queue"), json!(["event_queue:read"]));
 }
+
+#[tokio::test]
+async fn after_a_downgrade_existing_scoped_keys_keep_working_and_new_ones_are_refused() {
+    let app = TestApp::spawn().await;
+    let (_, scoped) = app
+        .create_key("before downgrade", &["api_keys:write"])
+        .await;
+    let store = keyplane_store::Store::connect(&app.db.url()).await.unwrap();
+    store.set_plan(Plan::Growth).await.unwrap();
+    store.close().await.unwrap();
+
+    let viewer = app
+        .ok(&scoped, "{ viewer { account { plan } } }", json!({}))
+        .await;
+    assert_eq!(viewer["viewer"]["account"]["plan"], "GROWTH");
+    let refused = app
+        .gql(
+            Some(&scoped),
+            CREATE,
+            json!({ "input": { "name": "after", "scopes": ["api_keys:read"] } }),
+        )
+        .await;
+    assert_eq!(refused.code(), "PLAN_UPGRADE_REQUIRED");
+}

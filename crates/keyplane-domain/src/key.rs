@@ -126,6 +126,8 @@ pub struct ApiKey {
     pub customer_ids: Option<Vec<String>>,
     /// The key's own rate limit; `None` falls back to the environment's default, if any.
     pub rate_limit: Option<RateLimit>,
+    /// For `INTEGRATION` keys: the integration that owns the key.
+    pub integration_id: Option<String>,
 }
 
 impl ApiKey {

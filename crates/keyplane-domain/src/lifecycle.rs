@@ -264,6 +264,7 @@ pub(crate) mod tests {
             replaced_by_id: None,
             customer_ids: None,
             rate_limit: None,
+            integration_id: None,
         }
     }
 

@@ -12,7 +12,7 @@ use keyplane_domain::scope::ScopeSet;
 use keyplane_domain::secret::KeyHash;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    Statement,
+    QuerySelect, Statement,
 };
 
 use crate::entity::{account, environment};
@@ -127,6 +127,7 @@ impl Store {
                     rotated_from_id: None,
                     customer_ids: None,
                     rate_limit: None,
+                    integration_id: None,
                 };
                 let created = insert_key(&txn, &env.id, new_key, &Actor::system(), now).await?;
                 audit::insert(
@@ -181,6 +182,30 @@ impl Store {
         .update(&self.db)
         .await?;
         environment_from_model(model)
+    }
+
+    /// Changes the plan of the deployment's account. Existing keys are untouched: a downgrade
+    /// only stops new scoped keys from being created.
+    pub async fn set_plan(&self, plan: Plan) -> Result<Account, StoreError> {
+        let txn = self.begin_write().await?;
+        let current = account::Entity::find().lock_exclusive().all(&txn).await?;
+        let [only] = current.as_slice() else {
+            return Err(if current.is_empty() {
+                RuleViolation::not_found("account: run `keyplane init` first")
+            } else {
+                RuleViolation::conflict("more than one account: name the account to change")
+            }
+            .into());
+        };
+        let model = account::ActiveModel {
+            id: Set(only.id.clone()),
+            plan: Set(plan.as_str().to_owned()),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+        txn.commit().await?;
+        account_from_model(model)
     }
 
     pub async fn account(&self, id: &str) -> Result<Account, StoreError> {

@@ -6,3 +6,4 @@ pub mod api_key;
 pub mod audit_event;
 pub mod client_signing_secret;
 pub mod environment;
+pub mod integration;

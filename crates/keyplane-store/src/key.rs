@@ -33,6 +33,7 @@ pub struct NewKey {
     pub rotated_from_id: Option<String>,
     pub customer_ids: Option<Vec<String>>,
     pub rate_limit: Option<RateLimit>,
+    pub integration_id: Option<String>,
 }
 
 /// One decided change of an existing key. Each maps to exactly one audit event type.
@@ -95,6 +96,15 @@ impl Store {
         }
         if let Some(types) = &filter.types {
             query = query.filter(Column::KeyType.is_in(types.iter().map(|t| t.as_str())));
+        }
+        if filter.statuses.is_none() {
+            // A disconnected integration's keys leave the default listing; asking for
+            // REVOKED keys still shows them.
+            query = query.filter(
+                Condition::any()
+                    .add(Column::KeyType.ne(ApiKeyType::Integration.as_str()))
+                    .add(Column::RevokedAt.is_null()),
+            );
         }
         if let Some(statuses) = &filter.statuses {
             let any = statuses.iter().fold(Condition::any(), |any, status| {
@@ -283,6 +293,7 @@ impl Store {
             rotated_from_id: Some(current.id.clone()),
             customer_ids: current.customer_ids.clone(),
             rate_limit: current.rate_limit,
+            integration_id: current.integration_id.clone(),
         };
         let created = insert_key_with_id(&txn, environment_id, new_id, new_key, actor, now).await?;
         let rotated = NewAuditEvent {
@@ -405,6 +416,7 @@ async fn insert_key_with_id(
         customer_ids: encode_customer_ids(key.customer_ids.as_deref())?,
         rate_limit_requests,
         rate_limit_period_seconds,
+        integration_id: key.integration_id,
     };
     let inserted = model.into_active_model().insert(db).await.map_err(|e| {
         StoreError::conflict_on_unique(e, "a key with this secret or role already exists")
@@ -440,7 +452,7 @@ fn escape_like(text: &str) -> String {
     out
 }
 
-fn key_from_model(model: api_key::Model) -> Result<ApiKey, StoreError> {
+pub(crate) fn key_from_model(model: api_key::Model) -> Result<ApiKey, StoreError> {
     let key_type = ApiKeyType::parse(&model.key_type)
         .ok_or_else(|| StoreError::corrupt(format!("key type {:?}", model.key_type)))?;
     let scopes = ScopeSet::from_stored(&model.scopes)
@@ -472,6 +484,7 @@ fn key_from_model(model: api_key::Model) -> Result<ApiKey, StoreError> {
             .map(serde_json::from_str)
             .transpose()
             .map_err(|_| StoreError::corrupt("customer ids"))?,
+        integration_id: model.integration_id,
         rate_limit: rate_limit_from_columns(
             model.rate_limit_requests,
             model.rate_limit_period_seconds,

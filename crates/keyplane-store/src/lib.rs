@@ -6,6 +6,7 @@ mod audit;
 mod client_security;
 mod entity;
 mod error;
+mod integration;
 mod key;
 mod page;
 

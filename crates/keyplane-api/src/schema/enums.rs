@@ -95,3 +95,11 @@ pub enum OperationType {
     Mutation,
     Subscription,
 }
+
+/// Third-party providers Keyplane can provision an integration key for.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::integration::IntegrationProvider")]
+pub enum IntegrationProvider {
+    Salesforce,
+    Hubspot,
+}

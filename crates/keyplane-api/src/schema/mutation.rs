@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use keyplane_domain::RuleViolation;
 use keyplane_domain::client_security::{generate_signing_secret, parse_client_security};
 use keyplane_domain::environment::ensure_may_configure;
+use keyplane_domain::integration::{validate_connect, validate_disconnect};
 use keyplane_domain::key::ApiKey;
+use keyplane_domain::key::ApiKeyType;
 use keyplane_domain::lifecycle::{self, CreateKeyRequest, SettingsRequest};
 use keyplane_domain::rotation::{self, RotationExpiry};
 use keyplane_domain::scope::{Scope, ScopeSet};
@@ -14,8 +16,10 @@ use keyplane_domain::secret::{KeyPrefix, KeySecret};
 use keyplane_store::{KeyChange, NewKey, Rotation, SealedSigningSecret, new_signing_secret_id};
 
 use super::context::{RequireScope, principal, services};
-use super::enums::{GracePeriod, ScopePreset};
-use super::types::{ApiKeyNode, ClientSecurityNode, EnvironmentNode, RateLimitInput};
+use super::enums::{GracePeriod, IntegrationProvider, ScopePreset};
+use super::types::{
+    ApiKeyNode, ClientSecurityNode, EnvironmentNode, IntegrationNode, RateLimitInput,
+};
 use crate::client_security::seal_context;
 use crate::error::ApiError;
 
@@ -71,6 +75,24 @@ pub struct RotateClientSigningSecretPayload {
     /// tokens.
     pub signing_secret: String,
     pub client_security: ClientSecurityNode,
+}
+
+#[derive(InputObject, Debug)]
+pub struct ConnectIntegrationInput {
+    pub provider: IntegrationProvider,
+}
+
+#[derive(SimpleObject, Debug)]
+pub struct ConnectIntegrationPayload {
+    pub integration: IntegrationNode,
+    pub api_key: ApiKeyNode,
+    /// The integration key's secret. Shown this once; give it to the provider.
+    pub secret: String,
+}
+
+#[derive(InputObject, Debug)]
+pub struct DisconnectIntegrationInput {
+    pub id: ID,
 }
 
 /// Null removes the default: keys without their own limit are then unlimited.
@@ -145,7 +167,7 @@ impl MutationRoot {
             lifecycle::validate_create(principal.scopes(), principal.account.plan, request, now)?;
         let secret = KeySecret::generate(KeyPrefix::Server, &mut rand::rng());
         let new_key = NewKey {
-            key_type: keyplane_domain::key::ApiKeyType::Scoped,
+            key_type: ApiKeyType::Scoped,
             name: valid.name,
             description: valid.description,
             scopes: valid.scopes,
@@ -155,6 +177,7 @@ impl MutationRoot {
             rotated_from_id: None,
             customer_ids: valid.customer_ids,
             rate_limit: valid.rate_limit,
+            integration_id: None,
         };
         let key = services
             .store
@@ -270,6 +293,69 @@ impl MutationRoot {
                     .clone(),
             },
         })
+    }
+
+    /// Connects a provider: provisions its dedicated key with the provider's fixed scopes.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
+    async fn connect_integration(
+        &self,
+        ctx: &Context<'_>,
+        input: ConnectIntegrationInput,
+    ) -> Result<ConnectIntegrationPayload, ApiError> {
+        let principal = principal(ctx)?;
+        let services = services(ctx)?;
+        let provider = keyplane_domain::integration::IntegrationProvider::from(input.provider);
+        let scopes = validate_connect(principal.scopes(), provider)?;
+        let secret = KeySecret::generate(KeyPrefix::Server, &mut rand::rng());
+        let key = NewKey {
+            key_type: ApiKeyType::Integration,
+            name: format!("{} integration", provider.spec().display_name),
+            description: None,
+            scopes,
+            hash: services.hasher.hash(&secret),
+            masked_key: secret.masked(),
+            expires_at: None,
+            rotated_from_id: None,
+            customer_ids: None,
+            rate_limit: None,
+            integration_id: None,
+        };
+        let (integration, key) = services
+            .store
+            .connect_integration(
+                &principal.environment.id,
+                provider,
+                key,
+                &principal.actor(),
+                Utc::now(),
+            )
+            .await?;
+        Ok(ConnectIntegrationPayload {
+            integration: IntegrationNode(integration),
+            api_key: ApiKeyNode(key),
+            secret: secret.expose().to_owned(),
+        })
+    }
+
+    /// Disconnects an integration and revokes its key.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
+    async fn disconnect_integration(
+        &self,
+        ctx: &Context<'_>,
+        input: DisconnectIntegrationInput,
+    ) -> Result<IntegrationNode, ApiError> {
+        let principal = principal(ctx)?;
+        let integration = services(ctx)?
+            .store
+            .disconnect_integration(
+                &principal.environment.id,
+                &input.id,
+                &principal.actor(),
+                Utc::now(),
+                |integration| validate_disconnect(principal.scopes(), integration),
+            )
+            .await?;
+        Ok(IntegrationNode(integration))
     }
 
     /// Sets or clears the environment's default rate limit. Full-access key only.

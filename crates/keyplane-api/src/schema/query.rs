@@ -11,8 +11,8 @@ use super::context::{RequireScope, principal, services};
 use super::enums::{ApiKeyKind, ApiKeyStatus, ApiKeyType, AuditEventType, OperationType};
 use super::types::{
     AccountNode, ActivityEventConnection, ApiKeyConnection, ApiKeyNode, AuditEventConnection,
-    EnvironmentNode, ResourcePermissions, Viewer, activity_connection, audit_connection,
-    permission_catalog,
+    EnvironmentNode, IntegrationNode, ResourcePermissions, Viewer, activity_connection,
+    audit_connection, permission_catalog,
 };
 use super::verification::{self, VerificationResult, VerifyApiKeyInput};
 use crate::error::ApiError;
@@ -204,6 +204,16 @@ impl QueryRoot {
         input: VerifyApiKeyInput,
     ) -> Result<VerificationResult, ApiError> {
         verification::verify(ctx, input).await
+    }
+
+    /// The environment's integrations, newest first, connected or not.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
+    async fn integrations(&self, ctx: &Context<'_>) -> Result<Vec<IntegrationNode>, ApiError> {
+        let integrations = services(ctx)?
+            .store
+            .list_integrations(&principal(ctx)?.environment.id)
+            .await?;
+        Ok(integrations.into_iter().map(IntegrationNode).collect())
     }
 
     /// Every resource and the scopes that exist for it.

@@ -6,6 +6,7 @@ use keyplane_domain::account::Account;
 use keyplane_domain::activity::ActivityEvent;
 use keyplane_domain::audit::{Actor, AuditEvent, KeySnapshot};
 use keyplane_domain::environment::Environment;
+use keyplane_domain::integration::Integration;
 use keyplane_domain::key::ApiKey;
 use keyplane_domain::rate_limit::RateLimit;
 use keyplane_domain::scope::{CATALOGUE, Scope};
@@ -542,4 +543,50 @@ pub async fn activity_connection(
         },
         edges,
     })
+}
+
+#[derive(Debug, Clone)]
+pub struct IntegrationNode(pub Integration);
+
+/// A connected (or formerly connected) third-party integration and its dedicated key.
+#[Object(name = "Integration")]
+impl IntegrationNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    async fn provider(&self) -> enums::IntegrationProvider {
+        self.0.provider.into()
+    }
+
+    async fn display_name(&self) -> &str {
+        self.0.provider.spec().display_name
+    }
+
+    /// The fixed scopes of the integration's key.
+    async fn scopes(&self) -> Vec<String> {
+        self.0.provider.scopes().to_strings()
+    }
+
+    async fn connected(&self) -> bool {
+        self.0.disconnected_at.is_none()
+    }
+
+    async fn connected_at(&self) -> DateTime<Utc> {
+        self.0.connected_at
+    }
+
+    async fn disconnected_at(&self) -> Option<DateTime<Utc>> {
+        self.0.disconnected_at
+    }
+
+    /// The integration's current key (revoked once disconnected).
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
+    async fn api_key(&self, ctx: &Context<'_>) -> Result<Option<ApiKeyNode>, ApiError> {
+        Ok(services(ctx)?
+            .store
+            .integration_key(&self.0.id)
+            .await?
+            .map(ApiKeyNode))
+    }
 }

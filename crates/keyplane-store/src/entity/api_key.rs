@@ -24,6 +24,7 @@ pub struct Model {
     pub customer_ids: Option<String>,
     pub rate_limit_requests: Option<i32>,
     pub rate_limit_period_seconds: Option<i32>,
+    pub integration_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
