@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::OperationType as GqlOperationType;
+use async_graphql::parser::types::{ExecutableDocument, OperationType as GqlOperationType};
 use async_graphql::{ServerError, Variables};
 use async_graphql_axum::GraphQLResponse;
 use axum::body::Bytes;
@@ -19,8 +19,10 @@ use chrono::{DateTime, Utc};
 use keyplane_domain::ErrorCode;
 use keyplane_domain::activity::{NewActivityEvent, OUTCOME_OK, OperationType};
 use keyplane_domain::client_security::ClientProof;
+use keyplane_domain::idempotency;
 use keyplane_domain::rate_limit::effective_limit;
 use keyplane_domain::verification::VerificationCode;
+use keyplane_store::Claim;
 use serde::Deserialize;
 use tower_http::trace::TraceLayer;
 use tracing::Level;
@@ -208,7 +210,7 @@ async fn post(
             );
         }
     };
-    execute(state, headers, request).await
+    execute(state, headers, request, Some(&body)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -267,15 +269,7 @@ async fn get_request(
             );
         }
     };
-    let is_mutation = document.operations.iter().any(|(name, op)| {
-        let selected = match (&params.operation_name, name) {
-            (Some(wanted), Some(name)) => wanted == name.as_str(),
-            (None, _) => true,
-            (Some(_), None) => false,
-        };
-        selected && op.node.ty == GqlOperationType::Mutation
-    });
-    if is_mutation {
+    if selects_mutation(&document, params.operation_name.as_deref()) {
         let mut response = error_response(
             StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::BadRequest,
@@ -305,7 +299,19 @@ async fn get_request(
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
-    execute(state, headers, request).await
+    execute(state, headers, request, None).await
+}
+
+/// Whether the operation a request selects is a mutation.
+fn selects_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    document.operations.iter().any(|(name, op)| {
+        let selected = match (operation_name, name) {
+            (Some(wanted), Some(name)) => wanted == name.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        selected && op.node.ty == GqlOperationType::Mutation
+    })
 }
 
 /// Authenticates, then executes. Nothing runs for a request without a usable key.
@@ -313,6 +319,7 @@ async fn execute(
     state: &AppState,
     headers: &HeaderMap,
     request: async_graphql::Request,
+    body: Option<&Bytes>,
 ) -> Response {
     let services = &state.services;
     let principal = match authenticate(headers, &services.store, &services.hasher, Utc::now()).await
@@ -341,6 +348,11 @@ async fn execute(
         rate_limit_headers(&mut response, decision);
         return response;
     }
+    let idempotency = match idempotency_claim(services, headers, &principal, &request, body).await {
+        Ok(IdempotencyStep::Run(claim)) => claim,
+        Ok(IdempotencyStep::Answer(response)) => return response,
+        Err(response) => return response,
+    };
     services.write_behind.touch(&principal.key.id, Utc::now());
     let (environment_id, api_key_id) = (principal.environment.id.clone(), principal.key.id.clone());
     let observation = Arc::new(RequestObservation::new(request.operation_name.clone()));
@@ -370,7 +382,167 @@ async fn execute(
     if let Some(decision) = decision {
         rate_limit_headers(&mut http, decision);
     }
-    http
+    match idempotency {
+        Some(claim) => complete_idempotency(services, claim, http).await,
+        None => http,
+    }
+}
+
+/// A claimed Idempotency-Key: where its response is stored once the request finishes.
+struct IdempotencyClaim {
+    environment_id: String,
+    key: String,
+}
+
+enum IdempotencyStep {
+    /// Execute; store the response under the claim, if any.
+    Run(Option<IdempotencyClaim>),
+    /// Answer without executing: a replay or a refusal.
+    Answer(Response),
+}
+
+fn idempotency_context(environment_id: &str, key: &str) -> String {
+    format!("idempotency:{environment_id}:{key}")
+}
+
+/// Claims the request's Idempotency-Key when it carries one and runs a mutation over POST.
+/// Other requests ignore the header.
+async fn idempotency_claim(
+    services: &Services,
+    headers: &HeaderMap,
+    principal: &crate::auth::Principal,
+    request: &async_graphql::Request,
+    body: Option<&Bytes>,
+) -> Result<IdempotencyStep, Response> {
+    let mut values = headers.get_all(idempotency::HEADER).iter();
+    let Some(value) = values.next() else {
+        return Ok(IdempotencyStep::Run(None));
+    };
+    let bad_key = |message: &str| {
+        error_response_with_reason(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            message,
+            None,
+        )
+    };
+    if values.next().is_some() {
+        return Err(bad_key("send one Idempotency-Key header"));
+    }
+    let key = value
+        .to_str()
+        .map_err(|_| ())
+        .and_then(|text| idempotency::parse_idempotency_key(text).map_err(|_| ()))
+        .map_err(|()| {
+            bad_key("an Idempotency-Key is 1 to 255 printable ASCII characters without spaces")
+        })?;
+    let Some(body) = body else {
+        return Ok(IdempotencyStep::Run(None));
+    };
+    let is_mutation = async_graphql::parser::parse_query(&request.query)
+        .is_ok_and(|document| selects_mutation(&document, request.operation_name.as_deref()));
+    if !is_mutation {
+        return Ok(IdempotencyStep::Run(None));
+    }
+    let environment_id = principal.environment.id.clone();
+    let fingerprint = idempotency::fingerprint(&principal.key.id, body);
+    let claim = services
+        .store
+        .claim_idempotency_key(
+            &environment_id,
+            &key,
+            &principal.key.id,
+            &fingerprint,
+            Utc::now(),
+            idempotency::RETENTION,
+        )
+        .await
+        .map_err(|err| {
+            api_error_response(StatusCode::INTERNAL_SERVER_ERROR, &ApiError::from(err))
+        })?;
+    let conflict = |status: StatusCode, message: &str| {
+        error_response(status, ErrorCode::IdempotencyConflict, message)
+    };
+    match claim {
+        Claim::Claimed => Ok(IdempotencyStep::Run(Some(IdempotencyClaim {
+            environment_id,
+            key,
+        }))),
+        Claim::Replay {
+            http_status,
+            sealed_response,
+        } => {
+            let context = idempotency_context(&environment_id, &key);
+            let body = services.data_key.open(&context, &sealed_response).map_err(|err| {
+                tracing::error!(error = %err, "a stored idempotent response does not open with the configured data key");
+                api_error_response(StatusCode::INTERNAL_SERVER_ERROR, &ApiError::internal())
+            })?;
+            let mut response = Response::new(axum::body::Body::from(body));
+            *response.status_mut() = StatusCode::from_u16(http_status).unwrap_or(StatusCode::OK);
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/graphql-response+json"),
+            );
+            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+            no_store(&mut response);
+            response
+                .extensions_mut()
+                .insert(Outcome("IDEMPOTENT_REPLAY".to_owned()));
+            Ok(IdempotencyStep::Answer(response))
+        }
+        Claim::InProgress => {
+            let mut response = conflict(
+                StatusCode::CONFLICT,
+                "a request with this Idempotency-Key has not finished",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(1));
+            Err(response)
+        }
+        Claim::Mismatch => Err(conflict(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "this Idempotency-Key was used for a different request",
+        )),
+    }
+}
+
+/// Stores the response under its claim (sealed: it may carry a secret), or releases the claim
+/// when the server failed, so a retry may run.
+async fn complete_idempotency(
+    services: &Services,
+    claim: IdempotencyClaim,
+    response: Response,
+) -> Response {
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        tracing::error!("could not read a response to store it for Idempotency-Key replays");
+        return api_error_response(StatusCode::INTERNAL_SERVER_ERROR, &ApiError::internal());
+    };
+    let stored = if parts.status.is_server_error() {
+        services
+            .store
+            .release_idempotency_key(&claim.environment_id, &claim.key)
+            .await
+    } else {
+        let context = idempotency_context(&claim.environment_id, &claim.key);
+        let sealed = services.data_key.seal(&mut rand::rng(), &context, &bytes);
+        services
+            .store
+            .complete_idempotency_key(
+                &claim.environment_id,
+                &claim.key,
+                parts.status.as_u16(),
+                sealed,
+            )
+            .await
+    };
+    if let Err(err) = stored {
+        // The key stays claimed until it expires: a retry is refused rather than run twice.
+        tracing::error!(error = %err, "could not store the response of an idempotent request");
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ()> {

@@ -1,6 +1,7 @@
 //! Writes that must not slow a request: activity events and last-used times. Handlers hand them
 //! over in memory; one background task writes activity in batches (one statement each) and
-//! last-used times coalesced (one statement per flush). A graceful shutdown flushes both.
+//! last-used times coalesced (one statement per flush). A graceful shutdown flushes both. The
+//! same task deletes expired idempotency records now and then.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +17,8 @@ use tokio::task::JoinHandle;
 const MAX_BATCH: usize = 500;
 /// Events that may wait in memory before handlers wait for the writer (backpressure, not loss).
 const QUEUE_CAPACITY: usize = 10_000;
+/// How often expired idempotency records are deleted.
+const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 /// How many times a failed flush is retried, with doubling pauses, before it is given up.
 const FLUSH_ATTEMPTS: u32 = 5;
 
@@ -96,6 +99,7 @@ async fn run(
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut activity_tick = tokio::time::interval(intervals.activity);
     let mut last_used_tick = tokio::time::interval(intervals.last_used);
+    let mut purge_tick = tokio::time::interval(PURGE_INTERVAL);
     loop {
         tokio::select! {
             event = rx.recv() => match event {
@@ -109,6 +113,7 @@ async fn run(
             },
             _ = activity_tick.tick() => flush_activity(&store, &mut batch).await,
             _ = last_used_tick.tick() => flush_last_used(&store, &last_used).await,
+            _ = purge_tick.tick() => purge_idempotency(&store).await,
             _ = &mut stopped => break,
         }
     }
@@ -154,6 +159,16 @@ async fn flush_activity(store: &Store, batch: &mut Vec<NewActivityEvent>) {
         tracing::error!(lost = batch.len(), "activity events were not recorded");
     }
     batch.clear();
+}
+
+/// Deletes expired idempotency records; they are also ignored when read, so this only keeps
+/// the table small.
+async fn purge_idempotency(store: &Store) {
+    match store.purge_idempotency_keys(Utc::now()).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "expired idempotency records deleted"),
+        Err(err) => tracing::warn!(error = %err, "could not purge expired idempotency records"),
+    }
 }
 
 async fn flush_last_used(store: &Store, last_used: &DashMap<String, DateTime<Utc>>) {

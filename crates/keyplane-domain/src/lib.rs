@@ -7,6 +7,7 @@ pub mod client_security;
 pub mod customer;
 pub mod environment;
 pub mod error;
+pub mod idempotency;
 pub mod integration;
 pub mod key;
 pub mod lifecycle;

@@ -6,4 +6,5 @@ pub mod api_key;
 pub mod audit_event;
 pub mod client_signing_secret;
 pub mod environment;
+pub mod idempotency_record;
 pub mod integration;

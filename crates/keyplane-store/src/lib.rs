@@ -6,6 +6,7 @@ mod audit;
 mod client_security;
 mod entity;
 mod error;
+mod idempotency;
 mod integration;
 mod key;
 mod page;
@@ -23,6 +24,7 @@ pub use activity::ActivityFilter;
 pub use audit::AuditFilter;
 pub use client_security::{SealedSigningSecret, new_signing_secret_id};
 pub use error::StoreError;
+pub use idempotency::Claim;
 pub use key::{KeyChange, KeyFilter, NewKey, Rotation};
 pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 
