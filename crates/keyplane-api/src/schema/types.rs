@@ -330,23 +330,36 @@ pub struct ApiKeyConnection {
     pub page_info: PageInfo,
 }
 
+/// The edges of a page (each with its cursor) and its `PageInfo`.
+fn edges<T, E>(
+    page: Page<T>,
+    cursor: impl Fn(&T) -> String,
+    edge: impl Fn(String, T) -> E,
+) -> (Vec<E>, PageInfo) {
+    let end_cursor = page.items.last().map(&cursor);
+    let edges = page
+        .items
+        .into_iter()
+        .map(|item| edge(cursor(&item), item))
+        .collect();
+    let page_info = PageInfo {
+        has_next_page: page.has_next_page,
+        end_cursor,
+    };
+    (edges, page_info)
+}
+
 impl From<Page<ApiKey>> for ApiKeyConnection {
     fn from(page: Page<ApiKey>) -> Self {
-        let edges: Vec<ApiKeyEdge> = page
-            .items
-            .into_iter()
-            .map(|key| ApiKeyEdge {
-                cursor: key.id.clone(),
+        let (edges, page_info) = edges(
+            page,
+            |key| key.id.clone(),
+            |cursor, key| ApiKeyEdge {
+                cursor,
                 node: ApiKeyNode(key),
-            })
-            .collect();
-        Self {
-            page_info: PageInfo {
-                has_next_page: page.has_next_page,
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
             },
-            edges,
-        }
+        );
+        Self { edges, page_info }
     }
 }
 
@@ -444,21 +457,15 @@ pub async fn audit_connection(
         .store
         .list_audit_events(environment_id, filter, &page)
         .await?;
-    let edges: Vec<AuditEventEdge> = page
-        .items
-        .into_iter()
-        .map(|event| AuditEventEdge {
-            cursor: event.id.to_string(),
+    let (edges, page_info) = edges(
+        page,
+        |e| e.id.to_string(),
+        |cursor, event| AuditEventEdge {
+            cursor,
             node: event.into(),
-        })
-        .collect();
-    Ok(AuditEventConnection {
-        page_info: PageInfo {
-            has_next_page: page.has_next_page,
-            end_cursor: edges.last().map(|e| e.cursor.clone()),
         },
-        edges,
-    })
+    );
+    Ok(AuditEventConnection { edges, page_info })
 }
 
 /// One API request.
@@ -528,21 +535,15 @@ pub async fn activity_connection(
         .store
         .list_activity(environment_id, filter, &page)
         .await?;
-    let edges: Vec<ActivityEventEdge> = page
-        .items
-        .into_iter()
-        .map(|event| ActivityEventEdge {
-            cursor: event.id.to_string(),
+    let (edges, page_info) = edges(
+        page,
+        |e| e.id.to_string(),
+        |cursor, event| ActivityEventEdge {
+            cursor,
             node: event.into(),
-        })
-        .collect();
-    Ok(ActivityEventConnection {
-        page_info: PageInfo {
-            has_next_page: page.has_next_page,
-            end_cursor: edges.last().map(|e| e.cursor.clone()),
         },
-        edges,
-    })
+    );
+    Ok(ActivityEventConnection { edges, page_info })
 }
 
 #[derive(Debug, Clone)]
