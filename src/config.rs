@@ -118,6 +118,16 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYPLANE_LAST_USED_FLUSH_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=60))]
     pub last_used_flush_seconds: u64,
 
+    /// Most keys (and unknown key hashes) the in-process cache holds.
+    #[arg(long, env = "KEYPLANE_KEY_CACHE_CAPACITY", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub key_cache_capacity: u64,
+
+    /// Seconds a cached key, environment or account is trusted without a change notice. On
+    /// PostgreSQL changes arrive at once; this bounds staleness if one is missed, and on SQLite
+    /// across processes sharing one file.
+    #[arg(long, env = "KEYPLANE_KEY_CACHE_TTL_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub key_cache_ttl_seconds: u64,
+
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,
 }

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use keyplane_api::{ApiSettings, Services, WriteBehindHandle};
+use keyplane_api::{ApiSettings, Background, Services};
 use keyplane_domain::RuleViolation;
 use keyplane_domain::seal::DataKey;
 use keyplane_domain::secret::KeyHasher;
@@ -103,7 +103,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     store: Store,
-    write_behind: WriteBehindHandle,
+    background: Background,
 }
 
 impl Application {
@@ -120,13 +120,13 @@ impl Application {
                     addr: settings.listen,
                     source,
                 })?;
-        let (services, write_behind) =
-            Services::start(store.clone(), hasher, data_key, settings.api);
+        let (services, background) =
+            Services::start(store.clone(), hasher, data_key, settings.api).await?;
         Ok(Self {
             listener,
             router: keyplane_api::router(services),
             store,
-            write_behind,
+            background,
         })
     }
 
@@ -146,7 +146,7 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(AppError::Serve);
-        self.write_behind.shutdown().await;
+        self.background.shutdown().await;
         served?;
         self.store.close().await?;
         Ok(())

@@ -60,6 +60,9 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 api: ApiSettings {
                     expiring_soon: chrono::Duration::days(i64::from(args.expiring_soon_days)),
                     max_body_bytes: args.max_body_bytes as usize,
+                    key_cache_capacity: usize::try_from(args.key_cache_capacity)
+                        .unwrap_or(usize::MAX),
+                    key_cache_ttl: Duration::from_secs(args.key_cache_ttl_seconds),
                     flush: FlushIntervals {
                         activity: Duration::from_millis(args.activity_flush_ms),
                         last_used: Duration::from_secs(args.last_used_flush_seconds),

@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use keyplane_domain::account::Plan;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::harness::TestApp;
+use crate::harness::{TestApp, TestOptions};
 
 const ACTIVITY: &str = "query($filter: ActivityEventFilter) {
   activityEvents(first: 50, filter: $filter) {
@@ -150,7 +149,11 @@ async fn last_used_is_recorded_for_requests_and_valid_verifications() {
 #[tokio::test]
 async fn a_graceful_restart_flushes_buffered_activity_and_last_used() {
     // Flushing only every hour: whatever is written, the shutdown wrote.
-    let app = TestApp::spawn_with(Plan::Scale, Duration::from_secs(3600)).await;
+    let app = TestApp::spawn_with(TestOptions {
+        flush: Duration::from_secs(3600),
+        ..TestOptions::default()
+    })
+    .await;
     let (id, secret) = app.create_key("buffered", &["customers:read"]).await;
     for _ in 0..3 {
         app.ok(

@@ -208,10 +208,94 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Builds and starts a server on `url` the way `main` does; answers its address and how to
+/// stop it.
+async fn start_server(
+    url: &str,
+    data_key: &DataKey,
+    options: TestOptions,
+) -> (SocketAddr, oneshot::Sender<()>, JoinHandle<()>) {
+    let store = open_store(url).await.expect("open store");
+    let settings = ServerSettings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        api: ApiSettings {
+            expiring_soon: chrono::Duration::days(7),
+            max_body_bytes: 64 * 1024,
+            key_cache_capacity: 10_000,
+            key_cache_ttl: options.cache_ttl,
+            flush: FlushIntervals {
+                activity: options.flush,
+                last_used: options.flush,
+            },
+        },
+    };
+    let app = Application::build(store, key_hasher(Some(PEPPER)), data_key.clone(), settings)
+        .await
+        .expect("build application");
+    let addr = app.local_addr();
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        app.run_until(async {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    (addr, shutdown, server)
+}
+
+/// Another server on a test app's database.
+pub struct Replica {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl Replica {
+    pub async fn gql(&self, client: &reqwest::Client, key: &str, query: &str) -> Gql {
+        let response = client
+            .post(format!("http://{}/graphql", self.addr))
+            .header("X-API-Key", key)
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .expect("request sent");
+        Gql::read(response).await
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap();
+        }
+    }
+}
+
+/// How a test server differs from the defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct TestOptions {
+    pub plan: Plan,
+    /// Write-behind flush interval: long, to see that only a graceful shutdown wrote something.
+    pub flush: std::time::Duration,
+    pub cache_ttl: std::time::Duration,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        Self {
+            plan: Plan::Scale,
+            flush: FLUSH,
+            cache_ttl: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
 /// A running server over its own database, with the six default secrets.
 pub struct TestApp {
     pub data_key: DataKey,
-    flush: std::time::Duration,
+    options: TestOptions,
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub keys: BootstrapOutput,
@@ -226,12 +310,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with_plan(plan: Plan) -> Self {
-        Self::spawn_with(plan, FLUSH).await
+        Self::spawn_with(TestOptions {
+            plan,
+            ..TestOptions::default()
+        })
+        .await
     }
 
-    /// A server whose write-behind flushes every `flush`: long, to see that only a graceful
-    /// shutdown wrote something.
-    pub async fn spawn_with(plan: Plan, flush: std::time::Duration) -> Self {
+    pub async fn spawn_with(options: TestOptions) -> Self {
+        let TestOptions { plan, .. } = options;
         init_logs();
         let db = TestDatabase::create().await;
         let store = open_store(&db.url()).await.expect("open store");
@@ -239,46 +326,34 @@ impl TestApp {
             .await
             .expect("bootstrap");
         store.close().await.unwrap();
-        Self::start(db, keys, DataKey::generate(&mut rand::rng()), flush).await
+        Self::start(db, keys, DataKey::generate(&mut rand::rng()), options).await
     }
 
     async fn start(
         db: TestDatabase,
         keys: BootstrapOutput,
         data_key: DataKey,
-        flush: std::time::Duration,
+        options: TestOptions,
     ) -> Self {
-        let store = open_store(&db.url()).await.expect("open store");
-        let settings = ServerSettings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            api: ApiSettings {
-                expiring_soon: chrono::Duration::days(7),
-                max_body_bytes: 64 * 1024,
-                flush: FlushIntervals {
-                    activity: flush,
-                    last_used: flush,
-                },
-            },
-        };
-        let app = Application::build(store, key_hasher(Some(PEPPER)), data_key.clone(), settings)
-            .await
-            .expect("build application");
-        let addr = app.local_addr();
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            app.run_until(async {
-                let _ = stopped.await;
-            })
-            .await
-            .expect("server runs");
-        });
+        let (addr, shutdown, server) = start_server(&db.url(), &data_key, options).await;
         Self {
             data_key,
-            flush,
+            options,
             addr,
             client: reqwest::Client::new(),
             keys,
             db,
+            shutdown: Some(shutdown),
+            server: Some(server),
+        }
+    }
+
+    /// A second server on the same database, as another replica would be.
+    pub async fn replica(&self) -> Replica {
+        let (addr, shutdown, server) =
+            start_server(&self.db.url(), &self.data_key, self.options).await;
+        Replica {
+            addr,
             shutdown: Some(shutdown),
             server: Some(server),
         }
@@ -302,7 +377,7 @@ impl TestApp {
                 environments: Vec::new(),
             },
         );
-        Self::start(db, keys, self.data_key.clone(), self.flush).await
+        Self::start(db, keys, self.data_key.clone(), self.options).await
     }
 
     async fn stop(&mut self) {

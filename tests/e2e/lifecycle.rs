@@ -5,7 +5,7 @@ use keyplane_domain::account::Plan;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::harness::TestApp;
+use crate::harness::{TestApp, TestOptions};
 
 const CREATE: &str = "mutation($input: CreateApiKeyInput!) {
   createApiKey(input: $input) {
@@ -482,7 +482,13 @@ async fn permission_catalog_lists_every_resource() {
 
 #[tokio::test]
 async fn after_a_downgrade_existing_scoped_keys_keep_working_and_new_ones_are_refused() {
-    let app = TestApp::spawn().await;
+    // Another process (the operator command) changes the plan: PostgreSQL tells the server at
+    // once; on SQLite it shows within the cache TTL, kept short here.
+    let app = TestApp::spawn_with(TestOptions {
+        cache_ttl: std::time::Duration::from_millis(200),
+        ..TestOptions::default()
+    })
+    .await;
     let (_, scoped) = app
         .create_key("before downgrade", &["api_keys:write"])
         .await;
@@ -490,10 +496,16 @@ async fn after_a_downgrade_existing_scoped_keys_keep_working_and_new_ones_are_re
     store.set_plan(Plan::Growth).await.unwrap();
     store.close().await.unwrap();
 
-    let viewer = app
-        .ok(&scoped, "{ viewer { account { plan } } }", json!({}))
-        .await;
-    assert_eq!(viewer["viewer"]["account"]["plan"], "GROWTH");
+    let plan = "{ viewer { account { plan } } }";
+    app.eventually(plan, json!({}), |d| {
+        d["viewer"]["account"]["plan"] == "GROWTH"
+    })
+    .await;
+    let viewer = app.ok(&scoped, plan, json!({})).await;
+    assert_eq!(
+        viewer["viewer"]["account"]["plan"], "GROWTH",
+        "the existing scoped key still works"
+    );
     let refused = app
         .gql(
             Some(&scoped),

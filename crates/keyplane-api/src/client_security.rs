@@ -7,7 +7,10 @@ use keyplane_domain::environment::Environment;
 use keyplane_domain::key::{ApiKey, ApiKeyType};
 use keyplane_domain::verification::VerificationCode;
 
+use std::sync::Arc;
+
 use crate::error::ApiError;
+use crate::key_cache::OpenedSecret;
 use crate::schema::Services;
 
 /// What a signing secret is sealed against: its own row and environment.
@@ -15,28 +18,49 @@ pub fn seal_context(environment_id: &str, secret_id: &str) -> String {
     format!("client-signing-secret:{environment_id}:{secret_id}")
 }
 
-/// The signing secrets valid at `now`, opened. A secret that does not open means the data key
-/// is not the one it was sealed with: that is a misconfiguration, answered as internal.
+/// The signing secrets valid at `now`, opened, from the cache when it has them. A secret that
+/// does not open means the data key is not the one it was sealed with: that is a
+/// misconfiguration, answered as internal.
 async fn usable_secrets(
     services: &Services,
     environment_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, ApiError> {
-    let sealed = services
-        .store
-        .usable_signing_secrets(environment_id, now)
-        .await?;
-    sealed
-        .into_iter()
-        .map(|secret| {
-            let context = seal_context(environment_id, &secret.id);
-            let opened = services.data_key.open(&context, &secret.sealed).map_err(|err| {
-                tracing::error!(error = %err, env.id = environment_id, "a client signing secret does not open with the configured data key");
-                ApiError::internal()
-            })?;
-            String::from_utf8(opened).map_err(|_| ApiError::internal())
-        })
-        .collect()
+    let opened = match services.cache.signing_secrets(environment_id) {
+        Some(opened) => opened,
+        None => {
+            let sealed = services
+                .store
+                .usable_signing_secrets(environment_id, now)
+                .await?;
+            let opened = sealed
+                .into_iter()
+                .map(|secret| {
+                    let context = seal_context(environment_id, &secret.id);
+                    let bytes = services.data_key.open(&context, &secret.sealed).map_err(|err| {
+                        tracing::error!(error = %err, env.id = environment_id, "a client signing secret does not open with the configured data key");
+                        ApiError::internal()
+                    })?;
+                    let secret_text = String::from_utf8(bytes).map_err(|_| ApiError::internal())?;
+                    Ok(OpenedSecret {
+                        secret: secret_text,
+                        expires_at: secret.expires_at,
+                    })
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            let opened = Arc::new(opened);
+            services
+                .cache
+                .put_signing_secrets(environment_id, Arc::clone(&opened));
+            opened
+        }
+    };
+    // A rotated-out secret's grace may end while it is cached.
+    Ok(opened
+        .iter()
+        .filter(|s| s.expires_at.is_none_or(|at| at > now))
+        .map(|s| s.secret.clone())
+        .collect())
 }
 
 /// Applies the environment's client-side security to a use of `key`. Keys other than the

@@ -322,8 +322,7 @@ async fn execute(
     body: Option<&Bytes>,
 ) -> Response {
     let services = &state.services;
-    let principal = match authenticate(headers, &services.store, &services.hasher, Utc::now()).await
-    {
+    let principal = match authenticate(headers, services, Utc::now()).await {
         Ok(principal) => principal,
         Err(err) => {
             let status = if err.code == ErrorCode::Unauthenticated {

@@ -4,11 +4,12 @@ mod auth;
 mod client_security;
 mod error;
 mod http;
+mod key_cache;
 mod rate_limit;
 mod schema;
 mod write_behind;
 
 pub use auth::{API_KEY_HEADER, Principal};
 pub use http::router;
-pub use schema::{ApiSettings, MAX_ALIASES, MAX_COMPLEXITY, MAX_DEPTH, Services, sdl};
-pub use write_behind::{FlushIntervals, WriteBehindHandle};
+pub use schema::{ApiSettings, Background, MAX_ALIASES, MAX_COMPLEXITY, MAX_DEPTH, Services, sdl};
+pub use write_behind::FlushIntervals;

@@ -11,7 +11,7 @@ mod verification;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 
-pub use context::{ApiSettings, Services};
+pub use context::{ApiSettings, Background, Services};
 pub use limits::{RequestObservation, set_code};
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;

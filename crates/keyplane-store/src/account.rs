@@ -15,6 +15,7 @@ use sea_orm::{
     QuerySelect, Statement,
 };
 
+use crate::change::{Change, notify};
 use crate::entity::{account, environment};
 use crate::key::insert_key;
 use crate::{
@@ -173,14 +174,17 @@ impl Store {
         limit: Option<RateLimit>,
     ) -> Result<Environment, StoreError> {
         let (requests, period) = rate_limit_columns(limit);
+        let txn = self.begin_write().await?;
         let model = environment::ActiveModel {
             id: Set(environment_id.to_owned()),
             default_rate_limit_requests: Set(requests),
             default_rate_limit_period_seconds: Set(period),
             ..Default::default()
         }
-        .update(&self.db)
+        .update(&txn)
         .await?;
+        notify(&txn, &Change::Environment(environment_id.to_owned())).await?;
+        txn.commit().await?;
         environment_from_model(model)
     }
 
@@ -204,6 +208,7 @@ impl Store {
         }
         .update(&txn)
         .await?;
+        notify(&txn, &Change::Account(model.id.clone())).await?;
         txn.commit().await?;
         account_from_model(model)
     }

@@ -11,6 +11,7 @@ use sea_orm::{
 };
 
 use crate::account::environment_from_model;
+use crate::change::{Change, notify};
 use crate::entity::client_signing_secret::{self, Column};
 use crate::entity::environment;
 use crate::{Store, StoreError, new_id, stored_instant};
@@ -20,6 +21,8 @@ use crate::{Store, StoreError, new_id, stored_instant};
 pub struct SealedSigningSecret {
     pub id: String,
     pub sealed: String,
+    /// When a rotated-out secret stops being accepted; `None` for the current one.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 fn usable(now: DateTime<Utc>) -> Condition {
@@ -71,6 +74,7 @@ impl Store {
         }
         .update(&txn)
         .await?;
+        notify(&txn, &Change::Environment(environment_id.to_owned())).await?;
         txn.commit().await?;
         environment_from_model(model)
     }
@@ -111,6 +115,7 @@ impl Store {
         })
         .exec_without_returning(&txn)
         .await?;
+        notify(&txn, &Change::Environment(environment_id.to_owned())).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -142,6 +147,7 @@ impl Store {
             .map(|m| SealedSigningSecret {
                 id: m.id,
                 sealed: m.sealed_secret,
+                expires_at: m.expires_at,
             })
             .collect())
     }

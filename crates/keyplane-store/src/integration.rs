@@ -11,6 +11,7 @@ use sea_orm::{
     QuerySelect,
 };
 
+use crate::change::{Change, notify};
 use crate::entity::{api_key, integration};
 use crate::key::{insert_key, key_from_model};
 use crate::{NewKey, Store, StoreError, audit, new_id, stored_instant};
@@ -75,7 +76,8 @@ impl Store {
     }
 
     /// Locks the integration, lets `decide` check it, marks it disconnected and revokes its
-    /// usable keys, each with a `KEY_REVOKED` event.
+    /// usable keys, each with a `KEY_REVOKED` event. Answers the integration and the ids of the
+    /// keys it revoked.
     pub async fn disconnect_integration<F>(
         &self,
         environment_id: &str,
@@ -83,7 +85,7 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
         decide: F,
-    ) -> Result<Integration, StoreError>
+    ) -> Result<(Integration, Vec<String>), StoreError>
     where
         F: FnOnce(&Integration) -> Result<(), RuleViolation> + Send,
     {
@@ -109,6 +111,7 @@ impl Store {
             .lock_exclusive()
             .all(&txn)
             .await?;
+        let revoked: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
         for key in keys {
             api_key::ActiveModel {
                 id: Set(key.id.clone()),
@@ -117,6 +120,7 @@ impl Store {
             }
             .update(&txn)
             .await?;
+            notify(&txn, &Change::Key(key.id.clone())).await?;
             audit::insert(
                 &txn,
                 environment_id,
@@ -133,7 +137,7 @@ impl Store {
             .await?;
         }
         txn.commit().await?;
-        integration_from_model(model)
+        Ok((integration_from_model(model)?, revoked))
     }
 
     /// The environment's integrations, connected and disconnected, newest first.

@@ -14,6 +14,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 
+use crate::change::{Change, notify};
 use crate::entity::api_key::{self, Column};
 use crate::page::{Page, PageRequest};
 use crate::{
@@ -240,6 +241,7 @@ impl Store {
             }
         };
         let updated = key_from_model(model.update(&txn).await?)?;
+        notify(&txn, &Change::Key(updated.id.clone())).await?;
         audit::insert(
             &txn,
             environment_id,
@@ -282,6 +284,7 @@ impl Store {
         .update(&txn)
         .await?;
         let old = key_from_model(old)?;
+        notify(&txn, &Change::Key(old.id.clone())).await?;
         let new_key = NewKey {
             key_type: current.key_type,
             name: current.name.clone(),

@@ -3,6 +3,7 @@
 mod account;
 mod activity;
 mod audit;
+mod change;
 mod client_security;
 mod entity;
 mod error;
@@ -11,6 +12,8 @@ mod integration;
 mod key;
 mod page;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -22,6 +25,7 @@ use sea_orm::{
 pub use account::{BootstrapEnvironment, BootstrapKey, BootstrapRequest, Bootstrapped};
 pub use activity::ActivityFilter;
 pub use audit::AuditFilter;
+pub use change::{CHANNEL, Change, ChangeEvent, ChangeListener};
 pub use client_security::{SealedSigningSecret, new_signing_secret_id};
 pub use error::StoreError;
 pub use idempotency::Claim;
@@ -35,6 +39,7 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    queries: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -53,8 +58,20 @@ impl Store {
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
                     .foreign_keys(true)
             });
-        let db = Database::connect(options).await?;
-        Ok(Self { db })
+        let mut db = Database::connect(options).await?;
+        let queries = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&queries);
+        // Counts statements only; the statement itself (which may hold a key hash) is never
+        // looked at.
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Self { db, queries })
+    }
+
+    /// Statements this store has sent to the database since it connected.
+    pub fn queries_issued(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
     }
 
     /// The pool, for running migrations.

@@ -12,6 +12,7 @@ use keyplane_store::Store;
 
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::key_cache::KeyCache;
 use crate::rate_limit::KeyRateLimiter;
 use crate::write_behind::{FlushIntervals, WriteBehind, WriteBehindHandle};
 
@@ -24,6 +25,10 @@ pub struct ApiSettings {
     pub max_body_bytes: usize,
     /// How often activity events and last-used times are written.
     pub flush: FlushIntervals,
+    /// Most keys (and unknown hashes) the cache holds.
+    pub key_cache_capacity: usize,
+    /// How long a cached key, environment or account is trusted without a change notice.
+    pub key_cache_ttl: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -36,18 +41,51 @@ pub struct Services {
     pub rate_limiter: Arc<KeyRateLimiter>,
     /// Activity events and last-used times, written in batches off the request path.
     pub write_behind: WriteBehind,
+    /// Keys, environments, accounts and signing secrets, so a cached key needs no database.
+    pub cache: Arc<KeyCache>,
+}
+
+/// The background tasks the services run; stop them once requests have finished.
+#[derive(Debug)]
+pub struct Background {
+    write_behind: WriteBehindHandle,
+    listener: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Background {
+    /// Stops listening for other replicas' changes, then flushes the write-behind queues.
+    pub async fn shutdown(self) {
+        if let Some(listener) = self.listener {
+            listener.abort();
+        }
+        self.write_behind.shutdown().await;
+    }
 }
 
 impl Services {
-    /// Builds the services and starts the write-behind task. Stop it with the handle once the
-    /// server has stopped taking requests, so it flushes.
-    pub fn start(
+    /// Builds the services and starts their background tasks: the write-behind writer and, on
+    /// PostgreSQL, the listener that evicts what other replicas changed. Stop them with
+    /// [`Background::shutdown`] once the server has stopped taking requests.
+    pub async fn start(
         store: Store,
         hasher: KeyHasher,
         data_key: DataKey,
         settings: ApiSettings,
-    ) -> (Self, WriteBehindHandle) {
-        let (write_behind, handle) = WriteBehind::start(store.clone(), settings.flush);
+    ) -> Result<(Self, Background), keyplane_store::StoreError> {
+        let (write_behind, write_behind_handle) = WriteBehind::start(store.clone(), settings.flush);
+        let cache = Arc::new(KeyCache::new(
+            settings.key_cache_capacity,
+            settings.key_cache_ttl,
+        ));
+        let listener = store.listen_changes().await?.map(|mut listener| {
+            let cache = Arc::clone(&cache);
+            tokio::spawn(async move {
+                loop {
+                    let event = listener.next().await;
+                    cache.apply(&event);
+                }
+            })
+        });
         let services = Self {
             store,
             hasher,
@@ -55,8 +93,15 @@ impl Services {
             data_key,
             rate_limiter: Arc::default(),
             write_behind,
+            cache,
         };
-        (services, handle)
+        Ok((
+            services,
+            Background {
+                write_behind: write_behind_handle,
+                listener,
+            },
+        ))
     }
 }
 

@@ -13,7 +13,11 @@ use keyplane_domain::lifecycle::{self, CreateKeyRequest, SettingsRequest};
 use keyplane_domain::rotation::{self, RotationExpiry};
 use keyplane_domain::scope::{Scope, ScopeSet};
 use keyplane_domain::secret::{KeyPrefix, KeySecret};
-use keyplane_store::{KeyChange, NewKey, Rotation, SealedSigningSecret, new_signing_secret_id};
+use std::sync::Arc;
+
+use keyplane_store::{
+    Change, KeyChange, NewKey, Rotation, SealedSigningSecret, new_signing_secret_id,
+};
 
 use super::context::{RequireScope, principal, services};
 use super::enums::{GracePeriod, IntegrationProvider, ScopePreset};
@@ -233,6 +237,9 @@ impl MutationRoot {
             .store
             .set_client_security(&principal.environment.id, &settings, Utc::now())
             .await?;
+        services(ctx)?
+            .cache
+            .evict(&Change::Environment(environment.id.clone()));
         Ok(ClientSecurityNode {
             enabled: environment.client_security.enabled,
             allowed_origins: environment.client_security.allowed_origins,
@@ -277,11 +284,18 @@ impl MutationRoot {
             .store
             .rotate_signing_secret(
                 environment_id,
-                SealedSigningSecret { id, sealed },
+                SealedSigningSecret {
+                    id,
+                    sealed,
+                    expires_at: None,
+                },
                 now + grace.duration(),
                 now,
             )
             .await?;
+        services
+            .cache
+            .evict(&Change::Environment(environment_id.to_string()));
         Ok(RotateClientSigningSecretPayload {
             signing_secret: secret,
             client_security: ClientSecurityNode {
@@ -345,7 +359,8 @@ impl MutationRoot {
         input: DisconnectIntegrationInput,
     ) -> Result<IntegrationNode, ApiError> {
         let principal = principal(ctx)?;
-        let integration = services(ctx)?
+        let services = services(ctx)?;
+        let (integration, revoked) = services
             .store
             .disconnect_integration(
                 &principal.environment.id,
@@ -355,6 +370,9 @@ impl MutationRoot {
                 |integration| validate_disconnect(principal.scopes(), integration),
             )
             .await?;
+        for key_id in revoked {
+            services.cache.evict(&Change::Key(key_id));
+        }
         Ok(IntegrationNode(integration))
     }
 
@@ -368,11 +386,15 @@ impl MutationRoot {
         let principal = principal(ctx)?;
         let limit = input.rate_limit.map(|l| l.parse("rateLimit")).transpose()?;
         ensure_may_configure(principal.scopes())?;
-        let environment = services(ctx)?
+        let services = services(ctx)?;
+        let environment = services
             .store
             .set_default_rate_limit(&principal.environment.id, limit)
             .await?;
-        Ok(EnvironmentNode(environment))
+        services
+            .cache
+            .evict(&Change::Environment(environment.id.clone()));
+        Ok(EnvironmentNode(Arc::new(environment)))
     }
 
     /// Replaces a scoped key's scopes. The caller must hold the old and the new ones.
@@ -429,6 +451,7 @@ impl MutationRoot {
                 },
             )
             .await?;
+        services.cache.evict(&Change::Key(old_key.id.clone()));
         let secret = secret.ok_or_else(ApiError::internal)?;
         Ok(RotateApiKeyPayload {
             api_key: ApiKeyNode(new_key),
@@ -482,8 +505,9 @@ where
     F: FnOnce(&ScopeSet, &ApiKey, DateTime<Utc>) -> Result<KeyChange, RuleViolation> + Send,
 {
     let principal = principal(ctx)?;
+    let services = services(ctx)?;
     let now = Utc::now();
-    let key = services(ctx)?
+    let key = services
         .store
         .change_key(
             &principal.environment.id,
@@ -493,5 +517,7 @@ where
             |key| decide(principal.scopes(), key, now),
         )
         .await?;
+    // Before answering: this replica's next request must see the change.
+    services.cache.evict(&Change::Key(key.id.clone()));
     Ok(ApiKeyNode(key))
 }

@@ -1,5 +1,7 @@
 //! The query root.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use keyplane_domain::key::{ApiKeyKind as DomainKeyKind, ApiKeyType as DomainKeyType};
@@ -94,9 +96,9 @@ impl QueryRoot {
     async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer, ApiError> {
         let principal = principal(ctx)?;
         Ok(Viewer {
-            api_key: Some(ApiKeyNode(principal.key.clone())),
-            environment: EnvironmentNode(principal.environment.clone()),
-            account: AccountNode(principal.account.clone()),
+            api_key: Some(ApiKeyNode((*principal.key).clone())),
+            environment: EnvironmentNode(Arc::clone(&principal.environment)),
+            account: AccountNode(Arc::clone(&principal.account)),
         })
     }
 

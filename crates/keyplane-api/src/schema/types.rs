@@ -1,5 +1,7 @@
 //! GraphQL object types. Each wraps a domain value; conversion happens here, at the edge.
 
+use std::sync::Arc;
+
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use keyplane_domain::account::Account;
@@ -70,7 +72,7 @@ impl ApiKeyNode {
         if environment.id != self.0.environment_id {
             return Err(ApiError::internal());
         }
-        Ok(EnvironmentNode(environment.clone()))
+        Ok(EnvironmentNode(Arc::clone(environment)))
     }
 
     async fn expires_at(&self) -> Option<DateTime<Utc>> {
@@ -183,7 +185,7 @@ impl ActorNode {
 }
 
 #[derive(Debug, Clone)]
-pub struct EnvironmentNode(pub Environment);
+pub struct EnvironmentNode(pub Arc<Environment>);
 
 #[Object(name = "Environment")]
 impl EnvironmentNode {
@@ -266,7 +268,7 @@ impl RateLimitInput {
 }
 
 #[derive(Debug, Clone)]
-pub struct AccountNode(pub Account);
+pub struct AccountNode(pub Arc<Account>);
 
 #[Object(name = "Account")]
 impl AccountNode {

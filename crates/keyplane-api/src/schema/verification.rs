@@ -13,6 +13,9 @@ use keyplane_domain::verification::{self, VerificationCode as Code};
 
 use super::context::{principal, services};
 use super::types::{ApiKeyNode, EnvironmentNode};
+use std::sync::Arc;
+
+use crate::auth::find_key;
 use crate::client_security::check_publishable;
 use crate::error::ApiError;
 use crate::rate_limit::RateDecision;
@@ -120,11 +123,7 @@ pub async fn verify(
     let Ok(secret) = KeySecret::parse(input.key.trim()) else {
         return Ok(VerificationResult::refused(Code::Malformed));
     };
-    let Some(key) = services
-        .store
-        .find_key_by_hash(&services.hasher.hash(&secret))
-        .await?
-    else {
+    let Some(key) = find_key(services, &services.hasher.hash(&secret)).await? else {
         return Ok(VerificationResult::refused(Code::NotFound));
     };
     if let Err(code) = verification::check_key(&key, &principal.environment.id, now) {
@@ -160,7 +159,7 @@ pub async fn verify(
 
 fn answer(
     principal: &crate::auth::Principal,
-    key: keyplane_domain::key::ApiKey,
+    key: Arc<keyplane_domain::key::ApiKey>,
     code: Code,
     customer_id: Option<String>,
     decision: Option<RateDecision>,
@@ -169,8 +168,8 @@ fn answer(
         valid: code == Code::Valid,
         code: code.into(),
         scopes: key.scopes.to_strings(),
-        api_key: Some(ApiKeyNode(key)),
-        environment: Some(EnvironmentNode(principal.environment.clone())),
+        api_key: Some(ApiKeyNode((*key).clone())),
+        environment: Some(EnvironmentNode(Arc::clone(&principal.environment))),
         customer_id,
         rate_limit: decision.map(Into::into),
     }

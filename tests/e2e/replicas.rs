@@ -1,0 +1,65 @@
+//! Two servers on one database: what one changes, the other's cache must not keep serving.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::harness::{TestApp, TestOptions};
+
+#[tokio::test]
+async fn a_key_revoked_through_one_replica_is_refused_by_the_other_within_a_second() {
+    // On PostgreSQL the change is announced when it commits, so the default (long) cache TTL
+    // does not matter. SQLite has no notifications: there the TTL bounds it, kept short here.
+    let postgres =
+        std::env::var(crate::harness::TEST_DATABASE_ENV).is_ok_and(|u| u.starts_with("postgres"));
+    let options = if postgres {
+        TestOptions::default()
+    } else {
+        TestOptions {
+            cache_ttl: Duration::from_millis(300),
+            ..TestOptions::default()
+        }
+    };
+    let app = TestApp::spawn_with(options).await;
+    let other = app.replica().await;
+    let (id, secret) = app.create_key("shared", &["customers:read"]).await;
+    let viewer = "{ viewer { apiKey { id } } }";
+    // Both replicas have the key cached.
+    for _ in 0..2 {
+        assert_eq!(
+            other.gql(&app.client, &secret, viewer).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.gql(Some(&secret), viewer, json!({})).await.status,
+            StatusCode::OK
+        );
+    }
+
+    app.ok(
+        &app.admin(),
+        "mutation($id: ID!) { revokeApiKey(input: {id: $id}) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let revoked_at = Instant::now();
+    // The revoking replica refuses it at once.
+    assert_eq!(
+        app.gql(Some(&secret), viewer, json!({})).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    loop {
+        let status = other.gql(&app.client, &secret, viewer).await.status;
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            revoked_at.elapsed() < Duration::from_secs(1),
+            "the other replica still accepts the revoked key"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    other.stop().await;
+}
