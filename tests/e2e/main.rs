@@ -12,6 +12,7 @@ mod integrations;
 mod lifecycle;
 mod listing;
 mod persistence;
+mod plain_verify;
 mod replicas;
 mod rotation;
 mod transport;

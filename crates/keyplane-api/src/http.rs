@@ -23,7 +23,7 @@ use keyplane_domain::idempotency;
 use keyplane_domain::rate_limit::effective_limit;
 use keyplane_domain::verification::VerificationCode;
 use keyplane_store::Claim;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tower_http::trace::TraceLayer;
 use tracing::Level;
 
@@ -32,6 +32,8 @@ use crate::client_security::check_publishable;
 use crate::error::ApiError;
 use crate::rate_limit::RateDecision;
 use crate::schema::{KeyplaneSchema, RequestObservation, Services, build_schema, set_code};
+use crate::verify::{Verified, VerifyRequest, verify};
+use keyplane_domain::scope::Scope;
 
 #[derive(Clone)]
 struct AppState {
@@ -48,6 +50,7 @@ pub fn router(services: Services) -> Router {
     };
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/v1/verify", axum::routing::post(v1_verify))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)
@@ -146,8 +149,23 @@ fn no_store(response: &mut Response) {
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
+/// An `ApiError` as a JSON body, with the same extensions the GraphQL path gives it.
 fn api_error_response(status: StatusCode, err: &ApiError) -> Response {
-    error_response(status, err.code, &err.message)
+    let mut extensions = serde_json::json!({ "code": err.code.as_str() });
+    if let Some(field) = err.field {
+        extensions["field"] = serde_json::Value::from(field);
+    }
+    if let Some(scope) = &err.required_scope {
+        extensions["requiredScope"] = serde_json::Value::from(scope.as_str());
+    }
+    let body =
+        serde_json::json!({ "errors": [{ "message": err.message, "extensions": extensions }] });
+    let mut response = (status, Json(body)).into_response();
+    no_store(&mut response);
+    response
+        .extensions_mut()
+        .insert(Outcome(err.code.as_str().to_owned()));
+    response
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -302,6 +320,196 @@ async fn get_request(
     execute(state, headers, request, None).await
 }
 
+/// Lets a request in, or answers why not: authentication (401), the publishable key's
+/// client-side security (401/403), then the key's rate limit (429). Notes the key as used.
+async fn admit(
+    services: &Services,
+    headers: &HeaderMap,
+) -> Result<(crate::auth::Principal, Option<RateDecision>), Response> {
+    let now = Utc::now();
+    let principal = authenticate(headers, services, now).await.map_err(|err| {
+        let status = if err.code == ErrorCode::Unauthenticated {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        };
+        api_error_response(status, &err)
+    })?;
+    if let Some(refusal) = client_security_refusal(services, &principal, headers).await {
+        return Err(refusal);
+    }
+    let limit = effective_limit(&principal.key, principal.environment.default_rate_limit);
+    let decision = limit.map(|limit| services.rate_limiter.check(&principal.key.id, limit));
+    if let Some(decision) = decision.filter(|d| !d.allowed) {
+        let mut response = error_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            "the API key is over its rate limit",
+        );
+        rate_limit_headers(&mut response, decision);
+        return Err(response);
+    }
+    services.write_behind.touch(&principal.key.id, now);
+    Ok((principal, decision))
+}
+
+/// The JSON body of `POST /v1/verify`: the same fields as `verifyApiKey`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct VerifyBody {
+    key: String,
+    permission: Option<String>,
+    customer_id: Option<String>,
+    customer_token: Option<String>,
+    origin: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifiedKey {
+    id: String,
+    name: String,
+    #[serde(rename = "type")]
+    key_type: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifyAnswer {
+    valid: bool,
+    code: &'static str,
+    api_key: Option<VerifiedKey>,
+    environment: Option<String>,
+    scopes: Vec<String>,
+    customer_id: Option<String>,
+    rate_limit: Option<RateLimitBody>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RateLimitBody {
+    limit: u32,
+    remaining: u32,
+    reset_seconds: u64,
+    retry_after_seconds: Option<u64>,
+}
+
+/// `POST /v1/verify`: `verifyApiKey` as plain JSON, for services that want the lowest latency.
+async fn v1_verify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let (started, at) = (Instant::now(), Utc::now());
+    let response = verify_request(&state, &headers, body).await;
+    record(&state.services, activity_event(&response, started, at)).await;
+    response
+}
+
+async fn verify_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if !is_json(headers) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadRequest,
+            "send the request as Content-Type: application/json",
+        );
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            return error_response(
+                rejection.status(),
+                ErrorCode::BadRequest,
+                "the request body could not be read",
+            );
+        }
+    };
+    let Ok(input) = serde_json::from_slice::<VerifyBody>(&body) else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            "the body must be a JSON object with a \"key\" string and optional permission, customerId, customerToken, origin",
+        );
+    };
+    let services = &state.services;
+    let (principal, decision) = match admit(services, headers).await {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refusal,
+    };
+    let mut response = match principal.require(Scope::API_KEYS_READ) {
+        Err(err) => api_error_response(StatusCode::FORBIDDEN, &err),
+        Ok(()) => {
+            let request = VerifyRequest {
+                key: &input.key,
+                permission: input.permission.as_deref(),
+                customer_id: input.customer_id.as_deref(),
+                customer_token: input.customer_token.as_deref(),
+                origin: input.origin.as_deref(),
+            };
+            match verify(services, &principal, request).await {
+                Ok(verified) => verify_answer(&principal, verified),
+                Err(err) => {
+                    let status = if err.code == ErrorCode::BadUserInput {
+                        StatusCode::BAD_REQUEST
+                    } else {
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    };
+                    api_error_response(status, &err)
+                }
+            }
+        }
+    };
+    response.extensions_mut().insert(Performed {
+        environment_id: principal.environment.id.clone(),
+        api_key_id: principal.key.id.clone(),
+        operation_name: Some("POST /v1/verify".to_owned()),
+        operation_type: None,
+        root_fields: vec!["verifyApiKey".to_owned()],
+    });
+    if let Some(decision) = decision {
+        rate_limit_headers(&mut response, decision);
+    }
+    response
+}
+
+fn verify_answer(principal: &crate::auth::Principal, verified: Verified) -> Response {
+    let answer = VerifyAnswer {
+        valid: verified.code == VerificationCode::Valid,
+        code: verified.code.as_str(),
+        environment: verified
+            .key
+            .as_ref()
+            .map(|_| principal.environment.slug.clone()),
+        scopes: verified
+            .key
+            .as_ref()
+            .map(|k| k.scopes.to_strings())
+            .unwrap_or_default(),
+        api_key: verified.key.map(|k| VerifiedKey {
+            id: k.id.clone(),
+            name: k.name.clone(),
+            key_type: k.key_type.as_str(),
+        }),
+        customer_id: verified.customer_id,
+        rate_limit: verified.rate.map(|d| RateLimitBody {
+            limit: d.limit,
+            remaining: d.remaining,
+            reset_seconds: d.reset_seconds,
+            retry_after_seconds: d.retry_after_seconds,
+        }),
+    };
+    let mut response = (StatusCode::OK, Json(answer)).into_response();
+    no_store(&mut response);
+    response
+        .extensions_mut()
+        .insert(Outcome(OUTCOME_OK.to_owned()));
+    response
+}
+
 /// Whether the operation a request selects is a mutation.
 fn selects_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
     document.operations.iter().any(|(name, op)| {
@@ -322,37 +530,15 @@ async fn execute(
     body: Option<&Bytes>,
 ) -> Response {
     let services = &state.services;
-    let principal = match authenticate(headers, services, Utc::now()).await {
-        Ok(principal) => principal,
-        Err(err) => {
-            let status = if err.code == ErrorCode::Unauthenticated {
-                StatusCode::UNAUTHORIZED
-            } else {
-                StatusCode::INTERNAL_SERVER_ERROR
-            };
-            return api_error_response(status, &err);
-        }
+    let (principal, decision) = match admit(services, headers).await {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refusal,
     };
-    if let Some(refusal) = client_security_refusal(services, &principal, headers).await {
-        return refusal;
-    }
-    let limit = effective_limit(&principal.key, principal.environment.default_rate_limit);
-    let decision = limit.map(|limit| services.rate_limiter.check(&principal.key.id, limit));
-    if let Some(decision) = decision.filter(|d| !d.allowed) {
-        let mut response = error_response(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::RateLimited,
-            "the API key is over its rate limit",
-        );
-        rate_limit_headers(&mut response, decision);
-        return response;
-    }
     let idempotency = match idempotency_claim(services, headers, &principal, &request, body).await {
         Ok(IdempotencyStep::Run(claim)) => claim,
         Ok(IdempotencyStep::Answer(response)) => return response,
         Err(response) => return response,
     };
-    services.write_behind.touch(&principal.key.id, Utc::now());
     let (environment_id, api_key_id) = (principal.environment.id.clone(), principal.key.id.clone());
     let observation = Arc::new(RequestObservation::new(request.operation_name.clone()));
     let request = request.data(principal).data(Arc::clone(&observation));
@@ -585,28 +771,31 @@ async fn client_security_refusal(
     }
 }
 
+/// The refusal of a publishable-key request by client-side security, `extensions.reason`
+/// naming the check.
 fn client_refusal(code: VerificationCode) -> Response {
-    let (status, error_code, message, reason) = match code {
+    let (status, error_code, message) = match code {
         VerificationCode::OriginNotAllowed => (
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
             "this origin may not use the publishable key",
-            "ORIGIN_NOT_ALLOWED",
         ),
         VerificationCode::CustomerTokenRequired => (
             StatusCode::UNAUTHORIZED,
             ErrorCode::Unauthenticated,
             "send X-Customer-Id and X-Customer-Token with the publishable key",
-            "CUSTOMER_TOKEN_REQUIRED",
         ),
         _ => (
             StatusCode::UNAUTHORIZED,
             ErrorCode::Unauthenticated,
             "the customer token is not valid for this customer",
-            "INVALID_CUSTOMER_TOKEN",
         ),
     };
-    error_response_with_reason(status, error_code, message, Some(reason))
+    let reason = match code {
+        VerificationCode::OriginNotAllowed | VerificationCode::CustomerTokenRequired => code,
+        _ => VerificationCode::InvalidCustomerToken,
+    };
+    error_response_with_reason(status, error_code, message, Some(reason.as_str()))
 }
 
 /// `RateLimit-Limit/Remaining/Reset`, and `Retry-After` when the request was refused.

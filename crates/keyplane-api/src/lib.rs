@@ -7,6 +7,7 @@ mod http;
 mod key_cache;
 mod rate_limit;
 mod schema;
+mod verify;
 mod write_behind;
 
 pub use auth::{API_KEY_HEADER, Principal};

@@ -22,6 +22,26 @@ pub enum VerificationCode {
     OriginNotAllowed,
 }
 
+impl VerificationCode {
+    /// The wire name, the same in GraphQL and in `POST /v1/verify`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Valid => "VALID",
+            Self::Malformed => "MALFORMED",
+            Self::NotFound => "NOT_FOUND",
+            Self::Expired => "EXPIRED",
+            Self::Revoked => "REVOKED",
+            Self::WrongEnvironment => "WRONG_ENVIRONMENT",
+            Self::Forbidden => "FORBIDDEN",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::CustomerTokenRequired => "CUSTOMER_TOKEN_REQUIRED",
+            Self::InvalidCustomerToken => "INVALID_CUSTOMER_TOKEN",
+            Self::CustomerNotAllowed => "CUSTOMER_NOT_ALLOWED",
+            Self::OriginNotAllowed => "ORIGIN_NOT_ALLOWED",
+        }
+    }
+}
+
 /// Finds whether a key that exists may be used by the caller's environment at `now`.
 pub fn check_key(
     key: &ApiKey,

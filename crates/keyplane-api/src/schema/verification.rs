@@ -3,22 +3,15 @@
 //! arguments (an unknown permission, a bad customer id) are errors.
 
 use async_graphql::{Context, Enum, InputObject, SimpleObject};
-use chrono::Utc;
-use keyplane_domain::client_security::ClientProof;
-use keyplane_domain::customer::parse_customer_id;
-use keyplane_domain::rate_limit::effective_limit;
-use keyplane_domain::scope::Scope;
-use keyplane_domain::secret::KeySecret;
-use keyplane_domain::verification::{self, VerificationCode as Code};
+use keyplane_domain::verification::VerificationCode as Code;
 
 use super::context::{principal, services};
 use super::types::{ApiKeyNode, EnvironmentNode};
 use std::sync::Arc;
 
-use crate::auth::find_key;
-use crate::client_security::check_publishable;
 use crate::error::ApiError;
 use crate::rate_limit::RateDecision;
+use crate::verify::VerifyRequest;
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 #[graphql(remote = "keyplane_domain::verification::VerificationCode")]
@@ -88,89 +81,33 @@ pub struct VerificationResult {
     pub rate_limit: Option<RateLimitState>,
 }
 
-impl VerificationResult {
-    fn refused(code: Code) -> Self {
-        Self {
-            valid: false,
-            code: code.into(),
-            api_key: None,
-            environment: None,
-            scopes: Vec::new(),
-            customer_id: None,
-            rate_limit: None,
-        }
-    }
-}
-
 pub async fn verify(
     ctx: &Context<'_>,
     input: VerifyApiKeyInput,
 ) -> Result<VerificationResult, ApiError> {
-    let permission = input
-        .permission
-        .as_deref()
-        .map(|p| Scope::parse(p).map_err(|e| ApiError::from(e).with_field("permission")))
-        .transpose()?;
-    let customer_id = input
-        .customer_id
-        .as_deref()
-        .map(|id| parse_customer_id("customerId", id))
-        .transpose()?;
     let principal = principal(ctx)?;
-    let services = services(ctx)?;
-    let now = Utc::now();
-
-    let Ok(secret) = KeySecret::parse(input.key.trim()) else {
-        return Ok(VerificationResult::refused(Code::Malformed));
-    };
-    let Some(key) = find_key(services, &services.hasher.hash(&secret)).await? else {
-        return Ok(VerificationResult::refused(Code::NotFound));
-    };
-    if let Err(code) = verification::check_key(&key, &principal.environment.id, now) {
-        if code == Code::WrongEnvironment {
-            // Another environment's key is never shown.
-            return Ok(VerificationResult::refused(code));
-        }
-        return Ok(answer(principal, key, code, None, None));
-    }
-    let proof = ClientProof {
-        customer_id: customer_id.as_deref(),
+    let request = VerifyRequest {
+        key: &input.key,
+        permission: input.permission.as_deref(),
+        customer_id: input.customer_id.as_deref(),
         customer_token: input.customer_token.as_deref(),
         origin: input.origin.as_deref(),
     };
-    if let Err(code) = check_publishable(services, &key, &principal.environment, proof, now).await?
-    {
-        return Ok(answer(principal, key, code, None, None));
-    }
-    let decision = effective_limit(&key, principal.environment.default_rate_limit)
-        .map(|limit| services.rate_limiter.check(&key.id, limit));
-    let outcome = match decision {
-        Some(d) if !d.allowed => Err(Code::RateLimited),
-        _ => verification::check_customer(&key, customer_id.as_deref())
-            .and_then(|()| verification::check_permission(&key, permission)),
-    };
-    let code = outcome.err().unwrap_or(Code::Valid);
-    if code == Code::Valid {
-        services.write_behind.touch(&key.id, now);
-    }
-    let customer = (code == Code::Valid).then_some(customer_id).flatten();
-    Ok(answer(principal, key, code, customer, decision))
-}
-
-fn answer(
-    principal: &crate::auth::Principal,
-    key: Arc<keyplane_domain::key::ApiKey>,
-    code: Code,
-    customer_id: Option<String>,
-    decision: Option<RateDecision>,
-) -> VerificationResult {
-    VerificationResult {
-        valid: code == Code::Valid,
-        code: code.into(),
-        scopes: key.scopes.to_strings(),
-        api_key: Some(ApiKeyNode((*key).clone())),
-        environment: Some(EnvironmentNode(Arc::clone(&principal.environment))),
-        customer_id,
-        rate_limit: decision.map(Into::into),
-    }
+    let verified = crate::verify::verify(services(ctx)?, principal, request).await?;
+    Ok(VerificationResult {
+        valid: verified.code == Code::Valid,
+        code: verified.code.into(),
+        scopes: verified
+            .key
+            .as_ref()
+            .map(|k| k.scopes.to_strings())
+            .unwrap_or_default(),
+        environment: verified
+            .key
+            .is_some()
+            .then(|| EnvironmentNode(Arc::clone(&principal.environment))),
+        api_key: verified.key.map(|k| ApiKeyNode((*k).clone())),
+        customer_id: verified.customer_id,
+        rate_limit: verified.rate.map(Into::into),
+    })
 }

@@ -1,0 +1,115 @@
+//! The one verification path: `verifyApiKey` (GraphQL) and `POST /v1/verify` (plain JSON) both
+//! answer through [`verify`], so their semantics, codes and rate limiting cannot drift apart.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use keyplane_domain::client_security::ClientProof;
+use keyplane_domain::customer::parse_customer_id;
+use keyplane_domain::key::ApiKey;
+use keyplane_domain::rate_limit::effective_limit;
+use keyplane_domain::scope::Scope;
+use keyplane_domain::secret::KeySecret;
+use keyplane_domain::verification::{self, VerificationCode as Code};
+
+use crate::auth::{Principal, find_key};
+use crate::client_security::check_publishable;
+use crate::error::ApiError;
+use crate::rate_limit::RateDecision;
+use crate::schema::Services;
+
+/// What the calling service asks about a key.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyRequest<'a> {
+    pub key: &'a str,
+    pub permission: Option<&'a str>,
+    pub customer_id: Option<&'a str>,
+    pub customer_token: Option<&'a str>,
+    pub origin: Option<&'a str>,
+}
+
+/// The answer. `key` is set when the key belongs to the caller's environment.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub code: Code,
+    pub key: Option<Arc<ApiKey>>,
+    pub customer_id: Option<String>,
+    pub rate: Option<RateDecision>,
+}
+
+impl Verified {
+    fn hidden(code: Code) -> Self {
+        Self {
+            code,
+            key: None,
+            customer_id: None,
+            rate: None,
+        }
+    }
+
+    fn shown(code: Code, key: Arc<ApiKey>) -> Self {
+        Self {
+            key: Some(key),
+            ..Self::hidden(code)
+        }
+    }
+}
+
+/// Verifies `request.key` for `principal`'s environment. Only malformed arguments are errors;
+/// every outcome about the key is an answer. Each call spends one request of the verified
+/// key's rate limit.
+pub async fn verify(
+    services: &Services,
+    principal: &Principal,
+    request: VerifyRequest<'_>,
+) -> Result<Verified, ApiError> {
+    let permission = request
+        .permission
+        .map(|p| Scope::parse(p).map_err(|e| ApiError::from(e).with_field("permission")))
+        .transpose()?;
+    let customer_id = request
+        .customer_id
+        .map(|id| parse_customer_id("customerId", id))
+        .transpose()?;
+    let now = Utc::now();
+    let Ok(secret) = KeySecret::parse(request.key.trim()) else {
+        return Ok(Verified::hidden(Code::Malformed));
+    };
+    let Some(key) = find_key(services, &services.hasher.hash(&secret)).await? else {
+        return Ok(Verified::hidden(Code::NotFound));
+    };
+    if let Err(code) = verification::check_key(&key, &principal.environment.id, now) {
+        // Another environment's key is never shown.
+        return Ok(if code == Code::WrongEnvironment {
+            Verified::hidden(code)
+        } else {
+            Verified::shown(code, key)
+        });
+    }
+    let proof = ClientProof {
+        customer_id: customer_id.as_deref(),
+        customer_token: request.customer_token,
+        origin: request.origin,
+    };
+    if let Err(code) = check_publishable(services, &key, &principal.environment, proof, now).await?
+    {
+        return Ok(Verified::shown(code, key));
+    }
+    let rate = effective_limit(&key, principal.environment.default_rate_limit)
+        .map(|limit| services.rate_limiter.check(&key.id, limit));
+    let outcome = match rate {
+        Some(d) if !d.allowed => Err(Code::RateLimited),
+        _ => verification::check_customer(&key, customer_id.as_deref())
+            .and_then(|()| verification::check_permission(&key, permission)),
+    };
+    let code = outcome.err().unwrap_or(Code::Valid);
+    if code == Code::Valid {
+        services.write_behind.touch(&key.id, now);
+    }
+    Ok(Verified {
+        code,
+        customer_id: (code == Code::Valid).then_some(customer_id).flatten(),
+        rate,
+        key: Some(key),
+    })
+}
