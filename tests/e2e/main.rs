@@ -7,6 +7,7 @@ mod activity;
 mod auth;
 mod cli;
 mod client_security;
+mod fast_path;
 mod idempotency;
 mod integrations;
 mod lifecycle;

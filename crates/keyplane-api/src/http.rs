@@ -53,6 +53,7 @@ pub fn router(services: Services) -> Router {
         .route("/v1/verify", axum::routing::post(v1_verify))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(
@@ -135,9 +136,18 @@ fn activity_event(
     })
 }
 
-/// Hands a finished request to the activity log; the write happens off the request path.
+/// Counts a finished request in the metrics and hands it to the activity log; the write
+/// happens off the request path.
 async fn record(services: &Services, event: Option<NewActivityEvent>) {
     if let Some(event) = event {
+        let operation = match event.root_fields.as_slice() {
+            [] => "none".to_owned(),
+            fields => fields.join(","),
+        };
+        let elapsed = Duration::from_micros(u64::try_from(event.duration_micros).unwrap_or(0));
+        services
+            .metrics
+            .observe(&operation, &event.outcome, elapsed);
         services.write_behind.record(event).await;
     }
 }
@@ -854,6 +864,15 @@ fn graphiql() -> Response {
         .header("X-API-Key", "")
         .finish();
     Html(page).into_response()
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let mut response = state.services.metrics.render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
 }
 
 async fn healthz() -> &'static str {

@@ -5,6 +5,7 @@ mod client_security;
 mod error;
 mod http;
 mod key_cache;
+mod metrics;
 mod rate_limit;
 mod schema;
 mod verify;

@@ -4,6 +4,7 @@
 //! same task deletes expired idempotency records now and then.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -34,6 +35,8 @@ pub struct FlushIntervals {
 pub struct WriteBehind {
     activity: mpsc::Sender<NewActivityEvent>,
     last_used: Arc<DashMap<String, DateTime<Utc>>>,
+    /// Activity events handed over and not yet written (queued or in the writer's batch).
+    pending: Arc<AtomicUsize>,
 }
 
 /// Stops the writer after a final flush.
@@ -58,11 +61,20 @@ impl WriteBehind {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let last_used = Arc::new(DashMap::new());
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(run(store, rx, Arc::clone(&last_used), intervals, stopped));
+        let pending = Arc::new(AtomicUsize::new(0));
+        let task = tokio::spawn(run(
+            store,
+            rx,
+            Arc::clone(&last_used),
+            Arc::clone(&pending),
+            intervals,
+            stopped,
+        ));
         (
             Self {
                 activity: tx,
                 last_used,
+                pending,
             },
             WriteBehindHandle { stop, task },
         )
@@ -70,7 +82,9 @@ impl WriteBehind {
 
     /// Queues an activity event. Waits only when the writer is a whole queue behind.
     pub async fn record(&self, event: NewActivityEvent) {
+        self.pending.fetch_add(1, Ordering::Relaxed);
         if self.activity.send(event).await.is_err() {
+            self.pending.fetch_sub(1, Ordering::Relaxed);
             tracing::error!("activity event after the writer stopped; not recorded");
         }
     }
@@ -83,9 +97,9 @@ impl WriteBehind {
             .or_insert(at);
     }
 
-    /// Queued activity events not yet written.
+    /// Activity events handed over and not yet written.
     pub fn queue_depth(&self) -> usize {
-        QUEUE_CAPACITY - self.activity.capacity()
+        self.pending.load(Ordering::Relaxed)
     }
 }
 
@@ -93,6 +107,7 @@ async fn run(
     store: Store,
     mut rx: mpsc::Receiver<NewActivityEvent>,
     last_used: Arc<DashMap<String, DateTime<Utc>>>,
+    pending: Arc<AtomicUsize>,
     intervals: FlushIntervals,
     mut stopped: oneshot::Receiver<()>,
 ) {
@@ -106,12 +121,12 @@ async fn run(
                 Some(event) => {
                     batch.push(event);
                     if batch.len() >= MAX_BATCH {
-                        flush_activity(&store, &mut batch).await;
+                        flush_activity(&store, &mut batch, &pending).await;
                     }
                 }
                 None => break,
             },
-            _ = activity_tick.tick() => flush_activity(&store, &mut batch).await,
+            _ = activity_tick.tick() => flush_activity(&store, &mut batch, &pending).await,
             _ = last_used_tick.tick() => flush_last_used(&store, &last_used).await,
             _ = purge_tick.tick() => purge_idempotency(&store).await,
             _ = &mut stopped => break,
@@ -121,10 +136,10 @@ async fn run(
     while let Ok(event) = rx.try_recv() {
         batch.push(event);
         if batch.len() >= MAX_BATCH {
-            flush_activity(&store, &mut batch).await;
+            flush_activity(&store, &mut batch, &pending).await;
         }
     }
-    flush_activity(&store, &mut batch).await;
+    flush_activity(&store, &mut batch, &pending).await;
     flush_last_used(&store, &last_used).await;
 }
 
@@ -150,7 +165,7 @@ where
     false
 }
 
-async fn flush_activity(store: &Store, batch: &mut Vec<NewActivityEvent>) {
+async fn flush_activity(store: &Store, batch: &mut Vec<NewActivityEvent>, pending: &AtomicUsize) {
     if batch.is_empty() {
         return;
     }
@@ -158,6 +173,7 @@ async fn flush_activity(store: &Store, batch: &mut Vec<NewActivityEvent>) {
     if !written {
         tracing::error!(lost = batch.len(), "activity events were not recorded");
     }
+    pending.fetch_sub(batch.len(), Ordering::Relaxed);
     batch.clear();
 }
 

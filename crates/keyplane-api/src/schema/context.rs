@@ -13,6 +13,7 @@ use keyplane_store::Store;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::key_cache::KeyCache;
+use crate::metrics::Metrics;
 use crate::rate_limit::KeyRateLimiter;
 use crate::write_behind::{FlushIntervals, WriteBehind, WriteBehindHandle};
 
@@ -43,6 +44,7 @@ pub struct Services {
     pub write_behind: WriteBehind,
     /// Keys, environments, accounts and signing secrets, so a cached key needs no database.
     pub cache: Arc<KeyCache>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// The background tasks the services run; stop them once requests have finished.
@@ -86,6 +88,11 @@ impl Services {
                 }
             })
         });
+        let metrics = Arc::new(Metrics::new(
+            Arc::clone(&cache),
+            store.clone(),
+            write_behind.clone(),
+        ));
         let services = Self {
             store,
             hasher,
@@ -94,6 +101,7 @@ impl Services {
             rate_limiter: Arc::default(),
             write_behind,
             cache,
+            metrics,
         };
         Ok((
             services,
