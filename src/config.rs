@@ -128,6 +128,10 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYPLANE_KEY_CACHE_TTL_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub key_cache_ttl_seconds: u64,
 
+    /// Most distinct query texts kept parsed (0 parses every request).
+    #[arg(long, env = "KEYPLANE_PARSE_CACHE_CAPACITY", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub parse_cache_capacity: u64,
+
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,
 }

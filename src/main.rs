@@ -63,6 +63,8 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                     key_cache_capacity: usize::try_from(args.key_cache_capacity)
                         .unwrap_or(usize::MAX),
                     key_cache_ttl: Duration::from_secs(args.key_cache_ttl_seconds),
+                    parse_cache_capacity: usize::try_from(args.parse_cache_capacity)
+                        .unwrap_or(usize::MAX),
                     flush: FlushIntervals {
                         activity: Duration::from_millis(args.activity_flush_ms),
                         last_used: Duration::from_secs(args.last_used_flush_seconds),

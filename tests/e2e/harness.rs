@@ -223,6 +223,7 @@ async fn start_server(
             max_body_bytes: 64 * 1024,
             key_cache_capacity: 10_000,
             key_cache_ttl: options.cache_ttl,
+            parse_cache_capacity: 1_000,
             flush: FlushIntervals {
                 activity: options.flush,
                 last_used: options.flush,

@@ -9,6 +9,8 @@ mod query;
 mod types;
 mod verification;
 
+use std::sync::Arc;
+
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 
 pub use context::{ApiSettings, Background, Services};
@@ -25,7 +27,9 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 /// Most aliased fields one document may carry.
 pub const MAX_ALIASES: usize = 30;
 
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+fn builder(
+    parse_cache_capacity: usize,
+) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -33,14 +37,17 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
         .disable_suggestions()
         .extension(limits::QueryLimits {
             max_aliases: MAX_ALIASES,
+            parse_cache: Arc::new(limits::ParseCache::new(parse_cache_capacity)),
         })
 }
 
 pub fn build_schema(services: Services) -> KeyplaneSchema {
-    builder().data(services).finish()
+    builder(services.settings.parse_cache_capacity)
+        .data(services)
+        .finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    builder(0).finish().sdl()
 }

@@ -30,6 +30,8 @@ pub struct ApiSettings {
     pub key_cache_capacity: usize,
     /// How long a cached key, environment or account is trusted without a change notice.
     pub key_cache_ttl: std::time::Duration,
+    /// Most distinct query texts kept parsed; 0 parses every request.
+    pub parse_cache_capacity: usize,
 }
 
 #[derive(Debug, Clone)]

@@ -12,17 +12,36 @@ use async_graphql::parser::types::{
     ExecutableDocument, OperationType as GqlOperationType, Selection, SelectionSet,
 };
 use async_graphql::{ServerError, ServerResult, ValidationResult, Value, Variables};
+use dashmap::DashMap;
 use keyplane_domain::ErrorCode;
 use keyplane_domain::activity::OperationType;
 
-#[derive(Debug, Clone, Copy)]
+/// Parsed documents by query text, with their alias count: repeated operations skip parsing.
+/// Bounded: once full, new documents are parsed every time rather than evicting.
+#[derive(Debug, Default)]
+pub struct ParseCache {
+    documents: DashMap<String, Arc<(ExecutableDocument, usize)>>,
+    capacity: usize,
+}
+
+impl ParseCache {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            documents: DashMap::new(),
+            capacity,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct QueryLimits {
     pub max_aliases: usize,
+    pub parse_cache: Arc<ParseCache>,
 }
 
 impl ExtensionFactory for QueryLimits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
+        Arc::new(self.clone())
     }
 }
 
@@ -183,16 +202,34 @@ impl Extension for QueryLimits {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let document = next
-            .run(ctx, query, variables)
-            .await
-            .map_err(|e| with_code(e, ErrorCode::GraphqlParseFailed))?;
+        let cached = self
+            .parse_cache
+            .documents
+            .get(query)
+            .map(|entry| Arc::clone(&entry));
+        let parsed = match cached {
+            Some(parsed) => parsed,
+            None => {
+                let document = next
+                    .run(ctx, query, variables)
+                    .await
+                    .map_err(|e| with_code(e, ErrorCode::GraphqlParseFailed))?;
+                let aliases = document_aliases(&document);
+                let parsed = Arc::new((document, aliases));
+                if self.parse_cache.documents.len() < self.parse_cache.capacity {
+                    self.parse_cache
+                        .documents
+                        .insert(query.to_owned(), Arc::clone(&parsed));
+                }
+                parsed
+            }
+        };
+        let (document, aliases) = (&parsed.0, parsed.1);
         if let Some(observation) = ctx.data_opt::<Arc<RequestObservation>>()
             && let Ok(mut slot) = observation.operation.lock()
         {
-            *slot = selected_operation(&document, observation.requested_operation.as_deref());
+            *slot = selected_operation(document, observation.requested_operation.as_deref());
         }
-        let aliases = document_aliases(&document);
         if aliases > self.max_aliases {
             let error = ServerError::new(
                 format!(
@@ -203,7 +240,7 @@ impl Extension for QueryLimits {
             );
             return Err(with_code(error, ErrorCode::GraphqlValidationFailed));
         }
-        Ok(document)
+        Ok(document.clone())
     }
 
     async fn validation(
