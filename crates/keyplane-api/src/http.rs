@@ -875,8 +875,9 @@ async fn metrics(State(state): State<AppState>) -> Response {
     response
 }
 
-async fn healthz() -> &'static str {
-    "ok"
+/// Liveness: the process answers. Also the bare-JSON baseline of the HTTP benchmarks.
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

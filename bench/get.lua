@@ -1,0 +1,7 @@
+-- wrk script for GET endpoints: the same summary line as post.lua.
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %.1f %d %d %d\n",
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(99),
+    summary.errors.status))
+end
