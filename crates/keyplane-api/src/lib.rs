@@ -4,14 +4,14 @@ mod auth;
 mod client_security;
 mod error;
 mod http;
-mod key_cache;
+pub mod key_cache;
 mod metrics;
-mod rate_limit;
+pub mod rate_limit;
 mod schema;
-mod verify;
+pub mod verify;
 mod write_behind;
 
-pub use auth::{API_KEY_HEADER, Principal};
+pub use auth::{API_KEY_HEADER, Principal, find_key, principal_for};
 pub use http::router;
 pub use schema::{ApiSettings, Background, MAX_ALIASES, MAX_COMPLEXITY, MAX_DEPTH, Services, sdl};
 pub use write_behind::FlushIntervals;
