@@ -182,8 +182,13 @@ impl KeyCache {
         }
     }
 
+    /// Keys and unknown hashes cached.
     pub fn len(&self) -> usize {
         self.keys.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.map.is_empty()
     }
 }
 
