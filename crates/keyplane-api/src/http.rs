@@ -186,6 +186,31 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// The body of a JSON POST, or the refusal: 415 for another content type, 413 over the body
+/// limit, 400 when it cannot be read.
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the finished response, built once per refused request; boxing it buys nothing"
+)]
+fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Bytes, Response> {
+    if !is_json(headers) {
+        return Err(error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadRequest,
+            "send the request as Content-Type: application/json",
+        ));
+    }
+    body.map_err(|rejection| {
+        let status = rejection.status();
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "the request body is too large"
+        } else {
+            "the request body could not be read"
+        };
+        error_response(status, ErrorCode::BadRequest, message)
+    })
+}
+
 async fn graphql_post(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -202,24 +227,9 @@ async fn post(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if !is_json(headers) {
-        return error_response(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::BadRequest,
-            "send the request as Content-Type: application/json",
-        );
-    }
-    let body = match body {
+    let body = match json_body(headers, body) {
         Ok(body) => body,
-        Err(rejection) => {
-            let status = rejection.status();
-            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                "the request body is too large"
-            } else {
-                "the request body could not be read"
-            };
-            return error_response(status, ErrorCode::BadRequest, message);
-        }
+        Err(refusal) => return refusal,
     };
     if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return error_response(
@@ -421,22 +431,9 @@ async fn verify_request(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if !is_json(headers) {
-        return error_response(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::BadRequest,
-            "send the request as Content-Type: application/json",
-        );
-    }
-    let body = match body {
+    let body = match json_body(headers, body) {
         Ok(body) => body,
-        Err(rejection) => {
-            return error_response(
-                rejection.status(),
-                ErrorCode::BadRequest,
-                "the request body could not be read",
-            );
-        }
+        Err(refusal) => return refusal,
     };
     let Ok(input) = serde_json::from_slice::<VerifyBody>(&body) else {
         return error_response(
