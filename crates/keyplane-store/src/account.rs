@@ -11,8 +11,8 @@ use keyplane_domain::rate_limit::RateLimit;
 use keyplane_domain::scope::ScopeSet;
 use keyplane_domain::secret::KeyHash;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QuerySelect, Statement,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
 use crate::change::{Change, notify};
@@ -211,6 +211,21 @@ impl Store {
         notify(&txn, &Change::Account(model.id.clone())).await?;
         txn.commit().await?;
         account_from_model(model)
+    }
+
+    /// An account's environments, in creation order.
+    pub async fn environments_of_account(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<Environment>, StoreError> {
+        environment::Entity::find()
+            .filter(environment::Column::AccountId.eq(account_id))
+            .order_by_asc(environment::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(environment_from_model)
+            .collect()
     }
 
     pub async fn account(&self, id: &str) -> Result<Account, StoreError> {
