@@ -12,6 +12,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -51,6 +52,7 @@ pub fn router(services: Services) -> Router {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/v1/verify", axum::routing::post(v1_verify))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), record_activity))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -136,6 +138,19 @@ fn activity_event(
     })
 }
 
+/// Times every API request (`/graphql`, `/v1/verify`) and records it once it has its response:
+/// in the metrics, and in the activity log off the request path.
+async fn record_activity(
+    State(state): State<AppState>,
+    request: Request<axum::body::Body>,
+    next: Next,
+) -> Response {
+    let (started, at) = (Instant::now(), Utc::now());
+    let response = next.run(request).await;
+    record(&state.services, activity_event(&response, started, at)).await;
+    response
+}
+
 /// Counts a finished request in the metrics and hands it to the activity log; the write
 /// happens off the request path.
 async fn record(services: &Services, event: Option<NewActivityEvent>) {
@@ -216,17 +231,7 @@ async fn graphql_post(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (started, at) = (Instant::now(), Utc::now());
-    let response = post(&state, &headers, body).await;
-    record(&state.services, activity_event(&response, started, at)).await;
-    response
-}
-
-async fn post(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+    let (state, headers) = (&state, &headers);
     let body = match json_body(headers, body) {
         Ok(body) => body,
         Err(refusal) => return refusal,
@@ -264,17 +269,7 @@ async fn graphql_get(
     headers: HeaderMap,
     params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let (started, at) = (Instant::now(), Utc::now());
-    let response = get_request(&state, &headers, params).await;
-    record(&state.services, activity_event(&response, started, at)).await;
-    response
-}
-
-async fn get_request(
-    state: &AppState,
-    headers: &HeaderMap,
-    params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
-) -> Response {
+    let (state, headers) = (&state, &headers);
     let Ok(Query(params)) = params else {
         return error_response(
             StatusCode::BAD_REQUEST,
@@ -420,17 +415,7 @@ async fn v1_verify(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (started, at) = (Instant::now(), Utc::now());
-    let response = verify_request(&state, &headers, body).await;
-    record(&state.services, activity_event(&response, started, at)).await;
-    response
-}
-
-async fn verify_request(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+    let (state, headers) = (&state, &headers);
     let body = match json_body(headers, body) {
         Ok(body) => body,
         Err(refusal) => return refusal,
