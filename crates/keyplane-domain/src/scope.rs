@@ -1,6 +1,5 @@
 //! Scopes (`resource:access`), the catalogue of resources, presets, and the scope sets keys hold.
 
-use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::error::RuleViolation;
@@ -127,10 +126,51 @@ impl fmt::Display for Scope {
 
 /// The scopes a key holds: either everything, now and in future (`*`, the full-access key only),
 /// or an explicit set, kept normalised (a `read` implied by a `write` is dropped).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScopeSet {
     All,
-    Only(BTreeSet<Scope>),
+    Only(ScopeBits),
+}
+
+/// An explicit scope set as one bit per catalogue scope (`2 × resource index + write`): four
+/// bytes instead of a tree, and a permission check is one mask. Cached keys carry one each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScopeBits(u32);
+
+const _: () = assert!(
+    CATALOGUE.len() * 2 <= u32::BITS as usize,
+    "one bit per scope"
+);
+
+impl ScopeBits {
+    fn bit(scope: Scope) -> u32 {
+        let index = CATALOGUE
+            .iter()
+            .position(|r| r.name == scope.resource)
+            .expect("a Scope is always in the catalogue");
+        1 << (index * 2 + usize::from(scope.access == Access::Write))
+    }
+
+    fn contains(self, scope: Scope) -> bool {
+        self.0 & Self::bit(scope) != 0
+    }
+
+    fn insert(&mut self, scope: Scope) {
+        self.0 |= Self::bit(scope);
+    }
+
+    /// The scopes in order: by resource name, then read before write.
+    fn scopes(self) -> Vec<Scope> {
+        let mut scopes: Vec<Scope> = CATALOGUE
+            .iter()
+            .flat_map(|r| {
+                [Access::Read, Access::Write].map(|access| Scope::new_unchecked(r.name, access))
+            })
+            .filter(|s| self.contains(*s))
+            .collect();
+        scopes.sort_unstable();
+        scopes
+    }
 }
 
 /// How the full-access key's scope set is written in storage and on the API.
@@ -153,15 +193,18 @@ impl ScopeSet {
     }
 
     fn normalised(scopes: impl IntoIterator<Item = Scope>) -> Self {
-        let all: BTreeSet<Scope> = scopes.into_iter().collect();
-        let kept = all
-            .iter()
-            .copied()
-            .filter(|s| {
-                s.access == Access::Write
-                    || !all.contains(&Scope::new_unchecked(s.resource, Access::Write))
-            })
-            .collect();
+        let mut all = ScopeBits::default();
+        for scope in scopes {
+            all.insert(scope);
+        }
+        let mut kept = ScopeBits::default();
+        for scope in all.scopes() {
+            let implied = scope.access == Access::Read
+                && all.contains(Scope::new_unchecked(scope.resource, Access::Write));
+            if !implied {
+                kept.insert(scope);
+            }
+        }
         Self::Only(kept)
     }
 
@@ -181,7 +224,7 @@ impl ScopeSet {
     pub fn to_strings(&self) -> Vec<String> {
         match self {
             Self::All => vec![ALL_SCOPES.to_owned()],
-            Self::Only(set) => set.iter().map(Scope::to_string).collect(),
+            Self::Only(bits) => bits.scopes().iter().map(Scope::to_string).collect(),
         }
     }
 
@@ -192,7 +235,10 @@ impl ScopeSet {
     pub fn allows(&self, required: Scope) -> bool {
         match self {
             Self::All => true,
-            Self::Only(set) => set.iter().any(|s| s.allows(required)),
+            Self::Only(bits) => {
+                bits.contains(required)
+                    || bits.contains(Scope::new_unchecked(required.resource, Access::Write))
+            }
         }
     }
 
@@ -203,9 +249,10 @@ impl ScopeSet {
             (Self::All, _) => None,
             (Self::Only(_), Self::All) => Some(Missing::All),
             (Self::Only(_), Self::Only(theirs)) => theirs
-                .iter()
-                .find(|s| !self.allows(**s))
-                .map(|s| Missing::Scope(*s)),
+                .scopes()
+                .into_iter()
+                .find(|s| !self.allows(*s))
+                .map(Missing::Scope),
         }
     }
 }

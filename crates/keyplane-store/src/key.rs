@@ -289,7 +289,7 @@ impl Store {
             key_type: current.key_type,
             name: current.name.clone(),
             description: current.description.clone(),
-            scopes: current.scopes.clone(),
+            scopes: current.scopes,
             hash: rotation.hash,
             masked_key: rotation.masked_key,
             expires_at: None,
