@@ -56,14 +56,16 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Bounded<K, V> {
         (entry.fetched.elapsed() < ttl).then(|| entry.value.clone())
     }
 
-    fn insert(&self, key: K, value: V) {
-        if self.map.len() >= self.capacity {
+    /// Inserts, and returns the value dropped to stay within the capacity, if any.
+    fn insert(&self, key: K, value: V) -> Option<V> {
+        let mut dropped = None;
+        if self.map.len() >= self.capacity && !self.map.contains_key(&key) {
             // At capacity: drop an arbitrary entry. The TTL and eviction keep the working set
             // fresh; this only bounds memory. The victim is chosen in its own statement so the
             // iterator's shard lock is released before `remove` takes it again.
             let victim = self.map.iter().next().map(|e| e.key().clone());
             if let Some(victim) = victim {
-                self.map.remove(&victim);
+                dropped = self.map.remove(&victim).map(|(_, entry)| entry.value);
             }
         }
         self.map.insert(
@@ -73,14 +75,16 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Bounded<K, V> {
                 fetched: Instant::now(),
             },
         );
+        dropped
     }
 }
 
 #[derive(Debug)]
 pub struct KeyCache {
     keys: Bounded<KeyHash, CachedKey>,
-    /// Key id to hash, to evict a key by the id a change names.
-    hashes: DashMap<String, KeyHash>,
+    /// Key id (as its 128 bits) to hash, to evict a key by the id a change names. Holds an
+    /// entry exactly while `keys` holds that key.
+    hashes: DashMap<u128, KeyHash>,
     environments: Bounded<String, Arc<Environment>>,
     accounts: Bounded<String, Arc<Account>>,
     signing_secrets: Bounded<String, Arc<Vec<OpenedSecret>>>,
@@ -115,10 +119,16 @@ impl KeyCache {
     }
 
     pub fn put_key(&self, hash: KeyHash, key: CachedKey) {
-        if let CachedKey::Found(key) = &key {
-            self.hashes.insert(key.id.clone(), hash);
+        if let CachedKey::Found(key) = &key
+            && let Some(id) = id_bits(&key.id)
+        {
+            self.hashes.insert(id, hash);
         }
-        self.keys.insert(hash, key);
+        if let Some(CachedKey::Found(dropped)) = self.keys.insert(hash, key)
+            && let Some(id) = id_bits(&dropped.id)
+        {
+            self.hashes.remove_if(&id, |_, indexed| *indexed != hash);
+        }
     }
 
     pub fn environment(&self, id: &str) -> Option<Arc<Environment>> {
@@ -152,7 +162,7 @@ impl KeyCache {
     pub fn evict(&self, change: &Change) {
         match change {
             Change::Key(id) => {
-                if let Some((_, hash)) = self.hashes.remove(id) {
+                if let Some((_, hash)) = id_bits(id).and_then(|id| self.hashes.remove(&id)) {
                     self.keys.map.remove(&hash);
                 }
             }
@@ -192,6 +202,11 @@ impl KeyCache {
     }
 }
 
+/// Key ids are UUIDs: index them by their 16 bytes, not a 36-character string.
+fn id_bits(id: &str) -> Option<u128> {
+    uuid::Uuid::parse_str(id).ok().map(|id| id.as_u128())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,5 +227,44 @@ mod tests {
         assert_eq!(cache.len(), 2, "never more than the capacity");
         std::thread::sleep(Duration::from_millis(40));
         assert!(cache.key(&c).is_none(), "expired");
+    }
+
+    fn found(id: u128) -> CachedKey {
+        let key = ApiKey {
+            id: uuid::Uuid::from_u128(id).to_string(),
+            environment_id: "01a20201-4ac2-7475-a56c-427daeac8e37".into(),
+            key_type: keyplane_domain::key::ApiKeyType::Scoped,
+            name: "service key".into(),
+            description: None,
+            scopes: keyplane_domain::scope::ScopeSet::from_requested(&["coupons:read"]).unwrap(),
+            masked_key: "server-••••Ab12".into(),
+            expires_at: None,
+            revoked_at: None,
+            last_used_at: None,
+            created_at: Utc::now(),
+            created_by: keyplane_domain::audit::Actor::system(),
+            rotated_from_id: None,
+            replaced_by_id: None,
+            customer_ids: None,
+            rate_limit: None,
+            integration_id: None,
+        };
+        CachedKey::Found(Arc::new(key))
+    }
+
+    #[test]
+    fn the_id_index_follows_the_cached_keys() {
+        let cache = KeyCache::new(2, Duration::from_secs(60));
+        let (a, b, c) = (hash(), hash(), hash());
+        cache.put_key(a, found(1));
+        cache.put_key(b, found(2));
+        cache.put_key(c, found(3));
+        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.hashes.len(), 2, "the dropped key's id is dropped too");
+        cache.put_key(c, found(3));
+        assert_eq!(cache.hashes.len(), 2, "re-caching a key keeps its id");
+        cache.evict(&Change::Key(uuid::Uuid::from_u128(3).to_string()));
+        assert!(cache.key(&c).is_none(), "evicted by id");
+        assert_eq!(cache.hashes.len(), 1);
     }
 }
