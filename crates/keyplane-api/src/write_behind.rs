@@ -116,15 +116,16 @@ async fn run(
     let mut last_used_tick = tokio::time::interval(intervals.last_used);
     let mut purge_tick = tokio::time::interval(PURGE_INTERVAL);
     loop {
+        let room = MAX_BATCH - batch.len();
         tokio::select! {
-            event = rx.recv() => match event {
-                Some(event) => {
-                    batch.push(event);
-                    if batch.len() >= MAX_BATCH {
-                        flush_activity(&store, &mut batch, &pending).await;
-                    }
+            // Takes everything already queued (up to a batch) per wake-up, not one event.
+            received = rx.recv_many(&mut batch, room) => {
+                if received == 0 {
+                    break;
                 }
-                None => break,
+                if batch.len() >= MAX_BATCH {
+                    flush_activity(&store, &mut batch, &pending).await;
+                }
             },
             _ = activity_tick.tick() => flush_activity(&store, &mut batch, &pending).await,
             _ = last_used_tick.tick() => flush_last_used(&store, &last_used).await,
