@@ -1,6 +1,7 @@
 //! GraphQL over HTTP: `POST /graphql` (JSON only), `GET /graphql` (queries, or GraphiQL for a
 //! browser), `/healthz`, `/readyz`. Every error body carries `extensions.code`.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use keyplane_domain::ErrorCode;
 use keyplane_domain::activity::{NewActivityEvent, OUTCOME_OK, OperationType};
 use keyplane_domain::client_security::ClientProof;
@@ -39,7 +40,9 @@ use keyplane_domain::scope::Scope;
 #[derive(Clone)]
 struct AppState {
     schema: KeyplaneSchema,
-    services: Services,
+    /// Behind an `Arc`: axum clones the state for every request, and a clone of `Services`
+    /// is a dozen reference counts and an allocation.
+    services: Arc<Services>,
 }
 
 /// The whole HTTP surface of Keyplane.
@@ -47,7 +50,7 @@ pub fn router(services: Services) -> Router {
     let max_body = services.settings.max_body_bytes;
     let state = AppState {
         schema: build_schema(services.clone()),
-        services,
+        services: Arc::new(services),
     };
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
@@ -98,13 +101,13 @@ fn error_response_with_reason(
     no_store(&mut response);
     response
         .extensions_mut()
-        .insert(Outcome(code.as_str().to_owned()));
+        .insert(Outcome(Cow::Borrowed(code.as_str())));
     response
 }
 
 /// How a `/graphql` request ended, for the activity log: `OK` or the first error's code.
 #[derive(Debug, Clone)]
-struct Outcome(String);
+struct Outcome(Cow<'static, str>);
 
 /// Who made a `/graphql` request and what it ran, once it authenticated.
 #[derive(Debug, Clone)]
@@ -113,33 +116,12 @@ struct Performed {
     api_key_id: String,
     operation_name: Option<String>,
     operation_type: Option<OperationType>,
-    root_fields: Vec<String>,
-}
-
-/// The activity event of a finished `/graphql` request; `None` for what is not an API call
-/// (the GraphiQL page).
-fn activity_event(
-    response: &Response,
-    started: Instant,
-    at: DateTime<Utc>,
-) -> Option<NewActivityEvent> {
-    let Outcome(outcome) = response.extensions().get::<Outcome>()?;
-    let performed = response.extensions().get::<Performed>();
-    Some(NewActivityEvent {
-        environment_id: performed.map(|p| p.environment_id.clone()),
-        api_key_id: performed.map(|p| p.api_key_id.clone()),
-        operation_name: performed.and_then(|p| p.operation_name.clone()),
-        operation_type: performed.and_then(|p| p.operation_type),
-        root_fields: performed.map(|p| p.root_fields.clone()).unwrap_or_default(),
-        outcome: outcome.clone(),
-        http_status: response.status().as_u16(),
-        duration_micros: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
-        occurred_at: at,
-    })
+    root_fields: Vec<Cow<'static, str>>,
 }
 
 /// Times every API request (`/graphql`, `/v1/verify`) and records it once it has its response:
-/// in the metrics, and in the activity log off the request path.
+/// in the metrics, and in the activity log off the request path. What is not an API call (the
+/// GraphiQL page) carries no `Outcome` and is not recorded.
 async fn record_activity(
     State(state): State<AppState>,
     request: Request<axum::body::Body>,
@@ -147,24 +129,34 @@ async fn record_activity(
 ) -> Response {
     let (started, at) = (Instant::now(), Utc::now());
     let response = next.run(request).await;
-    record(&state.services, activity_event(&response, started, at)).await;
+    let Some(Outcome(outcome)) = response.extensions().get::<Outcome>() else {
+        return response;
+    };
+    let elapsed = started.elapsed();
+    let performed = response.extensions().get::<Performed>();
+    let root_fields = performed.map_or(&[][..], |p| p.root_fields.as_slice());
+    let operation = match root_fields {
+        [] => Cow::Borrowed("none"),
+        [field] => field.clone(),
+        fields => Cow::Owned(fields.join(",")),
+    };
+    state
+        .services
+        .metrics
+        .observe(operation, outcome.clone(), elapsed);
+    let event = NewActivityEvent {
+        environment_id: performed.map(|p| p.environment_id.clone()),
+        api_key_id: performed.map(|p| p.api_key_id.clone()),
+        operation_name: performed.and_then(|p| p.operation_name.clone()),
+        operation_type: performed.and_then(|p| p.operation_type),
+        root_fields: root_fields.iter().map(|f| f.to_string()).collect(),
+        outcome: outcome.clone().into_owned(),
+        http_status: response.status().as_u16(),
+        duration_micros: i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX),
+        occurred_at: at,
+    };
+    state.services.write_behind.record(event).await;
     response
-}
-
-/// Counts a finished request in the metrics and hands it to the activity log; the write
-/// happens off the request path.
-async fn record(services: &Services, event: Option<NewActivityEvent>) {
-    if let Some(event) = event {
-        let operation = match event.root_fields.as_slice() {
-            [] => "none".to_owned(),
-            fields => fields.join(","),
-        };
-        let elapsed = Duration::from_micros(u64::try_from(event.duration_micros).unwrap_or(0));
-        services
-            .metrics
-            .observe(&operation, &event.outcome, elapsed);
-        services.write_behind.record(event).await;
-    }
 }
 
 fn no_store(response: &mut Response) {
@@ -189,7 +181,7 @@ fn api_error_response(status: StatusCode, err: &ApiError) -> Response {
     no_store(&mut response);
     response
         .extensions_mut()
-        .insert(Outcome(err.code.as_str().to_owned()));
+        .insert(Outcome(Cow::Borrowed(err.code.as_str())));
     response
 }
 
@@ -381,22 +373,23 @@ struct VerifyBody {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct VerifiedKey {
-    id: String,
-    name: String,
+struct VerifiedKey<'a> {
+    id: &'a str,
+    name: &'a str,
     #[serde(rename = "type")]
     key_type: &'static str,
 }
 
+/// Borrows everything it shows: the answer is written straight from the cached key.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct VerifyAnswer {
+struct VerifyAnswer<'a> {
     valid: bool,
     code: &'static str,
-    api_key: Option<VerifiedKey>,
-    environment: Option<String>,
+    api_key: Option<VerifiedKey<'a>>,
+    environment: Option<&'a str>,
     scopes: Vec<String>,
-    customer_id: Option<String>,
+    customer_id: Option<&'a str>,
     rate_limit: Option<RateLimitBody>,
 }
 
@@ -443,7 +436,7 @@ async fn v1_verify(
                 origin: input.origin.as_deref(),
             };
             match verify(services, &principal, request).await {
-                Ok(verified) => verify_answer(&principal, verified),
+                Ok(verified) => verify_answer(&principal, &verified),
                 Err(err) => {
                     let status = if err.code == ErrorCode::BadUserInput {
                         StatusCode::BAD_REQUEST
@@ -460,7 +453,7 @@ async fn v1_verify(
         api_key_id: principal.key.id.clone(),
         operation_name: Some("POST /v1/verify".to_owned()),
         operation_type: None,
-        root_fields: vec!["verifyApiKey".to_owned()],
+        root_fields: vec![Cow::Borrowed("verifyApiKey")],
     });
     if let Some(decision) = decision {
         rate_limit_headers(&mut response, decision);
@@ -468,25 +461,19 @@ async fn v1_verify(
     response
 }
 
-fn verify_answer(principal: &crate::auth::Principal, verified: Verified) -> Response {
+fn verify_answer(principal: &crate::auth::Principal, verified: &Verified) -> Response {
+    let key = verified.key.as_deref();
     let answer = VerifyAnswer {
         valid: verified.code == VerificationCode::Valid,
         code: verified.code.as_str(),
-        environment: verified
-            .key
-            .as_ref()
-            .map(|_| principal.environment.slug.clone()),
-        scopes: verified
-            .key
-            .as_ref()
-            .map(|k| k.scopes.to_strings())
-            .unwrap_or_default(),
-        api_key: verified.key.map(|k| VerifiedKey {
-            id: k.id.clone(),
-            name: k.name.clone(),
+        environment: key.map(|_| principal.environment.slug.as_str()),
+        scopes: key.map(|k| k.scopes.to_strings()).unwrap_or_default(),
+        api_key: key.map(|k| VerifiedKey {
+            id: &k.id,
+            name: &k.name,
             key_type: k.key_type.as_str(),
         }),
-        customer_id: verified.customer_id,
+        customer_id: verified.customer_id.as_deref(),
         rate_limit: verified.rate.map(|d| RateLimitBody {
             limit: d.limit,
             remaining: d.remaining,
@@ -494,11 +481,28 @@ fn verify_answer(principal: &crate::auth::Principal, verified: Verified) -> Resp
             retry_after_seconds: d.retry_after_seconds,
         }),
     };
-    let mut response = (StatusCode::OK, Json(answer)).into_response();
+    // One buffer sized for a typical answer, rather than growing a writer in small steps.
+    let mut body = Vec::with_capacity(384);
+    if serde_json::to_writer(&mut body, &answer).is_err() {
+        return error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::InternalServerError,
+            "the answer could not be encoded",
+        );
+    }
+    let mut response = (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response();
     no_store(&mut response);
     response
         .extensions_mut()
-        .insert(Outcome(OUTCOME_OK.to_owned()));
+        .insert(Outcome(Cow::Borrowed(OUTCOME_OK)));
     response
 }
 
@@ -543,7 +547,7 @@ async fn execute(
         .errors
         .first()
         .and_then(error_code)
-        .unwrap_or_else(|| OUTCOME_OK.to_owned());
+        .map_or(Cow::Borrowed(OUTCOME_OK), Cow::Owned);
     let (operation_name, operation_type, root_fields) = observation.operation();
     let mut http = GraphQLResponse::from(response).into_response();
     http.extensions_mut().insert(Outcome(outcome));
@@ -552,7 +556,7 @@ async fn execute(
         api_key_id,
         operation_name,
         operation_type,
-        root_fields,
+        root_fields: root_fields.into_iter().map(Cow::Owned).collect(),
     });
     *http.status_mut() = status;
     no_store(&mut http);
@@ -665,7 +669,7 @@ async fn idempotency_claim(
             no_store(&mut response);
             response
                 .extensions_mut()
-                .insert(Outcome("IDEMPOTENT_REPLAY".to_owned()));
+                .insert(Outcome(Cow::Borrowed("IDEMPOTENT_REPLAY")));
             Ok(IdempotencyStep::Answer(response))
         }
         Claim::InProgress => {
