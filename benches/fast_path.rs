@@ -1,8 +1,10 @@
 //! In-process benchmarks of the fast path: `cargo bench --bench fast_path`.
 //!
-//! Key parse + hash, a cache hit with 1k / 100k / 1M keys cached, a rate-limit check, and the
-//! whole in-process verification of a cached key. Before the timings it prints the resident
-//! memory each cached key costs at 1M keys.
+//! Key parse + hash; a cache hit with 1k / 100k / 1M keys cached, looked up in two orders
+//! (uniform strides across all keys, and Zipf-distributed like real traffic); a rate-limit
+//! check; the whole in-process verification of a cached key, alone in the cache and among 1M
+//! others; and the GraphQL schema executing `verifyApiKey` with and without the parse cache.
+//! Before the timings it prints the resident memory each cached key costs at 1M keys.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -13,7 +15,10 @@ use keyplane::{bootstrap, key_hasher, open_store};
 use keyplane_api::key_cache::{CachedKey, KeyCache};
 use keyplane_api::rate_limit::KeyRateLimiter;
 use keyplane_api::verify::{VerifyRequest, verify};
-use keyplane_api::{ApiSettings, FlushIntervals, Services, find_key, principal_for};
+use keyplane_api::{
+    ApiSettings, FlushIntervals, Principal, RequestObservation, Services, build_schema, find_key,
+    principal_for,
+};
 use keyplane_domain::account::Plan;
 use keyplane_domain::audit::Actor;
 use keyplane_domain::key::{ApiKey, ApiKeyType};
@@ -92,6 +97,7 @@ fn parse_and_hash(c: &mut Criterion) {
     });
 }
 
+/// Lookups in a fixed stride across every key: each one lands on a different, cold entry.
 fn cache_hit(c: &mut Criterion) {
     let hasher = KeyHasher::new(None);
     let mut group = c.benchmark_group("cache_hit");
@@ -102,6 +108,45 @@ fn cache_hit(c: &mut Criterion) {
             b.iter(|| {
                 i = (i + 7919) % hashes.len();
                 black_box(cache.key(&hashes[i]))
+            })
+        });
+    }
+    group.finish();
+}
+
+/// `count` key indexes drawn from a Zipf distribution (exponent 1) over `n` keys: a few keys
+/// take most of the traffic, as the platform's busiest services do.
+fn zipf_indexes(n: usize, count: usize) -> Vec<usize> {
+    use rand::Rng;
+    let mut cumulative = Vec::with_capacity(n);
+    let mut total = 0.0;
+    for rank in 1..=n {
+        total += 1.0 / rank as f64;
+        cumulative.push(total);
+    }
+    let mut rng = rand::rng();
+    // Ranks are scattered over the table, so hot keys are not neighbours in memory.
+    let mut placement: Vec<usize> = (0..n).collect();
+    rand::seq::SliceRandom::shuffle(placement.as_mut_slice(), &mut rng);
+    (0..count)
+        .map(|_| {
+            let draw = rng.random::<f64>() * total;
+            placement[cumulative.partition_point(|&c| c < draw).min(n - 1)]
+        })
+        .collect()
+}
+
+fn cache_hit_zipf(c: &mut Criterion) {
+    let hasher = KeyHasher::new(None);
+    let mut group = c.benchmark_group("cache_hit_zipf");
+    for n in [1_000, 100_000, 1_000_000] {
+        let (cache, hashes) = filled_cache(n, &hasher);
+        let order = zipf_indexes(n, 1 << 20);
+        let mut i = 0;
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| {
+                i = (i + 1) % order.len();
+                black_box(cache.key(&hashes[order[i]]))
             })
         });
     }
@@ -121,67 +166,143 @@ fn rate_limit_check(c: &mut Criterion) {
     });
 }
 
-fn in_process_verify(c: &mut Criterion) {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let dir = std::env::temp_dir().join(format!("keyplane-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (services, principal, target) = runtime.block_on(async {
-        let store = open_store(&format!("sqlite://{}", dir.join("bench.db").display()))
-            .await
-            .unwrap();
-        let hasher = key_hasher(None);
-        let keys = bootstrap(&store, &hasher, "Bench", Plan::Scale)
-            .await
-            .unwrap();
-        let settings = ApiSettings {
-            expiring_soon: chrono::Duration::days(7),
-            max_body_bytes: 65_536,
-            flush: FlushIntervals {
-                activity: Duration::from_secs(3600),
-                last_used: Duration::from_secs(3600),
-            },
-            key_cache_capacity: 1_000_000,
-            key_cache_ttl: Duration::from_secs(3600),
-            parse_cache_capacity: 1_000,
-        };
-        let (services, _background) = Services::start(
-            store,
-            hasher.clone(),
-            DataKey::generate(&mut rand::rng()),
-            settings,
-        )
+/// A service with a real store: the bootstrap's keys, a full-access principal, and the
+/// publishable key's secret to verify.
+struct Bench {
+    services: Services,
+    principal: Principal,
+    target: String,
+    _background: keyplane_api::Background,
+}
+
+async fn bench_services(dir: &std::path::Path, parse_cache_capacity: usize) -> Bench {
+    let store = open_store(&format!("sqlite://{}", dir.join("bench.db").display()))
         .await
         .unwrap();
-        let caller = keys.environments[0].full_access_key.clone();
-        let target = keys.environments[0].publishable_key.expose().to_owned();
-        let key = find_key(&services, &hasher.hash(&caller))
-            .await
-            .unwrap()
-            .unwrap();
-        let principal = principal_for(&services, key).await.unwrap();
-        (services, principal, target)
-    });
-    c.bench_function("verify_in_process_cached", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let request = VerifyRequest {
-                key: &target,
-                permission: Some("customers:read"),
-                customer_id: None,
-                customer_token: None,
-                origin: None,
-            };
-            black_box(verify(&services, &principal, request).await.unwrap())
-        })
-    });
+    let hasher = key_hasher(None);
+    let keys = bootstrap(&store, &hasher, "Bench", Plan::Scale)
+        .await
+        .unwrap();
+    let settings = ApiSettings {
+        expiring_soon: chrono::Duration::days(7),
+        max_body_bytes: 65_536,
+        flush: FlushIntervals {
+            activity: Duration::from_secs(3600),
+            last_used: Duration::from_secs(3600),
+        },
+        key_cache_capacity: 2_000_000,
+        key_cache_ttl: Duration::from_secs(3600),
+        parse_cache_capacity,
+    };
+    let (services, background) = Services::start(
+        store,
+        hasher.clone(),
+        DataKey::generate(&mut rand::rng()),
+        settings,
+    )
+    .await
+    .unwrap();
+    let caller = keys.environments[0].full_access_key.clone();
+    let target = keys.environments[0].publishable_key.expose().to_owned();
+    let key = find_key(&services, &hasher.hash(&caller))
+        .await
+        .unwrap()
+        .unwrap();
+    let principal = principal_for(&services, key).await.unwrap();
+    Bench {
+        services,
+        principal,
+        target,
+        _background: background,
+    }
+}
+
+fn verify_request(target: &str) -> VerifyRequest<'_> {
+    VerifyRequest {
+        key: target,
+        permission: Some("customers:read"),
+        customer_id: None,
+        customer_token: None,
+        origin: None,
+    }
+}
+
+/// Parse, hash, cache lookups (key, environment, account), scope check, last-used note; once
+/// with the verified key nearly alone in the cache, once among 1M other cached keys.
+fn in_process_verify(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = bench_dir("verify");
+    let bench = runtime.block_on(bench_services(&dir, 1_000));
+    let mut group = c.benchmark_group("verify_in_process_cached");
+    for others in [0, 1_000_000] {
+        let hasher = KeyHasher::new(None);
+        for (i, secret) in secrets(others).iter().enumerate() {
+            let key = CachedKey::Found(Arc::new(sample_key(i)));
+            bench.services.cache.put_key(hasher.hash(secret), key);
+        }
+        group.bench_with_input(
+            BenchmarkId::new("other_keys_cached", others),
+            &others,
+            |b, _| {
+                b.to_async(&runtime).iter(|| async {
+                    let request = verify_request(&bench.target);
+                    black_box(
+                        verify(&bench.services, &bench.principal, request)
+                            .await
+                            .unwrap(),
+                    )
+                })
+            },
+        );
+    }
+    group.finish();
+    drop(bench);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The GraphQL schema executing `verifyApiKey` (no HTTP), with the parse cache and without.
+fn graphql_verify(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut group = c.benchmark_group("graphql_verify_api_key");
+    let query = "query($k: String!) { verifyApiKey(input: {key: $k, permission: \"customers:read\"}) { valid code } }";
+    for (name, capacity) in [("parse_cache", 1_000), ("no_parse_cache", 0)] {
+        let dir = bench_dir(name);
+        let bench = runtime.block_on(bench_services(&dir, capacity));
+        let schema = build_schema(bench.services.clone());
+        let variables =
+            async_graphql::Variables::from_json(serde_json::json!({ "k": bench.target }));
+        group.bench_function(name, |b| {
+            b.to_async(&runtime).iter(|| async {
+                let request = async_graphql::Request::new(query)
+                    .variables(variables.clone())
+                    .data(bench.principal.clone())
+                    .data(Arc::new(RequestObservation::new(None)));
+                let response = schema.execute(request).await;
+                assert!(response.errors.is_empty());
+                black_box(response)
+            })
+        });
+        drop(bench);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    group.finish();
+}
+
+fn bench_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("keyplane-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 fn benches(c: &mut Criterion) {
     memory_per_cached_key();
     parse_and_hash(c);
     cache_hit(c);
+    cache_hit_zipf(c);
     rate_limit_check(c);
     in_process_verify(c);
+    graphql_verify(c);
 }
 
 criterion_group! {

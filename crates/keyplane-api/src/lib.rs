@@ -13,5 +13,8 @@ mod write_behind;
 
 pub use auth::{API_KEY_HEADER, Principal, find_key, principal_for};
 pub use http::router;
-pub use schema::{ApiSettings, Background, MAX_ALIASES, MAX_COMPLEXITY, MAX_DEPTH, Services, sdl};
+pub use schema::{
+    ApiSettings, Background, KeyplaneSchema, MAX_ALIASES, MAX_COMPLEXITY, MAX_DEPTH,
+    RequestObservation, Services, build_schema, sdl,
+};
 pub use write_behind::FlushIntervals;
