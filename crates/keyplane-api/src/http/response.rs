@@ -1,0 +1,129 @@
+//! The shapes every HTTP answer shares: error bodies with `extensions.code`, `no-store`, the
+//! rate-limit headers, the JSON body check, and what a response tells the activity recorder.
+
+use std::borrow::Cow;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use keyplane_domain::ErrorCode;
+use keyplane_domain::activity::OperationType;
+
+use crate::error::ApiError;
+use crate::rate_limit::RateDecision;
+
+/// A JSON error body in the GraphQL response shape, for failures before execution.
+pub(super) fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    error_response_with_reason(status, code, message, None)
+}
+
+/// The same, with `extensions.reason` saying which check refused the request.
+pub(super) fn error_response_with_reason(
+    status: StatusCode,
+    code: ErrorCode,
+    message: &str,
+    reason: Option<&str>,
+) -> Response {
+    let mut extensions = serde_json::json!({ "code": code.as_str() });
+    if let Some(reason) = reason {
+        extensions["reason"] = serde_json::Value::from(reason);
+    }
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": extensions }]
+    });
+    let mut response = (status, Json(body)).into_response();
+    no_store(&mut response);
+    response
+        .extensions_mut()
+        .insert(Outcome(Cow::Borrowed(code.as_str())));
+    response
+}
+
+/// How a `/graphql` request ended, for the activity log: `OK` or the first error's code.
+#[derive(Debug, Clone)]
+pub(super) struct Outcome(pub(super) Cow<'static, str>);
+
+/// Who made a `/graphql` request and what it ran, once it authenticated.
+#[derive(Debug, Clone)]
+pub(super) struct Performed {
+    pub(super) environment_id: String,
+    pub(super) api_key_id: String,
+    pub(super) operation_name: Option<String>,
+    pub(super) operation_type: Option<OperationType>,
+    pub(super) root_fields: Vec<Cow<'static, str>>,
+}
+
+pub(super) fn no_store(response: &mut Response) {
+    // Responses may carry a secret shown once; no cache may keep any of them.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+/// An `ApiError` as a JSON body, with the same extensions the GraphQL path gives it.
+pub(super) fn api_error_response(status: StatusCode, err: &ApiError) -> Response {
+    let mut extensions = serde_json::json!({ "code": err.code.as_str() });
+    if let Some(field) = err.field {
+        extensions["field"] = serde_json::Value::from(field);
+    }
+    if let Some(scope) = &err.required_scope {
+        extensions["requiredScope"] = serde_json::Value::from(scope.as_str());
+    }
+    let body =
+        serde_json::json!({ "errors": [{ "message": err.message, "extensions": extensions }] });
+    let mut response = (status, Json(body)).into_response();
+    no_store(&mut response);
+    response
+        .extensions_mut()
+        .insert(Outcome(Cow::Borrowed(err.code.as_str())));
+    response
+}
+
+pub(super) fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The body of a JSON POST, or the refusal: 415 for another content type, 413 over the body
+/// limit, 400 when it cannot be read.
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the finished response, built once per refused request; boxing it buys nothing"
+)]
+pub(super) fn json_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Bytes, Response> {
+    if !is_json(headers) {
+        return Err(error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadRequest,
+            "send the request as Content-Type: application/json",
+        ));
+    }
+    body.map_err(|rejection| {
+        let status = rejection.status();
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "the request body is too large"
+        } else {
+            "the request body could not be read"
+        };
+        error_response(status, ErrorCode::BadRequest, message)
+    })
+}
+
+/// `RateLimit-Limit/Remaining/Reset`, and `Retry-After` when the request was refused.
+pub(super) fn rate_limit_headers(response: &mut Response, decision: RateDecision) {
+    let headers = response.headers_mut();
+    headers.insert("ratelimit-limit", HeaderValue::from(decision.limit));
+    headers.insert("ratelimit-remaining", HeaderValue::from(decision.remaining));
+    headers.insert("ratelimit-reset", HeaderValue::from(decision.reset_seconds));
+    if let Some(retry_after) = decision.retry_after_seconds {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    }
+}
