@@ -245,6 +245,20 @@ async fn start_server(
     (addr, shutdown, server)
 }
 
+/// The suite's HTTP client. It asks for `application/graphql-response+json`, as current GraphQL
+/// clients do, so request errors are 4xx; the transport tests set `Accept` themselves.
+pub fn client() -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        reqwest::header::ACCEPT,
+        reqwest::header::HeaderValue::from_static("application/graphql-response+json"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("an HTTP client")
+}
+
 /// Another server on a test app's database.
 pub struct Replica {
     pub addr: SocketAddr,
@@ -341,7 +355,7 @@ impl TestApp {
             data_key,
             options,
             addr,
-            client: reqwest::Client::new(),
+            client: client(),
             keys,
             db,
             shutdown: Some(shutdown),

@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod client_security;
 mod fast_path;
+mod graphql_over_http;
 mod idempotency;
 mod integrations;
 mod lifecycle;

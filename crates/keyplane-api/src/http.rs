@@ -4,8 +4,10 @@
 mod activity;
 mod admission;
 mod graphql;
+mod graphql_response;
 mod health;
 mod idempotency;
+mod negotiation;
 mod response;
 mod v1_verify;
 

@@ -6,6 +6,7 @@ mod enums;
 mod limits;
 mod mutation;
 mod query;
+pub mod redaction;
 mod types;
 mod verification;
 

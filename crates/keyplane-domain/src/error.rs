@@ -23,6 +23,9 @@ pub enum ErrorCode {
     GraphqlValidationFailed,
     /// The HTTP request itself is wrong: bad content type, method, body size or JSON.
     BadRequest,
+    /// The database could not be reached, or lost the connection mid-request, and the request
+    /// could not be retried safely inside the server. Retry later (HTTP 503, `Retry-After`).
+    Unavailable,
     InternalServerError,
 }
 
@@ -40,6 +43,7 @@ impl ErrorCode {
             Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
             Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             Self::BadRequest => "BAD_REQUEST",
+            Self::Unavailable => "UNAVAILABLE",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }

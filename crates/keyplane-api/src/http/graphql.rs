@@ -3,10 +3,9 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use async_graphql::Variables;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{ExecutableDocument, OperationType as GqlOperationType};
-use async_graphql::{ServerError, Variables};
-use async_graphql_axum::GraphQLResponse;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
@@ -18,10 +17,11 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::admission::admit;
+use super::graphql_response::{ensure_code, error_code, graphql_response};
 use super::idempotency::{IdempotencyStep, complete_idempotency, idempotency_claim};
-use super::response::{
-    Outcome, Performed, error_response, json_body, no_store, rate_limit_headers,
-};
+use super::negotiation::ResponseFormat;
+use super::response::{Outcome, Performed, error_response, json_body, rate_limit_headers};
+use crate::schema::redaction::{RequestLiterals, syntax_error};
 use crate::schema::{RequestObservation, set_code};
 
 pub(super) async fn graphql_post(
@@ -29,7 +29,19 @@ pub(super) async fn graphql_post(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (state, headers) = (&state, &headers);
+    let Some(format) = ResponseFormat::negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let response = post(&state, &headers, format, body).await;
+    written_as(format, response)
+}
+
+async fn post(
+    state: &AppState,
+    headers: &HeaderMap,
+    format: ResponseFormat,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let body = match json_body(headers, body) {
         Ok(body) => body,
         Err(refusal) => return refusal,
@@ -51,7 +63,7 @@ pub(super) async fn graphql_post(
             );
         }
     };
-    execute(state, headers, request, Some(&body)).await
+    execute(state, headers, format, request, Source::Body(&body)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,7 +79,27 @@ pub(super) async fn graphql_get(
     headers: HeaderMap,
     params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let (state, headers) = (&state, &headers);
+    let wants_page = params.as_ref().is_ok_and(|p| p.query.is_none())
+        && headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+    if wants_page {
+        return graphiql();
+    }
+    let Some(format) = ResponseFormat::negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let response = get(&state, &headers, format, params).await;
+    written_as(format, response)
+}
+
+async fn get(
+    state: &AppState,
+    headers: &HeaderMap,
+    format: ResponseFormat,
+    params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let Ok(Query(params)) = params else {
         return error_response(
             StatusCode::BAD_REQUEST,
@@ -76,13 +108,6 @@ pub(super) async fn graphql_get(
         );
     };
     let Some(query) = params.query else {
-        let wants_html = headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"));
-        if wants_html {
-            return graphiql();
-        }
         return error_response(
             StatusCode::BAD_REQUEST,
             ErrorCode::BadRequest,
@@ -93,10 +118,12 @@ pub(super) async fn graphql_get(
     let document = match async_graphql::parser::parse_query(&query) {
         Ok(document) => document,
         Err(err) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::GraphqlParseFailed,
-                &err.to_string(),
+            let mut error = syntax_error(&err);
+            set_code(&mut error, ErrorCode::GraphqlParseFailed);
+            return graphql_response(
+                format,
+                async_graphql::Response::from_errors(vec![error]),
+                None,
             );
         }
     };
@@ -126,11 +153,77 @@ pub(super) async fn graphql_get(
             );
         }
     };
-    let mut request = async_graphql::Request::new(query).variables(variables);
-    if let Some(name) = params.operation_name {
-        request = request.operation_name(name);
+    let mut request = async_graphql::Request::new(query.clone()).variables(variables.clone());
+    if let Some(name) = &params.operation_name {
+        request = request.operation_name(name.clone());
     }
-    execute(state, headers, request, None).await
+    let source = Source::Get {
+        document,
+        variables,
+        operation_name: params.operation_name,
+    };
+    execute(state, headers, format, request, source).await
+}
+
+/// 406: the client accepts neither media type `/graphql` answers in.
+fn not_acceptable() -> Response {
+    error_response(
+        StatusCode::NOT_ACCEPTABLE,
+        ErrorCode::BadRequest,
+        "accept application/graphql-response+json or application/json",
+    )
+}
+
+/// Labels every `/graphql` answer with the negotiated media type: errors written before
+/// execution are the same JSON shape in either.
+fn written_as(format: ResponseFormat, mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, format.content_type());
+    response
+}
+
+/// Where a request's text came from, to find its literals again if an error must be redacted.
+pub(super) enum Source<'a> {
+    /// A POST body (also what an `Idempotency-Key` fingerprints).
+    Body(&'a Bytes),
+    /// A GET's parsed query and variables.
+    Get {
+        document: ExecutableDocument,
+        variables: Variables,
+        operation_name: Option<String>,
+    },
+}
+
+impl Source<'_> {
+    fn body(&self) -> Option<&Bytes> {
+        match self {
+            Self::Body(body) => Some(body),
+            Self::Get { .. } => None,
+        }
+    }
+
+    /// Every literal value of the request. Runs only when a response has errors.
+    fn literals(&self) -> RequestLiterals {
+        match self {
+            Self::Body(body) => match serde_json::from_slice::<async_graphql::Request>(body) {
+                Ok(request) => {
+                    let document = async_graphql::parser::parse_query(&request.query).ok();
+                    RequestLiterals::of(
+                        document.as_ref(),
+                        &request.variables,
+                        request.operation_name.as_deref(),
+                    )
+                }
+                Err(_) => RequestLiterals::default(),
+            },
+            Self::Get {
+                document,
+                variables,
+                operation_name,
+            } => RequestLiterals::of(Some(document), variables, operation_name.as_deref()),
+        }
+    }
 }
 
 /// Whether the operation a request selects is a mutation.
@@ -152,34 +245,39 @@ pub(super) fn selects_mutation(
 pub(super) async fn execute(
     state: &AppState,
     headers: &HeaderMap,
+    format: ResponseFormat,
     request: async_graphql::Request,
-    body: Option<&Bytes>,
+    source: Source<'_>,
 ) -> Response {
     let services = &state.services;
     let (principal, decision) = match admit(services, headers).await {
         Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
-    let idempotency = match idempotency_claim(services, headers, &principal, &request, body).await {
-        Ok(IdempotencyStep::Run(claim)) => claim,
-        Ok(IdempotencyStep::Answer(response)) => return response,
-        Err(response) => return response,
-    };
+    let idempotency =
+        match idempotency_claim(services, headers, &principal, &request, source.body()).await {
+            Ok(IdempotencyStep::Run(claim)) => claim,
+            Ok(IdempotencyStep::Answer(response)) => return response,
+            Err(response) => return response,
+        };
     let (environment_id, api_key_id) = (principal.environment.id.clone(), principal.key.id.clone());
     let observation = Arc::new(RequestObservation::new(request.operation_name.clone()));
     let request = request.data(principal).data(Arc::clone(&observation));
     let mut response = state.schema.execute(request).await;
-    for error in &mut response.errors {
-        ensure_code(error);
+    if !response.errors.is_empty() {
+        let literals = source.literals();
+        for error in &mut response.errors {
+            ensure_code(error);
+            error.message = literals.redact(&error.message);
+        }
     }
-    let status = response_status(&response, &observation);
     let outcome = response
         .errors
         .first()
         .and_then(error_code)
         .map_or(Cow::Borrowed(OUTCOME_OK), Cow::Owned);
     let (operation_name, operation_type, root_fields) = observation.operation();
-    let mut http = GraphQLResponse::from(response).into_response();
+    let mut http = graphql_response(format, response, Some(&observation));
     http.extensions_mut().insert(Outcome(outcome));
     http.extensions_mut().insert(Performed {
         environment_id,
@@ -188,55 +286,12 @@ pub(super) async fn execute(
         operation_type,
         root_fields: root_fields.into_iter().map(Cow::Owned).collect(),
     });
-    *http.status_mut() = status;
-    no_store(&mut http);
     if let Some(decision) = decision {
         rate_limit_headers(&mut http, decision);
     }
     match idempotency {
         Some(claim) => complete_idempotency(services, claim, http).await,
         None => http,
-    }
-}
-
-/// Every error leaves with a code. Resolver errors already carry one (`ApiError`); what is left
-/// comes from async-graphql itself: with a path it is an argument that failed to coerce.
-pub(super) fn ensure_code(error: &mut ServerError) {
-    let code = if error.path.is_empty() {
-        ErrorCode::GraphqlValidationFailed
-    } else {
-        ErrorCode::BadUserInput
-    };
-    set_code(error, code);
-}
-
-pub(super) fn error_code(error: &ServerError) -> Option<String> {
-    match error.extensions.as_ref()?.get("code")? {
-        async_graphql::Value::String(code) => Some(code.clone()),
-        _ => None,
-    }
-}
-
-pub(super) fn response_status(
-    response: &async_graphql::Response,
-    tally: &RequestObservation,
-) -> StatusCode {
-    if response.errors.is_empty() {
-        return StatusCode::OK;
-    }
-    let not_executable = response.data == async_graphql::Value::Null
-        && response.errors.iter().all(|e| {
-            matches!(
-                error_code(e).as_deref(),
-                Some("GRAPHQL_PARSE_FAILED" | "GRAPHQL_VALIDATION_FAILED")
-            )
-        });
-    if not_executable {
-        StatusCode::BAD_REQUEST
-    } else if tally.all_forbidden() {
-        StatusCode::FORBIDDEN
-    } else {
-        StatusCode::OK
     }
 }
 

@@ -127,3 +127,10 @@ pub(super) fn rate_limit_headers(response: &mut Response, decision: RateDecision
         headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     }
 }
+
+/// `Retry-After` on a 503: the server expects the database back within moments.
+pub(super) fn retry_soon(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(1));
+}

@@ -16,6 +16,8 @@ use dashmap::DashMap;
 use keyplane_domain::ErrorCode;
 use keyplane_domain::activity::OperationType;
 
+use super::redaction::syntax_error_message;
+
 /// Parsed documents by query text, with their alias count: repeated operations skip parsing.
 /// Bounded: once full, new documents are parsed every time rather than evicting.
 #[derive(Debug, Default)]
@@ -210,10 +212,11 @@ impl Extension for QueryLimits {
         let parsed = match cached {
             Some(parsed) => parsed,
             None => {
-                let document = next
-                    .run(ctx, query, variables)
-                    .await
-                    .map_err(|e| with_code(e, ErrorCode::GraphqlParseFailed))?;
+                let document = next.run(ctx, query, variables).await.map_err(|e| {
+                    let at = e.locations.first().copied();
+                    let message = syntax_error_message(&e.message, at);
+                    with_code(ServerError::new(message, at), ErrorCode::GraphqlParseFailed)
+                })?;
                 let aliases = document_aliases(&document);
                 let parsed = Arc::new((document, aliases));
                 if self.parse_cache.documents.len() < self.parse_cache.capacity {
