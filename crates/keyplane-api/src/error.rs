@@ -60,6 +60,15 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Rejected(violation) => violation.into(),
+            unavailable @ StoreError::Unavailable { .. } => {
+                // Logged once, here, as a warning: the database's state is an operator's
+                // concern, and `/readyz` reports it too.
+                tracing::warn!(error = %unavailable, "database unavailable");
+                Self::new(
+                    ErrorCode::Unavailable,
+                    "the database is unavailable; retry shortly",
+                )
+            }
             other => {
                 // Logged once, here; the client learns only that it was internal.
                 tracing::error!(error = %other, "store failure");

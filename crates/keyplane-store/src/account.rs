@@ -19,7 +19,7 @@ use crate::change::{Change, notify};
 use crate::entity::{account, environment};
 use crate::key::insert_key;
 use crate::{
-    NewKey, Store, StoreError, audit, new_id, rate_limit_columns, rate_limit_from_columns,
+    NewKey, Store, StoreError, audit, commit, new_id, rate_limit_columns, rate_limit_from_columns,
     stored_instant,
 };
 
@@ -59,7 +59,8 @@ const BOOTSTRAP_LOCK_ID: i64 = 0x6b65_7970_6c61;
 
 impl Store {
     pub async fn is_initialised(&self) -> Result<bool, StoreError> {
-        Ok(account::Entity::find().count(&self.db).await? > 0)
+        self.read(move || async move { Ok(account::Entity::find().count(&self.db).await? > 0) })
+            .await
     }
 
     /// Rule 1: creates the account, its environments and their default keys, each with its
@@ -152,7 +153,7 @@ impl Store {
             }
             environments.push(env);
         }
-        txn.commit().await?;
+        commit(txn).await?;
         Ok(Bootstrapped {
             account,
             environments,
@@ -160,11 +161,14 @@ impl Store {
     }
 
     pub async fn environment(&self, id: &str) -> Result<Environment, StoreError> {
-        let model = environment::Entity::find_by_id(id.to_owned())
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| RuleViolation::not_found("environment"))?;
-        environment_from_model(model)
+        self.read(move || async move {
+            let model = environment::Entity::find_by_id(id.to_owned())
+                .one(&self.db)
+                .await?
+                .ok_or_else(|| RuleViolation::not_found("environment"))?;
+            environment_from_model(model)
+        })
+        .await
     }
 
     /// Sets or clears the rate limit that applies to an environment's keys without one.
@@ -174,23 +178,30 @@ impl Store {
         limit: Option<RateLimit>,
     ) -> Result<Environment, StoreError> {
         let (requests, period) = rate_limit_columns(limit);
-        let txn = self.begin_write().await?;
-        let model = environment::ActiveModel {
-            id: Set(environment_id.to_owned()),
-            default_rate_limit_requests: Set(requests),
-            default_rate_limit_period_seconds: Set(period),
-            ..Default::default()
-        }
-        .update(&txn)
-        .await?;
-        notify(&txn, &Change::Environment(environment_id.to_owned())).await?;
-        txn.commit().await?;
-        environment_from_model(model)
+        self.write(move || async move {
+            let txn = self.begin_write().await?;
+            let model = environment::ActiveModel {
+                id: Set(environment_id.to_owned()),
+                default_rate_limit_requests: Set(requests),
+                default_rate_limit_period_seconds: Set(period),
+                ..Default::default()
+            }
+            .update(&txn)
+            .await?;
+            notify(&txn, &Change::Environment(environment_id.to_owned())).await?;
+            commit(txn).await?;
+            environment_from_model(model)
+        })
+        .await
     }
 
     /// Changes the plan of the deployment's account. Existing keys are untouched: a downgrade
     /// only stops new scoped keys from being created.
     pub async fn set_plan(&self, plan: Plan) -> Result<Account, StoreError> {
+        self.write(move || self.set_plan_once(plan)).await
+    }
+
+    async fn set_plan_once(&self, plan: Plan) -> Result<Account, StoreError> {
         let txn = self.begin_write().await?;
         let current = account::Entity::find().lock_exclusive().all(&txn).await?;
         let [only] = current.as_slice() else {
@@ -209,7 +220,7 @@ impl Store {
         .update(&txn)
         .await?;
         notify(&txn, &Change::Account(model.id.clone())).await?;
-        txn.commit().await?;
+        commit(txn).await?;
         account_from_model(model)
     }
 
@@ -218,22 +229,28 @@ impl Store {
         &self,
         account_id: &str,
     ) -> Result<Vec<Environment>, StoreError> {
-        environment::Entity::find()
-            .filter(environment::Column::AccountId.eq(account_id))
-            .order_by_asc(environment::Column::Id)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(environment_from_model)
-            .collect()
+        self.read(move || async move {
+            environment::Entity::find()
+                .filter(environment::Column::AccountId.eq(account_id))
+                .order_by_asc(environment::Column::Id)
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(environment_from_model)
+                .collect()
+        })
+        .await
     }
 
     pub async fn account(&self, id: &str) -> Result<Account, StoreError> {
-        let model = account::Entity::find_by_id(id.to_owned())
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| RuleViolation::not_found("account"))?;
-        account_from_model(model)
+        self.read(move || async move {
+            let model = account::Entity::find_by_id(id.to_owned())
+                .one(&self.db)
+                .await?
+                .ok_or_else(|| RuleViolation::not_found("account"))?;
+            account_from_model(model)
+        })
+        .await
     }
 }
 

@@ -94,6 +94,16 @@ impl Store {
         filter: &ActivityFilter,
         page: &PageRequest<i64>,
     ) -> Result<Page<ActivityEvent>, StoreError> {
+        self.read(move || self.list_activity_once(environment_id, filter, page))
+            .await
+    }
+
+    async fn list_activity_once(
+        &self,
+        environment_id: &str,
+        filter: &ActivityFilter,
+        page: &PageRequest<i64>,
+    ) -> Result<Page<ActivityEvent>, StoreError> {
         use activity_event::Column;
         let mut query =
             activity_event::Entity::find().filter(Column::EnvironmentId.eq(environment_id));

@@ -55,6 +55,16 @@ impl Store {
         filter: &AuditFilter,
         page: &PageRequest<i64>,
     ) -> Result<Page<AuditEvent>, StoreError> {
+        self.read(move || self.list_audit_events_once(environment_id, filter, page))
+            .await
+    }
+
+    async fn list_audit_events_once(
+        &self,
+        environment_id: &str,
+        filter: &AuditFilter,
+        page: &PageRequest<i64>,
+    ) -> Result<Page<AuditEvent>, StoreError> {
         let mut query =
             audit_event::Entity::find().filter(Column::EnvironmentId.eq(environment_id));
         if let Some(key_id) = &filter.api_key_id {

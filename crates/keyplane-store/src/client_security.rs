@@ -14,7 +14,7 @@ use crate::account::environment_from_model;
 use crate::change::{Change, notify};
 use crate::entity::client_signing_secret::{self, Column};
 use crate::entity::environment;
-use crate::{Store, StoreError, new_id, stored_instant};
+use crate::{Store, StoreError, commit, new_id, stored_instant};
 
 /// A signing secret as stored: sealed; the API opens it with the data key.
 #[derive(Debug, Clone)]
@@ -52,6 +52,16 @@ impl Store {
         settings: &ClientSecurity,
         now: DateTime<Utc>,
     ) -> Result<Environment, StoreError> {
+        self.write(move || self.set_client_security_once(environment_id, settings, now))
+            .await
+    }
+
+    async fn set_client_security_once(
+        &self,
+        environment_id: &str,
+        settings: &ClientSecurity,
+        now: DateTime<Utc>,
+    ) -> Result<Environment, StoreError> {
         let txn = self.begin_write().await?;
         environment::Entity::find_by_id(environment_id.to_owned())
             .lock_exclusive()
@@ -75,7 +85,7 @@ impl Store {
         .update(&txn)
         .await?;
         notify(&txn, &Change::Environment(environment_id.to_owned())).await?;
-        txn.commit().await?;
+        commit(txn).await?;
         environment_from_model(model)
     }
 
@@ -83,6 +93,19 @@ impl Store {
     /// `previous_until` (or its own earlier expiry). `new_id` is the id the secret was sealed
     /// for, so a sealed value cannot be moved to another row.
     pub async fn rotate_signing_secret(
+        &self,
+        environment_id: &str,
+        secret: SealedSigningSecret,
+        previous_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(move || {
+            self.rotate_signing_secret_once(environment_id, secret.clone(), previous_until, now)
+        })
+        .await
+    }
+
+    async fn rotate_signing_secret_once(
         &self,
         environment_id: &str,
         secret: SealedSigningSecret,
@@ -116,12 +139,17 @@ impl Store {
         .exec_without_returning(&txn)
         .await?;
         notify(&txn, &Change::Environment(environment_id.to_owned())).await?;
-        txn.commit().await?;
+        commit(txn).await?;
         Ok(())
     }
 
     /// Whether the environment has a current signing secret.
     pub async fn has_signing_secret(&self, environment_id: &str) -> Result<bool, StoreError> {
+        self.read(move || self.has_signing_secret_once(environment_id))
+            .await
+    }
+
+    async fn has_signing_secret_once(&self, environment_id: &str) -> Result<bool, StoreError> {
         Ok(client_signing_secret::Entity::find()
             .filter(Column::EnvironmentId.eq(environment_id))
             .filter(Column::ExpiresAt.is_null())
@@ -133,6 +161,15 @@ impl Store {
     /// The secrets a customer token may be signed with at `now`: the current one first, then
     /// any previous one still inside its grace period.
     pub async fn usable_signing_secrets(
+        &self,
+        environment_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SealedSigningSecret>, StoreError> {
+        self.read(move || self.usable_signing_secrets_once(environment_id, now))
+            .await
+    }
+
+    async fn usable_signing_secrets_once(
         &self,
         environment_id: &str,
         now: DateTime<Utc>,

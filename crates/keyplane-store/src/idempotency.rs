@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use crate::entity::idempotency_record::{self, Column};
-use crate::{Store, StoreError, stored_instant};
+use crate::{Store, StoreError, commit, stored_instant};
 
 const IN_PROGRESS: &str = "IN_PROGRESS";
 const COMPLETED: &str = "COMPLETED";
@@ -32,6 +32,28 @@ impl Store {
     /// Claims `key` for a request with `fingerprint`, or says why not. Expired records do not
     /// count. Two concurrent claims never both succeed.
     pub async fn claim_idempotency_key(
+        &self,
+        environment_id: &str,
+        key: &str,
+        api_key_id: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        retention: Duration,
+    ) -> Result<Claim, StoreError> {
+        self.write(move || {
+            self.claim_idempotency_key_once(
+                environment_id,
+                key,
+                api_key_id,
+                fingerprint,
+                now,
+                retention,
+            )
+        })
+        .await
+    }
+
+    async fn claim_idempotency_key_once(
         &self,
         environment_id: &str,
         key: &str,
@@ -68,7 +90,7 @@ impl Store {
                 } else {
                     Claim::InProgress
                 };
-                txn.commit().await?;
+                commit(txn).await?;
                 return Ok(claim);
             }
             idempotency_record::Entity::delete_by_id((environment_id.to_owned(), key.to_owned()))
@@ -90,7 +112,7 @@ impl Store {
         .await;
         match inserted {
             Ok(_) => {
-                txn.commit().await?;
+                commit(txn).await?;
                 Ok(Claim::Claimed)
             }
             // PostgreSQL: another transaction inserted the same key since our read.
@@ -103,6 +125,24 @@ impl Store {
 
     /// Stores the response of a claimed request, for replays until the record expires.
     pub async fn complete_idempotency_key(
+        &self,
+        environment_id: &str,
+        key: &str,
+        http_status: u16,
+        sealed_response: String,
+    ) -> Result<(), StoreError> {
+        self.write(move || {
+            self.complete_idempotency_key_once(
+                environment_id,
+                key,
+                http_status,
+                sealed_response.clone(),
+            )
+        })
+        .await
+    }
+
+    async fn complete_idempotency_key_once(
         &self,
         environment_id: &str,
         key: &str,
@@ -124,6 +164,15 @@ impl Store {
 
     /// Gives up a claim whose request failed before changing anything, so a retry may run.
     pub async fn release_idempotency_key(
+        &self,
+        environment_id: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        self.write(move || self.release_idempotency_key_once(environment_id, key))
+            .await
+    }
+
+    async fn release_idempotency_key_once(
         &self,
         environment_id: &str,
         key: &str,

@@ -14,12 +14,26 @@ use sea_orm::{
 use crate::change::{Change, notify};
 use crate::entity::{api_key, integration};
 use crate::key::{insert_key, key_from_model};
-use crate::{NewKey, Store, StoreError, audit, new_id, stored_instant};
+use crate::{NewKey, Store, StoreError, audit, commit, new_id, stored_instant};
 
 impl Store {
     /// Records the integration and inserts its key (with its `KEY_CREATED` event) in one
     /// transaction. `CONFLICT` if the provider is already connected in the environment.
     pub async fn connect_integration(
+        &self,
+        environment_id: &str,
+        provider: IntegrationProvider,
+        key: NewKey,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(Integration, ApiKey), StoreError> {
+        self.write(move || {
+            self.connect_integration_once(environment_id, provider, key.clone(), actor, now)
+        })
+        .await
+    }
+
+    async fn connect_integration_once(
         &self,
         environment_id: &str,
         provider: IntegrationProvider,
@@ -64,7 +78,7 @@ impl Store {
             now,
         )
         .await?;
-        txn.commit().await?;
+        commit(txn).await?;
         let integration = Integration {
             id,
             environment_id: environment_id.to_owned(),
@@ -87,7 +101,25 @@ impl Store {
         decide: F,
     ) -> Result<(Integration, Vec<String>), StoreError>
     where
-        F: FnOnce(&Integration) -> Result<(), RuleViolation> + Send,
+        F: Fn(&Integration) -> Result<(), RuleViolation> + Send + Sync,
+    {
+        let decide = &decide;
+        self.write(move || {
+            self.disconnect_integration_once(environment_id, integration_id, actor, now, decide)
+        })
+        .await
+    }
+
+    async fn disconnect_integration_once<F>(
+        &self,
+        environment_id: &str,
+        integration_id: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        decide: F,
+    ) -> Result<(Integration, Vec<String>), StoreError>
+    where
+        F: Fn(&Integration) -> Result<(), RuleViolation> + Send + Sync,
     {
         let now = stored_instant(now);
         let txn = self.begin_write().await?;
@@ -136,12 +168,20 @@ impl Store {
             )
             .await?;
         }
-        txn.commit().await?;
+        commit(txn).await?;
         Ok((integration_from_model(model)?, revoked))
     }
 
     /// The environment's integrations, connected and disconnected, newest first.
     pub async fn list_integrations(
+        &self,
+        environment_id: &str,
+    ) -> Result<Vec<Integration>, StoreError> {
+        self.read(move || self.list_integrations_once(environment_id))
+            .await
+    }
+
+    async fn list_integrations_once(
         &self,
         environment_id: &str,
     ) -> Result<Vec<Integration>, StoreError> {
@@ -157,6 +197,14 @@ impl Store {
 
     /// The integration's current key: the newest of its keys (rotation replaces it).
     pub async fn integration_key(
+        &self,
+        integration_id: &str,
+    ) -> Result<Option<ApiKey>, StoreError> {
+        self.read(move || self.integration_key_once(integration_id))
+            .await
+    }
+
+    async fn integration_key_once(
         &self,
         integration_id: &str,
     ) -> Result<Option<ApiKey>, StoreError> {

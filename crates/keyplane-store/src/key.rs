@@ -18,7 +18,8 @@ use crate::change::{Change, notify};
 use crate::entity::api_key::{self, Column};
 use crate::page::{Page, PageRequest};
 use crate::{
-    Store, StoreError, audit, new_id, rate_limit_columns, rate_limit_from_columns, stored_instant,
+    Store, StoreError, audit, commit, new_id, rate_limit_columns, rate_limit_from_columns,
+    stored_instant,
 };
 
 /// A key about to be inserted. Only the hash of its secret is here.
@@ -65,6 +66,10 @@ pub struct KeyFilter {
 impl Store {
     /// The key a presented secret hashes to, in any environment.
     pub async fn find_key_by_hash(&self, hash: &KeyHash) -> Result<Option<ApiKey>, StoreError> {
+        self.read(move || self.find_key_by_hash_once(hash)).await
+    }
+
+    async fn find_key_by_hash_once(&self, hash: &KeyHash) -> Result<Option<ApiKey>, StoreError> {
         api_key::Entity::find()
             .filter(Column::KeyHash.eq(hash.to_hex()))
             .one(&self.db)
@@ -79,11 +84,32 @@ impl Store {
         environment_id: &str,
         key_id: &str,
     ) -> Result<Option<ApiKey>, StoreError> {
+        self.read(move || self.find_key_once(environment_id, key_id))
+            .await
+    }
+
+    async fn find_key_once(
+        &self,
+        environment_id: &str,
+        key_id: &str,
+    ) -> Result<Option<ApiKey>, StoreError> {
         find_in_environment(&self.db, environment_id, key_id, false).await
     }
 
     /// An environment's keys, newest first.
     pub async fn list_keys(
+        &self,
+        environment_id: &str,
+        filter: &KeyFilter,
+        page: &PageRequest<String>,
+        now: DateTime<Utc>,
+        expiring_soon: Duration,
+    ) -> Result<Page<ApiKey>, StoreError> {
+        self.read(move || self.list_keys_once(environment_id, filter, page, now, expiring_soon))
+            .await
+    }
+
+    async fn list_keys_once(
         &self,
         environment_id: &str,
         filter: &KeyFilter,
@@ -140,6 +166,17 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<ApiKey, StoreError> {
+        self.write(move || self.create_key_once(environment_id, key.clone(), actor, now))
+            .await
+    }
+
+    async fn create_key_once(
+        &self,
+        environment_id: &str,
+        key: NewKey,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKey, StoreError> {
         let now = stored_instant(now);
         let txn = self.begin_write().await?;
         let created = insert_key(&txn, environment_id, key, actor, now).await?;
@@ -159,7 +196,7 @@ impl Store {
             after,
         );
         audit::insert(&txn, environment_id, event, now).await?;
-        txn.commit().await?;
+        commit(txn).await?;
         Ok(created)
     }
 
@@ -174,7 +211,23 @@ impl Store {
         decide: F,
     ) -> Result<ApiKey, StoreError>
     where
-        F: FnOnce(&ApiKey) -> Result<KeyChange, RuleViolation> + Send,
+        F: Fn(&ApiKey) -> Result<KeyChange, RuleViolation> + Send + Sync,
+    {
+        let decide = &decide;
+        self.write(move || self.change_key_once(environment_id, key_id, actor, now, decide))
+            .await
+    }
+
+    async fn change_key_once<F>(
+        &self,
+        environment_id: &str,
+        key_id: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        decide: F,
+    ) -> Result<ApiKey, StoreError>
+    where
+        F: Fn(&ApiKey) -> Result<KeyChange, RuleViolation> + Send + Sync,
     {
         let now = stored_instant(now);
         let txn = self.begin_write().await?;
@@ -249,7 +302,7 @@ impl Store {
             now,
         )
         .await?;
-        txn.commit().await?;
+        commit(txn).await?;
         Ok(updated)
     }
 
@@ -266,7 +319,23 @@ impl Store {
         decide: F,
     ) -> Result<(ApiKey, ApiKey), StoreError>
     where
-        F: FnOnce(&ApiKey) -> Result<Rotation, RuleViolation> + Send,
+        F: Fn(&ApiKey) -> Result<Rotation, RuleViolation> + Send + Sync,
+    {
+        let decide = &decide;
+        self.write(move || self.rotate_key_once(environment_id, key_id, actor, now, decide))
+            .await
+    }
+
+    async fn rotate_key_once<F>(
+        &self,
+        environment_id: &str,
+        key_id: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        decide: F,
+    ) -> Result<(ApiKey, ApiKey), StoreError>
+    where
+        F: Fn(&ApiKey) -> Result<Rotation, RuleViolation> + Send + Sync,
     {
         let now = stored_instant(now);
         let txn = self.begin_write().await?;
@@ -332,7 +401,7 @@ impl Store {
             )
         };
         audit::insert(&txn, environment_id, created_event, now).await?;
-        txn.commit().await?;
+        commit(txn).await?;
         Ok((created, old))
     }
 }

@@ -88,6 +88,41 @@ impl Store {
         self.db.close().await.map_err(StoreError::from)
     }
 
+    /// Runs a read. A connection lost on the way is retried once, on a fresh connection (the
+    /// pool tests idle connections before it hands them out): a read changes nothing, so
+    /// running it again is always safe.
+    pub(crate) async fn read<T, F, Fut>(&self, attempt: F) -> Result<T, StoreError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        match attempt().await {
+            Err(err) if matches!(err, StoreError::Unavailable { .. }) => {
+                tracing::warn!(error = %err, "a read lost its database connection; retrying once");
+                attempt().await
+            }
+            result => result,
+        }
+    }
+
+    /// Runs one write transaction, from `begin_write` to [`commit`]. When the connection is
+    /// lost before `COMMIT` was sent, nothing was written and the whole transaction is run once
+    /// more on a fresh connection; a failure during the commit itself is never retried, since
+    /// the change may have been written.
+    pub(crate) async fn write<T, F, Fut>(&self, attempt: F) -> Result<T, StoreError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        match attempt().await {
+            Err(err) if err.is_retryable() => {
+                tracing::warn!(error = %err, "a write lost its database connection before committing; retrying once");
+                attempt().await
+            }
+            result => result,
+        }
+    }
+
     /// Starts a transaction that will write. On SQLite it takes the write lock at `BEGIN`
     /// (`IMMEDIATE`), so two writers queue on the busy timeout instead of one failing when it
     /// upgrades a read lock; on PostgreSQL rows are locked with `FOR UPDATE` where they are read.
@@ -98,6 +133,13 @@ impl Store {
         };
         Ok(self.db.begin_with_options(options).await?)
     }
+}
+
+/// Commits `txn`. A connection lost here leaves the outcome unknown, which the error says.
+async fn commit(txn: DatabaseTransaction) -> Result<(), StoreError> {
+    txn.commit()
+        .await
+        .map_err(|err| StoreError::from(err).at_commit())
 }
 
 /// Instants are stored at microsecond precision, PostgreSQL's, so both databases hand back the

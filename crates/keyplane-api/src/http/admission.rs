@@ -10,7 +10,7 @@ use keyplane_domain::rate_limit::effective_limit;
 use keyplane_domain::verification::VerificationCode;
 
 use super::response::{
-    api_error_response, error_response, error_response_with_reason, rate_limit_headers,
+    api_error_response, error_response, error_response_with_reason, rate_limit_headers, status_of,
 };
 use crate::auth::{Principal, authenticate};
 use crate::client_security::check_publishable;
@@ -24,14 +24,9 @@ pub(super) async fn admit(
     headers: &HeaderMap,
 ) -> Result<(Principal, Option<RateDecision>), Response> {
     let now = Utc::now();
-    let principal = authenticate(headers, services, now).await.map_err(|err| {
-        let status = if err.code == ErrorCode::Unauthenticated {
-            StatusCode::UNAUTHORIZED
-        } else {
-            StatusCode::INTERNAL_SERVER_ERROR
-        };
-        api_error_response(status, &err)
-    })?;
+    let principal = authenticate(headers, services, now)
+        .await
+        .map_err(|err| api_error_response(status_of(err.code), &err))?;
     if let Some(refusal) = client_security_refusal(services, &principal, headers).await {
         return Err(refusal);
     }
@@ -87,7 +82,7 @@ pub(super) async fn client_security_refusal(
     match outcome {
         Ok(Ok(())) => None,
         Ok(Err(code)) => Some(client_refusal(code)),
-        Err(err) => Some(api_error_response(StatusCode::INTERNAL_SERVER_ERROR, &err)),
+        Err(err) => Some(api_error_response(status_of(err.code), &err)),
     }
 }
 

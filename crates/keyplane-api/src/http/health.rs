@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use keyplane_domain::ErrorCode;
 
 use super::AppState;
-use super::response::error_response;
+use super::response::{error_response, retry_soon};
 
 pub(super) async fn metrics(State(state): State<AppState>) -> Response {
     let mut response = state.services.metrics.render().into_response();
@@ -26,22 +26,25 @@ pub(super) async fn healthz() -> Json<serde_json::Value> {
 }
 
 pub(super) async fn readyz(State(state): State<AppState>) -> Response {
-    match tokio::time::timeout(Duration::from_secs(2), state.services.store.ping()).await {
-        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+    let reachable = tokio::time::timeout(Duration::from_secs(2), state.services.store.ping()).await;
+    let failure = match reachable {
+        Ok(Ok(())) => {
+            return Json(serde_json::json!({ "status": "ready", "database": "ok" }))
+                .into_response();
+        }
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness check failed");
-            error_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::InternalServerError,
-                "database unavailable",
-            )
+            "the database is unavailable"
         }
-        Err(_) => error_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::InternalServerError,
-            "database timed out",
-        ),
-    }
+        Err(_) => "the database did not answer within 2 s",
+    };
+    let mut response = error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Unavailable,
+        failure,
+    );
+    retry_soon(&mut response);
+    response
 }
 
 pub(super) async fn not_found() -> Response {

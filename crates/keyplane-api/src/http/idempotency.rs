@@ -12,7 +12,7 @@ use keyplane_store::Claim;
 
 use super::graphql::selects_mutation;
 use super::response::{
-    Outcome, api_error_response, error_response, error_response_with_reason, no_store,
+    Outcome, api_error_response, error_response, error_response_with_reason, no_store, status_of,
 };
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -88,7 +88,8 @@ pub(super) async fn idempotency_claim(
         )
         .await
         .map_err(|err| {
-            api_error_response(StatusCode::INTERNAL_SERVER_ERROR, &ApiError::from(err))
+            let err = ApiError::from(err);
+            api_error_response(status_of(err.code), &err)
         })?;
     let conflict = |status: StatusCode, message: &str| {
         error_response(status, ErrorCode::IdempotencyConflict, message)

@@ -75,10 +75,27 @@ pub(super) fn api_error_response(status: StatusCode, err: &ApiError) -> Response
         serde_json::json!({ "errors": [{ "message": err.message, "extensions": extensions }] });
     let mut response = (status, Json(body)).into_response();
     no_store(&mut response);
+    if err.code == ErrorCode::Unavailable {
+        retry_soon(&mut response);
+    }
     response
         .extensions_mut()
         .insert(Outcome(Cow::Borrowed(err.code.as_str())));
     response
+}
+
+/// The status of a request refused outside GraphQL execution (admission, idempotency,
+/// `/v1/verify`) with `code`.
+pub(super) fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::BadUserInput | ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 pub(super) fn is_json(headers: &HeaderMap) -> bool {

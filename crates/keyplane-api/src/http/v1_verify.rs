@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::admission::admit;
 use super::response::{
-    Outcome, Performed, api_error_response, error_response, json_body, no_store, rate_limit_headers,
+    Outcome, Performed, api_error_response, error_response, json_body, no_store,
+    rate_limit_headers, status_of,
 };
 
 use crate::verify::{Verified, VerifyRequest, verify};
@@ -98,14 +99,7 @@ pub(super) async fn v1_verify(
             };
             match verify(services, &principal, request).await {
                 Ok(verified) => verify_answer(&principal, &verified),
-                Err(err) => {
-                    let status = if err.code == ErrorCode::BadUserInput {
-                        StatusCode::BAD_REQUEST
-                    } else {
-                        StatusCode::INTERNAL_SERVER_ERROR
-                    };
-                    api_error_response(status, &err)
-                }
+                Err(err) => api_error_response(status_of(err.code), &err),
             }
         }
     };

@@ -429,7 +429,9 @@ impl MutationRoot {
         let now = Utc::now();
         let expiry =
             RotationExpiry::from_input(input.grace_period.map(Into::into), input.expires_at)?;
-        let mut secret = None;
+        // The rule may run twice (a write retried after a lost connection): the secret of the
+        // attempt that committed is the last one generated.
+        let secret = std::sync::Mutex::new(None);
         let (new_key, old_key) = services
             .store
             .rotate_key(
@@ -446,13 +448,19 @@ impl MutationRoot {
                         hash: services.hasher.hash(&new_secret),
                         masked_key: new_secret.masked(),
                     };
-                    secret = Some(new_secret);
+                    if let Ok(mut slot) = secret.lock() {
+                        *slot = Some(new_secret);
+                    }
                     Ok(rotation)
                 },
             )
             .await?;
         services.cache.evict(&Change::Key(old_key.id.clone()));
-        let secret = secret.ok_or_else(ApiError::internal)?;
+        let secret = secret
+            .into_inner()
+            .ok()
+            .flatten()
+            .ok_or_else(ApiError::internal)?;
         Ok(RotateApiKeyPayload {
             api_key: ApiKeyNode(new_key),
             secret: secret.expose().to_owned(),
@@ -502,7 +510,7 @@ fn maybe<T>(value: &MaybeUndefined<T>) -> Option<Option<&T>> {
 /// `now`, and writes the change it answers with its audit event.
 async fn change_key<F>(ctx: &Context<'_>, id: &ID, decide: F) -> Result<ApiKeyNode, ApiError>
 where
-    F: FnOnce(&ScopeSet, &ApiKey, DateTime<Utc>) -> Result<KeyChange, RuleViolation> + Send,
+    F: Fn(&ScopeSet, &ApiKey, DateTime<Utc>) -> Result<KeyChange, RuleViolation> + Send + Sync,
 {
     let principal = principal(ctx)?;
     let services = services(ctx)?;
