@@ -161,7 +161,7 @@ async fn main() {
         async move {
             let filter = AuditFilter {
                 api_key_id: Some(key_id(1)),
-                types: None,
+                ..AuditFilter::default()
             };
             let page = PageRequest {
                 first: 50,

@@ -9,6 +9,7 @@ mod m20261122_000003_client_security;
 mod m20261122_000004_activity;
 mod m20261122_000005_integrations;
 mod m20261122_000006_idempotency;
+mod m20261122_000007_environment_audit;
 
 /// Every migration, oldest first. `keyplane migrate` and `keyplane serve` apply the pending ones.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_activity::Migration),
             Box::new(m20261122_000005_integrations::Migration),
             Box::new(m20261122_000006_idempotency::Migration),
+            Box::new(m20261122_000007_environment_audit::Migration),
         ]
     }
 }

@@ -18,5 +18,6 @@ mod persistence;
 mod plain_verify;
 mod replicas;
 mod rotation;
+mod settings_audit;
 mod transport;
 mod verification;

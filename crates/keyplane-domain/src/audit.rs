@@ -1,4 +1,5 @@
-//! Audit events: one lifecycle change of one key, with who made it and what changed.
+//! Audit events: one lifecycle change of one key, or one change of an environment's settings,
+//! with who made it and what changed.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,16 +14,38 @@ pub enum AuditEventType {
     KeyRotated,
     ExpirationChanged,
     KeyRevoked,
+    /// The environment's default rate limit was set, changed or cleared.
+    DefaultRateLimitChanged,
+    /// Client-side security was turned on or off, or its allowed origins changed.
+    ClientSecurityUpdated,
+    /// A new client signing secret was made current (never the secret itself).
+    SigningSecretRotated,
+    IntegrationConnected,
+    IntegrationDisconnected,
 }
 
 impl AuditEventType {
-    pub const ALL: [AuditEventType; 6] = [
+    pub const ALL: [AuditEventType; 11] = [
         Self::KeyCreated,
         Self::KeyUpdated,
         Self::ScopesUpdated,
         Self::KeyRotated,
         Self::ExpirationChanged,
         Self::KeyRevoked,
+        Self::DefaultRateLimitChanged,
+        Self::ClientSecurityUpdated,
+        Self::SigningSecretRotated,
+        Self::IntegrationConnected,
+        Self::IntegrationDisconnected,
+    ];
+
+    /// The events about an environment's settings rather than one key: they name no key.
+    pub const SETTINGS: [AuditEventType; 5] = [
+        Self::DefaultRateLimitChanged,
+        Self::ClientSecurityUpdated,
+        Self::SigningSecretRotated,
+        Self::IntegrationConnected,
+        Self::IntegrationDisconnected,
     ];
 
     /// The stored and wire name. Must never change: it is persisted.
@@ -34,12 +57,24 @@ impl AuditEventType {
             Self::KeyRotated => "KEY_ROTATED",
             Self::ExpirationChanged => "EXPIRATION_CHANGED",
             Self::KeyRevoked => "KEY_REVOKED",
+            Self::DefaultRateLimitChanged => "DEFAULT_RATE_LIMIT_CHANGED",
+            Self::ClientSecurityUpdated => "CLIENT_SECURITY_UPDATED",
+            Self::SigningSecretRotated => "SIGNING_SECRET_ROTATED",
+            Self::IntegrationConnected => "INTEGRATION_CONNECTED",
+            Self::IntegrationDisconnected => "INTEGRATION_DISCONNECTED",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == text)
     }
+}
+
+/// What an audit event is about: one key, or the environment's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditSubject {
+    ApiKey,
+    Environment,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,8 +128,9 @@ impl Actor {
     }
 }
 
-/// The fields of a key an event touched, before or after the change. Only the fields the event
-/// concerns are set.
+/// The fields an event touched, before or after the change: a key's, or for a settings event
+/// the environment's. Only the fields the event concerns are set; for
+/// `DEFAULT_RATE_LIMIT_CHANGED` an absent `rate_limit` means none.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KeySnapshot {
@@ -110,13 +146,27 @@ pub struct KeySnapshot {
     pub customer_ids: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_security_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_origins: Option<Vec<String>>,
+    /// The signing secret that was current (before) or became current (after), by id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_secret_id: Option<String>,
+    /// When the signing secret that was current stops being accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_secret_valid_until: Option<DateTime<Utc>>,
+    /// The integration's provider code (`SALESFORCE`, `HUBSPOT`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration: Option<String>,
 }
 
 /// An event about to be written, in the same transaction as the change it records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAuditEvent {
     pub event_type: AuditEventType,
-    pub api_key_id: String,
+    /// The key the event is about; `None` for a settings event.
+    pub api_key_id: Option<String>,
     pub actor: Actor,
     pub before: KeySnapshot,
     pub after: KeySnapshot,
@@ -130,7 +180,7 @@ pub struct AuditEvent {
     pub id: i64,
     pub environment_id: String,
     pub event_type: AuditEventType,
-    pub api_key_id: String,
+    pub api_key_id: Option<String>,
     pub actor: Actor,
     pub before: KeySnapshot,
     pub after: KeySnapshot,

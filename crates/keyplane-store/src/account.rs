@@ -137,7 +137,7 @@ impl Store {
                     &env.id,
                     NewAuditEvent {
                         event_type: AuditEventType::KeyCreated,
-                        api_key_id: created.id.clone(),
+                        api_key_id: Some(created.id.clone()),
                         actor: Actor::system(),
                         before: KeySnapshot::default(),
                         after: KeySnapshot {
@@ -171,28 +171,59 @@ impl Store {
         .await
     }
 
-    /// Sets or clears the rate limit that applies to an environment's keys without one.
+    /// Sets or clears the rate limit that applies to an environment's keys without one, and
+    /// audits the change.
     pub async fn set_default_rate_limit(
         &self,
         environment_id: &str,
         limit: Option<RateLimit>,
+        actor: &Actor,
+        now: DateTime<Utc>,
     ) -> Result<Environment, StoreError> {
+        self.write(move || self.set_default_rate_limit_once(environment_id, limit, actor, now))
+            .await
+    }
+
+    async fn set_default_rate_limit_once(
+        &self,
+        environment_id: &str,
+        limit: Option<RateLimit>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Environment, StoreError> {
+        let now = stored_instant(now);
         let (requests, period) = rate_limit_columns(limit);
-        self.write(move || async move {
-            let txn = self.begin_write().await?;
-            let model = environment::ActiveModel {
-                id: Set(environment_id.to_owned()),
-                default_rate_limit_requests: Set(requests),
-                default_rate_limit_period_seconds: Set(period),
-                ..Default::default()
-            }
-            .update(&txn)
-            .await?;
-            notify(&txn, &Change::Environment(environment_id.to_owned())).await?;
-            commit(txn).await?;
-            environment_from_model(model)
-        })
-        .await
+        let txn = self.begin_write().await?;
+        let current = environment::Entity::find_by_id(environment_id.to_owned())
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .ok_or_else(|| RuleViolation::not_found("environment"))?;
+        let before = environment_from_model(current)?.default_rate_limit;
+        let model = environment::ActiveModel {
+            id: Set(environment_id.to_owned()),
+            default_rate_limit_requests: Set(requests),
+            default_rate_limit_period_seconds: Set(period),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+        notify(&txn, &Change::Environment(environment_id.to_owned())).await?;
+        let snapshot = |rate_limit| KeySnapshot {
+            rate_limit,
+            ..KeySnapshot::default()
+        };
+        audit::insert_settings_event(
+            &txn,
+            environment_id,
+            AuditEventType::DefaultRateLimitChanged,
+            actor,
+            (snapshot(before), snapshot(limit)),
+            now,
+        )
+        .await?;
+        commit(txn).await?;
+        environment_from_model(model)
     }
 
     /// Changes the plan of the deployment's account. Existing keys are untouched: a downgrade

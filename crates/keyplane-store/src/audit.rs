@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use keyplane_domain::audit::{
-    Actor, ActorType, AuditEvent, AuditEventType, KeySnapshot, NewAuditEvent,
+    Actor, ActorType, AuditEvent, AuditEventType, AuditSubject, KeySnapshot, NewAuditEvent,
 };
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -18,6 +18,7 @@ use crate::{Store, StoreError};
 pub struct AuditFilter {
     pub api_key_id: Option<String>,
     pub types: Option<Vec<AuditEventType>>,
+    pub subject: Option<AuditSubject>,
 }
 
 pub(crate) async fn insert(
@@ -47,6 +48,26 @@ pub(crate) async fn insert(
     Ok(())
 }
 
+/// Records a change of the environment's settings: an event that names no key.
+pub(crate) async fn insert_settings_event(
+    db: &impl ConnectionTrait,
+    environment_id: &str,
+    event_type: AuditEventType,
+    actor: &Actor,
+    (before, after): (KeySnapshot, KeySnapshot),
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let event = NewAuditEvent {
+        event_type,
+        api_key_id: None,
+        actor: actor.clone(),
+        before,
+        after,
+        related_key_id: None,
+    };
+    insert(db, environment_id, event, now).await
+}
+
 impl Store {
     /// An environment's audit events, newest first, optionally of one key or some types.
     pub async fn list_audit_events(
@@ -69,6 +90,11 @@ impl Store {
             audit_event::Entity::find().filter(Column::EnvironmentId.eq(environment_id));
         if let Some(key_id) = &filter.api_key_id {
             query = query.filter(Column::ApiKeyId.eq(key_id.as_str()));
+        }
+        match filter.subject {
+            Some(AuditSubject::ApiKey) => query = query.filter(Column::ApiKeyId.is_not_null()),
+            Some(AuditSubject::Environment) => query = query.filter(Column::ApiKeyId.is_null()),
+            None => {}
         }
         if let Some(types) = &filter.types {
             query = query.filter(Column::EventType.is_in(types.iter().map(|t| t.as_str())));

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use keyplane_domain::RuleViolation;
+use keyplane_domain::audit::{Actor, AuditEventType, KeySnapshot};
 use keyplane_domain::client_security::ClientSecurity;
 use keyplane_domain::environment::Environment;
 use sea_orm::sea_query::Condition;
@@ -11,6 +12,7 @@ use sea_orm::{
 };
 
 use crate::account::environment_from_model;
+use crate::audit;
 use crate::change::{Change, notify};
 use crate::entity::client_signing_secret::{self, Column};
 use crate::entity::environment;
@@ -50,9 +52,10 @@ impl Store {
         &self,
         environment_id: &str,
         settings: &ClientSecurity,
+        actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Environment, StoreError> {
-        self.write(move || self.set_client_security_once(environment_id, settings, now))
+        self.write(move || self.set_client_security_once(environment_id, settings, actor, now))
             .await
     }
 
@@ -60,14 +63,16 @@ impl Store {
         &self,
         environment_id: &str,
         settings: &ClientSecurity,
+        actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Environment, StoreError> {
         let txn = self.begin_write().await?;
-        environment::Entity::find_by_id(environment_id.to_owned())
+        let current = environment::Entity::find_by_id(environment_id.to_owned())
             .lock_exclusive()
             .one(&txn)
             .await?
             .ok_or_else(|| RuleViolation::not_found("environment"))?;
+        let before = environment_from_model(current)?.client_security;
         if settings.enabled && usable_secret_count(&txn, environment_id, now).await? == 0 {
             return Err(RuleViolation::conflict(
                 "create a signing secret with rotateClientSigningSecret before enabling client-side security",
@@ -85,6 +90,20 @@ impl Store {
         .update(&txn)
         .await?;
         notify(&txn, &Change::Environment(environment_id.to_owned())).await?;
+        let snapshot = |security: &ClientSecurity| KeySnapshot {
+            client_security_enabled: Some(security.enabled),
+            allowed_origins: Some(security.allowed_origins.clone()),
+            ..KeySnapshot::default()
+        };
+        audit::insert_settings_event(
+            &txn,
+            environment_id,
+            AuditEventType::ClientSecurityUpdated,
+            actor,
+            (snapshot(&before), snapshot(settings)),
+            stored_instant(now),
+        )
+        .await?;
         commit(txn).await?;
         environment_from_model(model)
     }
@@ -97,10 +116,17 @@ impl Store {
         environment_id: &str,
         secret: SealedSigningSecret,
         previous_until: DateTime<Utc>,
+        actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.write(move || {
-            self.rotate_signing_secret_once(environment_id, secret.clone(), previous_until, now)
+            self.rotate_signing_secret_once(
+                environment_id,
+                secret.clone(),
+                previous_until,
+                actor,
+                now,
+            )
         })
         .await
     }
@@ -110,6 +136,7 @@ impl Store {
         environment_id: &str,
         secret: SealedSigningSecret,
         previous_until: DateTime<Utc>,
+        actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let (now, previous_until) = (stored_instant(now), stored_instant(previous_until));
@@ -120,6 +147,15 @@ impl Store {
             .lock_exclusive()
             .all(&txn)
             .await?;
+        let before = KeySnapshot {
+            signing_secret_id: current.first().map(|old| old.id.clone()),
+            signing_secret_valid_until: current.first().map(|_| previous_until),
+            ..KeySnapshot::default()
+        };
+        let after = KeySnapshot {
+            signing_secret_id: Some(secret.id.clone()),
+            ..KeySnapshot::default()
+        };
         for old in current {
             client_signing_secret::ActiveModel {
                 id: Set(old.id),
@@ -139,6 +175,15 @@ impl Store {
         .exec_without_returning(&txn)
         .await?;
         notify(&txn, &Change::Environment(environment_id.to_owned())).await?;
+        audit::insert_settings_event(
+            &txn,
+            environment_id,
+            AuditEventType::SigningSecretRotated,
+            actor,
+            (before, after),
+            now,
+        )
+        .await?;
         commit(txn).await?;
         Ok(())
     }

@@ -69,12 +69,26 @@ impl Store {
             environment_id,
             NewAuditEvent {
                 event_type: AuditEventType::KeyCreated,
-                api_key_id: created.id.clone(),
+                api_key_id: Some(created.id.clone()),
                 actor: actor.clone(),
                 before: KeySnapshot::default(),
                 after,
                 related_key_id: None,
             },
+            now,
+        )
+        .await?;
+        let provider_code = Some(provider.spec().code.to_owned());
+        let after = KeySnapshot {
+            integration: provider_code,
+            ..KeySnapshot::default()
+        };
+        audit::insert_settings_event(
+            &txn,
+            environment_id,
+            AuditEventType::IntegrationConnected,
+            actor,
+            (KeySnapshot::default(), after),
             now,
         )
         .await?;
@@ -129,7 +143,21 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or_else(|| RuleViolation::not_found("integration"))?;
+        let provider_code = model.provider.clone();
         decide(&integration_from_model(model)?)?;
+        let before = KeySnapshot {
+            integration: Some(provider_code),
+            ..KeySnapshot::default()
+        };
+        audit::insert_settings_event(
+            &txn,
+            environment_id,
+            AuditEventType::IntegrationDisconnected,
+            actor,
+            (before, KeySnapshot::default()),
+            now,
+        )
+        .await?;
         let model = integration::ActiveModel {
             id: Set(integration_id.to_owned()),
             disconnected_at: Set(Some(now)),
@@ -158,7 +186,7 @@ impl Store {
                 environment_id,
                 NewAuditEvent {
                     event_type: AuditEventType::KeyRevoked,
-                    api_key_id: key.id,
+                    api_key_id: Some(key.id),
                     actor: actor.clone(),
                     before: KeySnapshot::default(),
                     after: KeySnapshot::default(),

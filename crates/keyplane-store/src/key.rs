@@ -187,6 +187,7 @@ impl Store {
             expires_at: created.expires_at,
             customer_ids: created.customer_ids.clone(),
             rate_limit: created.rate_limit,
+            ..KeySnapshot::default()
         };
         let event = event(
             AuditEventType::KeyCreated,
@@ -415,7 +416,7 @@ fn event(
 ) -> NewAuditEvent {
     NewAuditEvent {
         event_type,
-        api_key_id: key.id.clone(),
+        api_key_id: Some(key.id.clone()),
         actor: actor.clone(),
         before,
         after,

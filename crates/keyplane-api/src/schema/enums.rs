@@ -86,6 +86,20 @@ pub enum AuditEventType {
     KeyRotated,
     ExpirationChanged,
     KeyRevoked,
+    DefaultRateLimitChanged,
+    ClientSecurityUpdated,
+    SigningSecretRotated,
+    IntegrationConnected,
+    IntegrationDisconnected,
+}
+
+/// What an audit event is about: one key, or the environment's settings (client-side
+/// security, signing secrets, the default rate limit, integrations).
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::audit::AuditSubject")]
+pub enum AuditEventSubject {
+    ApiKey,
+    Environment,
 }
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]

@@ -235,7 +235,12 @@ impl MutationRoot {
         ensure_may_configure(principal.scopes())?;
         let environment = services(ctx)?
             .store
-            .set_client_security(&principal.environment.id, &settings, Utc::now())
+            .set_client_security(
+                &principal.environment.id,
+                &settings,
+                &principal.actor(),
+                Utc::now(),
+            )
             .await?;
         services(ctx)?
             .cache
@@ -290,6 +295,7 @@ impl MutationRoot {
                     expires_at: None,
                 },
                 now + grace.duration(),
+                &principal.actor(),
                 now,
             )
             .await?;
@@ -389,7 +395,12 @@ impl MutationRoot {
         let services = services(ctx)?;
         let environment = services
             .store
-            .set_default_rate_limit(&principal.environment.id, limit)
+            .set_default_rate_limit(
+                &principal.environment.id,
+                limit,
+                &principal.actor(),
+                Utc::now(),
+            )
             .await?;
         services
             .cache

@@ -10,7 +10,9 @@ use keyplane_store::{ActivityFilter, AuditFilter, KeyFilter};
 
 use super::connection::{connection_complexity, key_page};
 use super::context::{RequireScope, principal, services};
-use super::enums::{ApiKeyKind, ApiKeyStatus, ApiKeyType, AuditEventType, OperationType};
+use super::enums::{
+    ApiKeyKind, ApiKeyStatus, ApiKeyType, AuditEventSubject, AuditEventType, OperationType,
+};
 use super::types::{
     AccountNode, ActivityEventConnection, ApiKeyConnection, ApiKeyNode, AuditEventConnection,
     EnvironmentNode, IntegrationNode, ResourcePermissions, Viewer, activity_connection,
@@ -74,6 +76,8 @@ pub struct AuditEventFilter {
     pub api_key_id: Option<ID>,
     #[graphql(name = "type")]
     pub event_type: Option<Vec<AuditEventType>>,
+    /// Only the events about keys, or only the changes of the environment's settings.
+    pub subject: Option<AuditEventSubject>,
 }
 
 /// Filters of `activityEvents`; they combine with AND. `since` is inclusive, `until` exclusive.
@@ -159,6 +163,7 @@ impl QueryRoot {
             types: filter
                 .event_type
                 .map(|types| types.into_iter().map(Into::into).collect()),
+            subject: filter.subject.map(Into::into),
         };
         audit_connection(ctx, &filter, first, after).await
     }

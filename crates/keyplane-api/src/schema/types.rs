@@ -132,7 +132,7 @@ impl ApiKeyNode {
     ) -> Result<AuditEventConnection, ApiError> {
         let filter = AuditFilter {
             api_key_id: Some(self.0.id.clone()),
-            types: None,
+            ..AuditFilter::default()
         };
         audit_connection(ctx, &filter, first, after).await
     }
@@ -365,7 +365,9 @@ impl From<Page<ApiKey>> for ApiKeyConnection {
     }
 }
 
-/// The fields of a key that an audit event touched, as they were before or after it.
+/// The fields an audit event touched, as they were before or after it: a key's, or for a
+/// settings event the environment's. For `DEFAULT_RATE_LIMIT_CHANGED` a null `rateLimit`
+/// means none.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct AuditKeyState {
     pub name: Option<String>,
@@ -374,6 +376,13 @@ pub struct AuditKeyState {
     pub expires_at: Option<DateTime<Utc>>,
     pub customer_ids: Option<Vec<String>>,
     pub rate_limit: Option<RateLimitSettings>,
+    pub client_security_enabled: Option<bool>,
+    pub allowed_origins: Option<Vec<String>>,
+    /// The signing secret that was or became current, by id; never the secret.
+    pub signing_secret_id: Option<String>,
+    /// When the previously current signing secret stops being accepted.
+    pub signing_secret_valid_until: Option<DateTime<Utc>>,
+    pub integration: Option<enums::IntegrationProvider>,
 }
 
 impl From<KeySnapshot> for AuditKeyState {
@@ -385,11 +394,20 @@ impl From<KeySnapshot> for AuditKeyState {
             expires_at: s.expires_at,
             customer_ids: s.customer_ids,
             rate_limit: s.rate_limit.map(Into::into),
+            client_security_enabled: s.client_security_enabled,
+            allowed_origins: s.allowed_origins,
+            signing_secret_id: s.signing_secret_id,
+            signing_secret_valid_until: s.signing_secret_valid_until,
+            integration: s
+                .integration
+                .as_deref()
+                .and_then(keyplane_domain::integration::IntegrationProvider::parse)
+                .map(Into::into),
         }
     }
 }
 
-/// One lifecycle change of one key.
+/// One lifecycle change of one key, or one change of the environment's settings.
 #[derive(SimpleObject, Debug, Clone)]
 #[graphql(name = "AuditEvent", complex)]
 pub struct AuditEventNode {
@@ -401,16 +419,16 @@ pub struct AuditEventNode {
     pub before: AuditKeyState,
     pub after: AuditKeyState,
     #[graphql(skip)]
-    api_key_id: String,
+    api_key_id: Option<String>,
     #[graphql(skip)]
     related_key_id: Option<String>,
 }
 
 #[ComplexObject]
 impl AuditEventNode {
-    /// The key the event is about.
+    /// The key the event is about; null for a settings event.
     async fn api_key(&self, ctx: &Context<'_>) -> Result<Option<ApiKeyNode>, ApiError> {
-        find_related(ctx, Some(&self.api_key_id)).await
+        find_related(ctx, self.api_key_id.as_deref()).await
     }
 
     /// For `KEY_ROTATED`, the key that replaced this one; for the `KEY_CREATED` of a rotated

@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub environment_id: String,
-    pub api_key_id: String,
+    pub api_key_id: Option<String>,
     pub event_type: String,
     pub actor_type: String,
     pub actor_id: Option<String>,
