@@ -193,6 +193,8 @@ async fn bench_services(dir: &std::path::Path, parse_cache_capacity: usize) -> B
         key_cache_capacity: 2_000_000,
         key_cache_ttl: Duration::from_secs(3600),
         parse_cache_capacity,
+        retention: keyplane_api::Retention::default(),
+        metrics_token: None,
     };
     let (services, background) = Services::start(
         store,

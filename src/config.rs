@@ -132,6 +132,22 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYPLANE_PARSE_CACHE_CAPACITY", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     pub parse_cache_capacity: u64,
 
+    /// Days an activity row (one per management call) is kept before retention deletes it.
+    #[arg(long, env = "KEYPLANE_ACTIVITY_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u16).range(1..=3650))]
+    pub activity_retention_days: u16,
+
+    /// Days per-minute verification counters are kept.
+    #[arg(long, env = "KEYPLANE_USAGE_MINUTE_RETENTION_DAYS", default_value_t = 14, value_parser = clap::value_parser!(u16).range(1..=400))]
+    pub usage_minute_retention_days: u16,
+
+    /// Days hourly verification counters are kept (days are summed from them).
+    #[arg(long, env = "KEYPLANE_USAGE_HOUR_RETENTION_DAYS", default_value_t = 400, value_parser = clap::value_parser!(u16).range(1..=3650))]
+    pub usage_hour_retention_days: u16,
+
+    /// When set, `GET /metrics` answers only requests with `Authorization: Bearer <token>`.
+    #[arg(long, env = "KEYPLANE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,
 }

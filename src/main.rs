@@ -9,7 +9,7 @@ use keyplane::{
 };
 use std::time::Duration;
 
-use keyplane_api::{ApiSettings, FlushIntervals};
+use keyplane_api::{ApiSettings, FlushIntervals, Retention};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -69,6 +69,13 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                         activity: Duration::from_millis(args.activity_flush_ms),
                         last_used: Duration::from_secs(args.last_used_flush_seconds),
                     },
+                    retention: Retention {
+                        activity: days(args.activity_retention_days),
+                        usage_minutes: days(args.usage_minute_retention_days),
+                        usage_hours: days(args.usage_hour_retention_days),
+                        ..Retention::default()
+                    },
+                    metrics_token: args.metrics_token.clone(),
                 },
             };
             let data_key =
@@ -98,4 +105,8 @@ fn print_keys(output: &BootstrapOutput, format: OutputFormat) {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{text}");
     let _ = stdout.flush();
+}
+
+fn days(days: u16) -> chrono::Duration {
+    chrono::Duration::days(i64::from(days))
 }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use keyplane::{Application, BootstrapOutput, ServerSettings, bootstrap, key_hasher, open_store};
-use keyplane_api::{ApiSettings, FlushIntervals};
+use keyplane_api::{ApiSettings, FlushIntervals, Retention};
 use keyplane_domain::account::Plan;
 use keyplane_domain::seal::DataKey;
 use reqwest::StatusCode;
@@ -228,6 +228,11 @@ async fn start_server(
                 activity: options.flush,
                 last_used: options.flush,
             },
+            retention: Retention {
+                interval: options.retention_interval,
+                ..Retention::default()
+            },
+            metrics_token: options.metrics_token.map(str::to_owned),
         },
     };
     let app = Application::build(store, key_hasher(Some(PEPPER)), data_key.clone(), settings)
@@ -295,6 +300,9 @@ pub struct TestOptions {
     /// Write-behind flush interval: long, to see that only a graceful shutdown wrote something.
     pub flush: std::time::Duration,
     pub cache_ttl: std::time::Duration,
+    /// How often retention runs: short, for the tests that watch it delete.
+    pub retention_interval: std::time::Duration,
+    pub metrics_token: Option<&'static str>,
 }
 
 impl Default for TestOptions {
@@ -303,6 +311,8 @@ impl Default for TestOptions {
             plan: Plan::Scale,
             flush: FLUSH,
             cache_ttl: std::time::Duration::from_secs(60),
+            retention_interval: std::time::Duration::from_secs(3600),
+            metrics_token: None,
         }
     }
 }

@@ -20,4 +20,5 @@ mod replicas;
 mod rotation;
 mod settings_audit;
 mod transport;
+mod usage;
 mod verification;

@@ -8,6 +8,7 @@ mod mutation;
 mod query;
 pub mod redaction;
 mod types;
+mod usage;
 mod verification;
 
 use std::sync::Arc;

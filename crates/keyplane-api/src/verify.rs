@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use keyplane_domain::client_security::ClientProof;
 use keyplane_domain::customer::parse_customer_id;
 use keyplane_domain::key::ApiKey;
@@ -56,8 +56,8 @@ impl Verified {
 }
 
 /// Verifies `request.key` for `principal`'s environment. Only malformed arguments are errors;
-/// every outcome about the key is an answer. Each call spends one request of the verified
-/// key's rate limit.
+/// every outcome about the key is an answer, and is counted (not logged) for the usage series.
+/// Each call spends one request of the verified key's rate limit.
 pub async fn verify(
     services: &Services,
     principal: &Principal,
@@ -72,6 +72,25 @@ pub async fn verify(
         .map(|id| parse_customer_id("customerId", id))
         .transpose()?;
     let now = Utc::now();
+    let verified = answer(services, principal, request, permission, customer_id, now).await?;
+    services.write_behind.count_verification(
+        &principal.environment.id,
+        verified.key.as_deref().map(|key| key.id.as_str()),
+        permission,
+        verified.code,
+        now,
+    );
+    Ok(verified)
+}
+
+async fn answer(
+    services: &Services,
+    principal: &Principal,
+    request: VerifyRequest<'_>,
+    permission: Option<Scope>,
+    customer_id: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Verified, ApiError> {
     let Ok(secret) = KeySecret::parse(request.key.trim()) else {
         return Ok(Verified::hidden(Code::Malformed));
     };

@@ -1,7 +1,8 @@
-//! Writes that must not slow a request: activity events and last-used times. Handlers hand them
-//! over in memory; one background task writes activity in batches (one statement each) and
-//! last-used times coalesced (one statement per flush). A graceful shutdown flushes both. The
-//! same task deletes expired idempotency records now and then.
+//! Writes that must not slow a request: activity events, verification counts and last-used
+//! times. Handlers hand them over in memory; one background task writes activity in batches (one
+//! statement each), verification counts as upserts (one per counter table per flush) and
+//! last-used times coalesced (one statement per flush). A graceful shutdown flushes all three.
+//! The same task deletes expired idempotency records now and then.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,9 +11,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use dashmap::DashMap;
 use keyplane_domain::activity::NewActivityEvent;
+use keyplane_domain::scope::Scope;
+use keyplane_domain::verification::VerificationCode;
 use keyplane_store::Store;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+
+use crate::usage_counters::UsageCounters;
 
 /// Largest activity batch one statement writes.
 const MAX_BATCH: usize = 500;
@@ -35,6 +40,8 @@ pub struct FlushIntervals {
 pub struct WriteBehind {
     activity: mpsc::Sender<NewActivityEvent>,
     last_used: Arc<DashMap<String, DateTime<Utc>>>,
+    /// Verifications counted since the last flush.
+    usage: Arc<UsageCounters>,
     /// Activity events handed over and not yet written (queued or in the writer's batch).
     pending: Arc<AtomicUsize>,
 }
@@ -62,11 +69,15 @@ impl WriteBehind {
         let last_used = Arc::new(DashMap::new());
         let (stop, stopped) = oneshot::channel();
         let pending = Arc::new(AtomicUsize::new(0));
+        let usage = Arc::new(UsageCounters::default());
         let task = tokio::spawn(run(
             store,
             rx,
-            Arc::clone(&last_used),
-            Arc::clone(&pending),
+            Queues {
+                last_used: Arc::clone(&last_used),
+                usage: Arc::clone(&usage),
+                pending: Arc::clone(&pending),
+            },
             intervals,
             stopped,
         ));
@@ -74,6 +85,7 @@ impl WriteBehind {
             Self {
                 activity: tx,
                 last_used,
+                usage,
                 pending,
             },
             WriteBehindHandle { stop, task },
@@ -97,20 +109,45 @@ impl WriteBehind {
             .or_insert(at);
     }
 
+    /// Counts one verification answered at `at`: of `key_id` when the key exists in the
+    /// environment, asking for `permission`, ending with `outcome`.
+    pub fn count_verification(
+        &self,
+        environment_id: &str,
+        key_id: Option<&str>,
+        permission: Option<Scope>,
+        outcome: VerificationCode,
+        at: DateTime<Utc>,
+    ) {
+        self.usage
+            .count(environment_id, key_id, permission, outcome, at);
+    }
+
     /// Activity events handed over and not yet written.
     pub fn queue_depth(&self) -> usize {
         self.pending.load(Ordering::Relaxed)
     }
 }
 
+/// What the handlers fill and the writer empties, besides the activity queue.
+struct Queues {
+    last_used: Arc<DashMap<String, DateTime<Utc>>>,
+    usage: Arc<UsageCounters>,
+    pending: Arc<AtomicUsize>,
+}
+
 async fn run(
     store: Store,
     mut rx: mpsc::Receiver<NewActivityEvent>,
-    last_used: Arc<DashMap<String, DateTime<Utc>>>,
-    pending: Arc<AtomicUsize>,
+    queues: Queues,
     intervals: FlushIntervals,
     mut stopped: oneshot::Receiver<()>,
 ) {
+    let Queues {
+        last_used,
+        usage,
+        pending,
+    } = queues;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut activity_tick = tokio::time::interval(intervals.activity);
     let mut last_used_tick = tokio::time::interval(intervals.last_used);
@@ -127,7 +164,10 @@ async fn run(
                     flush_activity(&store, &mut batch, &pending).await;
                 }
             },
-            _ = activity_tick.tick() => flush_activity(&store, &mut batch, &pending).await,
+            _ = activity_tick.tick() => {
+                flush_activity(&store, &mut batch, &pending).await;
+                flush_usage(&store, &usage).await;
+            }
             _ = last_used_tick.tick() => flush_last_used(&store, &last_used).await,
             _ = purge_tick.tick() => purge_idempotency(&store).await,
             _ = &mut stopped => break,
@@ -141,7 +181,20 @@ async fn run(
         }
     }
     flush_activity(&store, &mut batch, &pending).await;
+    flush_usage(&store, &usage).await;
     flush_last_used(&store, &last_used).await;
+}
+
+/// Writes the verification counts. Counts that could not be written go back into the counters
+/// for the next flush, so a database outage delays them but loses none.
+async fn flush_usage(store: &Store, usage: &UsageCounters) {
+    let increments = usage.drain();
+    if increments.is_empty() {
+        return;
+    }
+    if !with_retries("usage", || store.record_usage(&increments)).await {
+        usage.restore(increments);
+    }
 }
 
 async fn with_retries<F, Fut>(what: &str, mut attempt: F) -> bool

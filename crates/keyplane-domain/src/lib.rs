@@ -16,6 +16,7 @@ pub mod rotation;
 pub mod scope;
 pub mod seal;
 pub mod secret;
+pub mod usage;
 pub mod verification;
 
 pub use error::{ErrorCode, RuleViolation};

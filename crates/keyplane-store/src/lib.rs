@@ -11,6 +11,7 @@ mod idempotency;
 mod integration;
 mod key;
 mod page;
+mod usage;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +32,7 @@ pub use error::StoreError;
 pub use idempotency::Claim;
 pub use key::{KeyChange, KeyFilter, NewKey, Rotation};
 pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
+pub use usage::{Retained, UsageIncrement};
 
 /// How long a SQLite connection waits for another writer before it gives up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);

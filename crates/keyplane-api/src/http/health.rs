@@ -4,20 +4,46 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use keyplane_domain::ErrorCode;
+use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::response::{error_response, retry_soon};
 
-pub(super) async fn metrics(State(state): State<AppState>) -> Response {
+pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.services.settings.metrics_token
+        && !bearer_matches(&headers, token)
+    {
+        let mut response = error_response(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "send Authorization: Bearer with the metrics token",
+        );
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"metrics\""),
+        );
+        return response;
+    }
     let mut response = state.services.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     response
+}
+
+/// Whether the request carries `Authorization: Bearer <token>`. The digests are compared, so the
+/// time taken says nothing about how much of the token a guess got right.
+fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    Sha256::digest(presented.as_bytes()) == Sha256::digest(token.as_bytes())
 }
 
 /// Liveness: the process answers. Also the bare-JSON baseline of the HTTP benchmarks.

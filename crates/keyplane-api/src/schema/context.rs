@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::key_cache::KeyCache;
 use crate::metrics::Metrics;
 use crate::rate_limit::KeyRateLimiter;
+use crate::retention::{self, Retention};
 use crate::write_behind::{FlushIntervals, WriteBehind, WriteBehindHandle};
 
 /// Settings the API needs from the binary's configuration.
@@ -32,6 +33,10 @@ pub struct ApiSettings {
     pub key_cache_ttl: std::time::Duration,
     /// Most distinct query texts kept parsed; 0 parses every request.
     pub parse_cache_capacity: usize,
+    /// How long activity rows and usage counters are kept.
+    pub retention: Retention,
+    /// When set, `GET /metrics` needs `Authorization: Bearer` with this token.
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +59,7 @@ pub struct Services {
 pub struct Background {
     write_behind: WriteBehindHandle,
     listener: Option<tokio::task::JoinHandle<()>>,
+    retention: tokio::task::JoinHandle<()>,
 }
 
 impl Background {
@@ -62,6 +68,7 @@ impl Background {
         if let Some(listener) = self.listener {
             listener.abort();
         }
+        self.retention.abort();
         self.write_behind.shutdown().await;
     }
 }
@@ -90,6 +97,7 @@ impl Services {
                 }
             })
         });
+        let retention = retention::start(store.clone(), settings.retention);
         let metrics = Arc::new(Metrics::new(
             Arc::clone(&cache),
             store.clone(),
@@ -110,6 +118,7 @@ impl Services {
             Background {
                 write_behind: write_behind_handle,
                 listener,
+                retention,
             },
         ))
     }

@@ -17,6 +17,7 @@ use keyplane_store::{ActivityFilter, AuditFilter, Page};
 use super::connection::{PageInfo, audit_page, connection_complexity};
 use super::context::{RequireScope, principal, services};
 use super::enums;
+use super::usage::{UsageGranularity, UsagePointNode, usage_series};
 use crate::error::ApiError;
 
 #[derive(Debug, Clone)]
@@ -154,6 +155,23 @@ impl ApiKeyNode {
         };
         activity_connection(ctx, &filter, first, after).await
     }
+
+    /// This key's verifications (by `verifyApiKey` or `POST /v1/verify`) as a time series by
+    /// outcome. `from` is rounded down and `to` up to the granularity; `to` is exclusive.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
+    async fn usage(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        granularity: UsageGranularity,
+        #[graphql(desc = "Only the verifications that asked for this permission.")]
+        permission: Option<String>,
+    ) -> Result<Vec<UsagePointNode>, ApiError> {
+        let range = (from, to, granularity);
+        let env = &self.0.environment_id;
+        usage_series(ctx, env, Some(&self.0.id), range, permission).await
+    }
 }
 
 async fn find_related(ctx: &Context<'_>, id: Option<&str>) -> Result<Option<ApiKeyNode>, ApiError> {
@@ -219,6 +237,22 @@ impl EnvironmentNode {
     /// applies to the full-access key.
     async fn default_rate_limit(&self) -> Option<RateLimitSettings> {
         self.0.default_rate_limit.map(Into::into)
+    }
+
+    /// The environment's verifications, of every key and of keys not found, as a time series
+    /// by outcome. `from` is rounded down and `to` up to the granularity; `to` is exclusive.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
+    async fn usage(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        granularity: UsageGranularity,
+        #[graphql(desc = "Only the verifications that asked for this permission.")]
+        permission: Option<String>,
+    ) -> Result<Vec<UsagePointNode>, ApiError> {
+        let range = (from, to, granularity);
+        usage_series(ctx, &self.0.id, None, range, permission).await
     }
 }
 

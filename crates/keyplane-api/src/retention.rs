@@ -1,0 +1,81 @@
+//! Retention: a background task that deletes activity rows and usage counters once they are
+//! older than the configured ages, in bounded batches so no statement holds the database for
+//! long. Audit events are never deleted.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use keyplane_store::{Retained, Store};
+use tokio::task::JoinHandle;
+
+/// Rows one statement deletes at most.
+const BATCH: u64 = 5_000;
+/// The pause between two batches, so other writers get the database in between.
+const BATCH_PAUSE: Duration = Duration::from_millis(10);
+
+/// How long each kind of record is kept, and how often retention runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub activity: chrono::Duration,
+    pub usage_minutes: chrono::Duration,
+    pub usage_hours: chrono::Duration,
+    pub interval: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            activity: chrono::Duration::days(90),
+            usage_minutes: chrono::Duration::days(14),
+            usage_hours: chrono::Duration::days(400),
+            interval: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Runs retention now and then every `interval`, until aborted. Several replicas may run it at
+/// once: a row deleted twice is deleted once.
+pub fn start(store: Store, retention: Retention) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(retention.interval);
+        loop {
+            tick.tick().await;
+            enforce(&store, retention, Utc::now()).await;
+        }
+    })
+}
+
+/// Deletes what is older than its retention at `now`; answers how many rows went.
+pub async fn enforce(store: &Store, retention: Retention, now: DateTime<Utc>) -> u64 {
+    let mut deleted = 0;
+    for (what, keep) in [
+        (Retained::Activity, retention.activity),
+        (Retained::UsageMinutes, retention.usage_minutes),
+        (Retained::UsageHours, retention.usage_hours),
+    ] {
+        let before = now - keep;
+        loop {
+            match store.purge_older_than(what, before, BATCH).await {
+                Ok(batch) => {
+                    deleted += batch;
+                    if batch < BATCH {
+                        break;
+                    }
+                    tokio::time::sleep(BATCH_PAUSE).await;
+                }
+                Err(err) => {
+                    // Tried again at the next run; nothing is lost by waiting.
+                    tracing::warn!(error = %err, what = ?what, "retention could not delete old rows");
+                    break;
+                }
+            }
+        }
+    }
+    if deleted > 0 {
+        tracing::info!(
+            deleted,
+            "retention deleted old activity rows and usage counters"
+        );
+    }
+    deleted
+}
