@@ -50,9 +50,12 @@ impl From<StoreError> for AppError {
 /// Connects and applies pending migrations: what every command does first.
 pub async fn open_store(database_url: &str) -> Result<Store, AppError> {
     let store = Store::connect(database_url).await?;
+    // Replicas starting together on one PostgreSQL database take turns.
+    let lock = store.lock_for_migrations().await?;
     Migrator::up(store.connection(), None)
         .await
         .map_err(|e| AppError::Migration(e.to_string()))?;
+    lock.release().await?;
     Ok(store)
 }
 

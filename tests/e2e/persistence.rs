@@ -1,6 +1,7 @@
 //! What survives: restarts, migrations, the committed schema, and secrets that never do.
 
 use keyplane_migrations::{Migrator, MigratorTrait};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use crate::harness::{TestApp, TestDatabase, captured_logs};
@@ -113,4 +114,69 @@ async fn no_plaintext_secret_is_stored_or_logged() {
         assert!(!stored.contains(body), "a secret is stored in plaintext");
         assert!(!logs.contains(body), "a secret reached the log");
     }
+}
+
+#[tokio::test]
+async fn replicas_starting_together_migrate_once() {
+    let db = TestDatabase::create().await;
+    if !db.is_postgres() {
+        eprintln!("skipped on SQLite: one file, one writer, no advisory lock to test");
+        return;
+    }
+    let url = db.url();
+    let starts = (0..3).map(|_| {
+        let url = url.clone();
+        tokio::spawn(async move { keyplane::open_store(&url).await.map(|_| ()) })
+    });
+    for start in starts.collect::<Vec<_>>() {
+        start
+            .await
+            .unwrap()
+            .expect("every replica starts on the same fresh database");
+    }
+    let store = keyplane_store::Store::connect(&url).await.unwrap();
+    assert!(
+        Migrator::get_pending_migrations(store.connection())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let applied = Migrator::get_applied_migrations(store.connection())
+        .await
+        .unwrap();
+    assert_eq!(
+        applied.len(),
+        Migrator::migrations().len(),
+        "each applied once"
+    );
+}
+
+#[tokio::test]
+async fn postgres_sslmode_in_the_url_is_honoured() {
+    let db = TestDatabase::create().await;
+    if !db.is_postgres() {
+        eprintln!("skipped on SQLite: TLS is PostgreSQL's");
+        return;
+    }
+    let encrypted = keyplane::open_store(&format!("{}?sslmode=require", db.url()))
+        .await
+        .expect("the test server accepts TLS");
+    let row = encrypted
+        .connection()
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        row.try_get::<bool>("", "ssl").unwrap(),
+        "the connection is encrypted"
+    );
+    // verify-full checks the server's certificate, which no trusted authority signed here:
+    // refused, rather than silently downgraded.
+    let verified =
+        keyplane_store::Store::connect(&format!("{}?sslmode=verify-full", db.url())).await;
+    assert!(verified.is_err(), "an unverifiable certificate is refused");
 }

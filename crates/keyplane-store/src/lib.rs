@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 pub use account::{BootstrapEnvironment, BootstrapKey, BootstrapRequest, Bootstrapped};
@@ -36,6 +36,22 @@ pub use usage::{Retained, UsageIncrement};
 
 /// How long a SQLite connection waits for another writer before it gives up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The advisory lock id that serialises migrations across replicas. Must never change.
+const MIGRATION_LOCK_ID: i64 = 0x6b65_7970_6d69;
+
+/// Held while migrations run; see [`Store::lock_for_migrations`].
+#[derive(Debug)]
+pub struct MigrationLock(Option<DatabaseTransaction>);
+
+impl MigrationLock {
+    pub async fn release(self) -> Result<(), StoreError> {
+        match self.0 {
+            Some(txn) => Ok(txn.commit().await?),
+            None => Ok(()),
+        }
+    }
+}
 
 /// The repositories of Keyplane over one connection pool. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -79,6 +95,26 @@ impl Store {
     /// The pool, for running migrations.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// On PostgreSQL, waits for and holds the lock that serialises migrations, so replicas
+    /// started together migrate one after the other (the later ones find nothing pending).
+    /// Release it once migrations have run. SQLite needs none: its migrations take the write
+    /// lock.
+    pub async fn lock_for_migrations(&self) -> Result<MigrationLock, StoreError> {
+        if self.db.get_database_backend() != DbBackend::Postgres {
+            return Ok(MigrationLock(None));
+        }
+        // A transaction-scoped lock: it holds one pooled connection until released, and is let
+        // go by PostgreSQL itself if this process dies.
+        let txn = self.db.begin().await?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [MIGRATION_LOCK_ID.into()],
+        ))
+        .await?;
+        Ok(MigrationLock(Some(txn)))
     }
 
     /// One round-trip, for readiness checks.
