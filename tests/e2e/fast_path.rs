@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::harness::{TestApp, TestOptions};
 
-async fn metric(app: &TestApp, name: &str) -> u64 {
+pub async fn metric(app: &TestApp, name: &str) -> u64 {
     let text = app
         .client
         .get(app.url("/metrics"))

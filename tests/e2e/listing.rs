@@ -231,3 +231,44 @@ async fn audit_trail_records_every_change_with_its_actor_newest_first() {
         json!({ "type": "SYSTEM", "id": null, "name": "Keyplane" })
     );
 }
+
+#[tokio::test]
+async fn related_keys_in_a_listing_are_loaded_in_batches_not_one_query_each() {
+    let app = TestApp::spawn().await;
+    for i in 0..10 {
+        let (id, _) = app
+            .create_key(&format!("rotated-{i}"), &["customers:read"])
+            .await;
+        app.ok(
+            &app.admin(),
+            "mutation($id: ID!) { rotateApiKey(input: {id: $id, gracePeriod: ONE_DAY}) { secret } }",
+            json!({ "id": id }),
+        )
+        .await;
+    }
+    let query = "{ apiKeys(first: 50) { edges { node { id rotatedFrom { id } replacedBy { id } } } }
+                   auditEvents(first: 50) { edges { node { apiKey { id } relatedApiKey { id } } } } }";
+    // Warm the caller's cache entry, so only the listing itself is counted.
+    app.ok(&app.admin(), query, json!({})).await;
+    let before = crate::fast_path::metric(&app, "keyplane_db_queries_total").await;
+    let data = app.ok(&app.admin(), query, json!({})).await;
+    let statements = crate::fast_path::metric(&app, "keyplane_db_queries_total").await - before;
+    let nodes = data["apiKeys"]["edges"].as_array().unwrap();
+    let linked = nodes
+        .iter()
+        .filter(|e| !e["node"]["rotatedFrom"].is_null() || !e["node"]["replacedBy"].is_null())
+        .count();
+    assert_eq!(
+        linked, 20,
+        "every rotated key and its successor point at each other"
+    );
+    assert!(
+        data["auditEvents"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["node"]["apiKey"]["id"].is_string()),
+    );
+    // Two listings, and the related keys in a handful of batches: not one query per key.
+    assert!(statements <= 6, "{statements} statements for one listing");
+}

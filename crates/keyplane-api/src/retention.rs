@@ -33,11 +33,16 @@ impl Default for Retention {
     }
 }
 
-/// Runs retention now and then every `interval`, until aborted. Several replicas may run it at
-/// once: a row deleted twice is deleted once.
+/// The longest a freshly started server waits before its first run: a replica restarted more
+/// often than `interval` still purges, and startup itself is left alone.
+const FIRST_RUN_AFTER: Duration = Duration::from_secs(60);
+
+/// Runs retention shortly after start and then every `interval`, until aborted. Several
+/// replicas may run it at once: a row deleted twice is deleted once.
 pub fn start(store: Store, retention: Retention) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(retention.interval);
+        let first = tokio::time::Instant::now() + retention.interval.min(FIRST_RUN_AFTER);
+        let mut tick = tokio::time::interval_at(first, retention.interval);
         loop {
             tick.tick().await;
             enforce(&store, retention, Utc::now()).await;

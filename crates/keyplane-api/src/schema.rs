@@ -7,6 +7,7 @@ mod limits;
 mod mutation;
 mod query;
 pub mod redaction;
+mod related;
 mod types;
 mod usage;
 mod verification;
@@ -19,6 +20,7 @@ pub use context::{ApiSettings, Background, Services};
 pub use limits::{RequestObservation, set_code};
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
+pub use related::RelatedKeys;
 
 pub type KeyplaneSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

@@ -78,6 +78,29 @@ impl Store {
             .transpose()
     }
 
+    /// The keys of `environment_id` among `key_ids`, in one statement; ids of other
+    /// environments' keys are left out, like missing ones.
+    pub async fn find_keys(
+        &self,
+        environment_id: &str,
+        key_ids: &[String],
+    ) -> Result<Vec<ApiKey>, StoreError> {
+        if key_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read(move || async move {
+            api_key::Entity::find()
+                .filter(Column::EnvironmentId.eq(environment_id))
+                .filter(Column::Id.is_in(key_ids.iter().map(String::as_str)))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(key_from_model)
+                .collect()
+        })
+        .await
+    }
+
     /// A key of `environment_id`. A key of another environment is `None`, like a missing one.
     pub async fn find_key(
         &self,

@@ -22,7 +22,7 @@ use super::idempotency::{IdempotencyStep, complete_idempotency, idempotency_clai
 use super::negotiation::ResponseFormat;
 use super::response::{Outcome, Performed, error_response, json_body, rate_limit_headers};
 use crate::schema::redaction::{RequestLiterals, syntax_error};
-use crate::schema::{RequestObservation, set_code};
+use crate::schema::{RelatedKeys, RequestObservation, set_code};
 
 pub(super) async fn graphql_post(
     State(state): State<AppState>,
@@ -262,7 +262,10 @@ pub(super) async fn execute(
         };
     let (environment_id, api_key_id) = (principal.environment.id.clone(), principal.key.id.clone());
     let observation = Arc::new(RequestObservation::new(request.operation_name.clone()));
-    let request = request.data(principal).data(Arc::clone(&observation));
+    let request = request
+        .data(principal)
+        .data(Arc::clone(&observation))
+        .data(RelatedKeys::default());
     let mut response = state.schema.execute(request).await;
     if !response.errors.is_empty() {
         let literals = source.literals();

@@ -17,6 +17,7 @@ use keyplane_store::{ActivityFilter, AuditFilter, Page};
 use super::connection::{PageInfo, audit_page, connection_complexity};
 use super::context::{RequireScope, principal, services};
 use super::enums;
+use super::related::find_related;
 use super::usage::{UsageGranularity, UsagePointNode, usage_series};
 use crate::error::ApiError;
 
@@ -172,13 +173,6 @@ impl ApiKeyNode {
         let env = &self.0.environment_id;
         usage_series(ctx, env, Some(&self.0.id), range, permission).await
     }
-}
-
-async fn find_related(ctx: &Context<'_>, id: Option<&str>) -> Result<Option<ApiKeyNode>, ApiError> {
-    let Some(id) = id else { return Ok(None) };
-    let environment_id = &principal(ctx)?.environment.id;
-    let key = services(ctx)?.store.find_key(environment_id, id).await?;
-    Ok(key.map(ApiKeyNode))
 }
 
 #[derive(Debug, Clone)]
