@@ -4,7 +4,10 @@
 //! `AUDIT_EVENTS` audit events (default 10,000,000; one key owns 1,000 of them), in a fresh
 //! SQLite file. Then it times, over repeated calls through the store: the first page of the key
 //! list and a page at depth 100,000 (keyset), the newest 50 audit events of one key, and a key
-//! lookup by hash that misses every cache (the database path). Prints p50 and p99 of each.
+//! lookup by hash that misses every cache (the database path). Then it adds verification
+//! counters for a busy key (14 days of minutes, 30 days of hours, three outcomes) among
+//! `USAGE_KEYS` other keys (default 1,000, with 30 days of hourly counters, 100 of them with
+//! minutes too) and times the usage series a console draws. Prints p50 and p99 of each.
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +15,7 @@ use chrono::Utc;
 use keyplane::{bootstrap, key_hasher, open_store};
 use keyplane_domain::account::Plan;
 use keyplane_domain::secret::KeyHash;
+use keyplane_domain::usage::{self, Granularity, UsageRange};
 use keyplane_store::{AuditFilter, KeyFilter, PageRequest, Store};
 use sea_orm::ConnectionTrait;
 
@@ -57,6 +61,50 @@ async fn generate(store: &Store, environment_id: &str, keys: u64, events: u64) {
     .await
     .expect("generate audit events");
     eprintln!("generated {events} audit events in {:?}", started.elapsed());
+}
+
+/// Verification counters as the server writes them, ending at `end` (an instant in the text
+/// form the SQLite driver writes): key 1 is the busy key.
+async fn generate_usage(store: &Store, environment_id: &str, end: &str, other_keys: u64) {
+    let db = store.connection();
+    let started = Instant::now();
+    let minutes = 14 * 24 * 60;
+    let hours = 30 * 24;
+    let counters = |table: &str, unit: &str, span: u64, keys: u64, outcomes: &str| {
+        format!(
+            "WITH RECURSIVE t(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM t WHERE i < {span} - 1),
+                           k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM k WHERE j < {keys}),
+                           o(outcome, n) AS (VALUES {outcomes})
+             INSERT INTO {table} (environment_id, api_key_id, bucket_at, permission, outcome, count)
+             SELECT '{environment_id}', printf('00000000-0000-7000-8000-%012d', j),
+                    strftime('%Y-%m-%dT%H:%M:00+00:00', '{end}', '-' || (i + 1) || ' {unit}'),
+                    'customers:read', outcome, n
+             FROM t, k, o"
+        )
+    };
+    let busy = "('VALID', 3000), ('FORBIDDEN', 40), ('RATE_LIMITED', 200)";
+    for sql in [
+        counters("usage_minutes", "minutes", minutes, 1, busy),
+        counters("usage_hours", "hours", hours, 1, busy),
+    ] {
+        db.execute_unprepared(&sql)
+            .await
+            .expect("busy key's counters");
+    }
+    // The other keys are numbered from 2: shift the generated key numbers by one.
+    for (table, unit, span, keys) in [
+        ("usage_hours", "hours", hours, other_keys),
+        ("usage_minutes", "minutes", minutes, other_keys.min(100)),
+    ] {
+        let sql = counters(table, unit, span, keys, "('VALID', 10)").replace(
+            "printf('00000000-0000-7000-8000-%012d', j)",
+            "printf('00000000-0000-7000-8000-%012d', j + 1)",
+        );
+        db.execute_unprepared(&sql)
+            .await
+            .expect("other keys' counters");
+    }
+    eprintln!("generated usage counters in {:?}", started.elapsed());
 }
 
 async fn time<F, Fut>(label: &str, runs: usize, mut call: F) -> Duration
@@ -185,6 +233,62 @@ async fn main() {
         },
     )
     .await;
+
+    let other_keys = env_number("USAGE_KEYS", 1_000);
+    let end: chrono::DateTime<Utc> = "2026-11-22T00:00:00Z".parse().unwrap();
+    generate_usage(&store, &environment.id, &end.to_rfc3339(), other_keys).await;
+    store
+        .connection()
+        .execute_unprepared("ANALYZE")
+        .await
+        .unwrap();
+    let series = [
+        (
+            "busy key, 30 days by day",
+            Some(key_id(1)),
+            30,
+            Granularity::Day,
+            30,
+        ),
+        (
+            "busy key, 30 days by hour",
+            Some(key_id(1)),
+            30,
+            Granularity::Hour,
+            720,
+        ),
+        (
+            "busy key, last day by minute",
+            Some(key_id(1)),
+            1,
+            Granularity::Minute,
+            1440,
+        ),
+        (
+            "environment, 30 days by day",
+            None,
+            30,
+            Granularity::Day,
+            30,
+        ),
+    ];
+    for (label, key, days, granularity, points) in series {
+        let range = UsageRange::new(end - chrono::Duration::days(days), end, granularity).unwrap();
+        let label = format!("usage series: {label} ({points} points, {other_keys} other keys)");
+        time(&label, runs / 10, |_| {
+            let (store, env, key) = (&store, environment.id.clone(), key.clone());
+            async move {
+                let counts = store
+                    .usage_counts(&env, key.as_deref(), None, range)
+                    .await
+                    .unwrap();
+                let series = usage::series(range, &counts);
+                assert_eq!(series.len(), points);
+                assert!(series.iter().all(|p| p.total > 0));
+            }
+        })
+        .await;
+    }
     store.close().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,5 +1,7 @@
 //! The GraphQL schema: roots, object types, and the limits every request runs under.
 
+mod activity;
+mod audit;
 mod connection;
 mod context;
 mod enums;

@@ -8,15 +8,16 @@ use keyplane_domain::key::{ApiKeyKind as DomainKeyKind, ApiKeyType as DomainKeyT
 use keyplane_domain::scope::Scope;
 use keyplane_store::{ActivityFilter, AuditFilter, KeyFilter};
 
+use super::activity::{ActivityEventConnection, activity_connection};
+use super::audit::{AuditEventConnection, audit_connection};
 use super::connection::{connection_complexity, key_page};
 use super::context::{RequireScope, principal, services};
 use super::enums::{
     ApiKeyKind, ApiKeyStatus, ApiKeyType, AuditEventSubject, AuditEventType, OperationType,
 };
 use super::types::{
-    AccountNode, ActivityEventConnection, ApiKeyConnection, ApiKeyNode, AuditEventConnection,
-    EnvironmentNode, IntegrationNode, ResourcePermissions, Viewer, activity_connection,
-    audit_connection, permission_catalog,
+    AccountNode, ApiKeyConnection, ApiKeyNode, EnvironmentNode, IntegrationNode,
+    ResourcePermissions, Viewer, permission_catalog,
 };
 use super::verification::{self, VerificationResult, VerifyApiKeyInput};
 use crate::error::ApiError;

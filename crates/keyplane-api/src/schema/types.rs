@@ -2,11 +2,10 @@
 
 use std::sync::Arc;
 
-use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use keyplane_domain::account::Account;
-use keyplane_domain::activity::ActivityEvent;
-use keyplane_domain::audit::{Actor, AuditEvent, KeySnapshot};
+use keyplane_domain::audit::Actor;
 use keyplane_domain::environment::Environment;
 use keyplane_domain::integration::Integration;
 use keyplane_domain::key::ApiKey;
@@ -14,7 +13,9 @@ use keyplane_domain::rate_limit::RateLimit;
 use keyplane_domain::scope::{CATALOGUE, Scope};
 use keyplane_store::{ActivityFilter, AuditFilter, Page};
 
-use super::connection::{PageInfo, audit_page, connection_complexity};
+use super::activity::{ActivityEventConnection, activity_connection};
+use super::audit::{AuditEventConnection, audit_connection};
+use super::connection::{PageInfo, connection_complexity};
 use super::context::{RequireScope, principal, services};
 use super::enums;
 use super::related::find_related;
@@ -361,7 +362,7 @@ pub struct ApiKeyConnection {
 }
 
 /// The edges of a page (each with its cursor) and its `PageInfo`.
-fn edges<T, E>(
+pub(super) fn edges<T, E>(
     page: Page<T>,
     cursor: impl Fn(&T) -> String,
     edge: impl Fn(String, T) -> E,
@@ -391,207 +392,6 @@ impl From<Page<ApiKey>> for ApiKeyConnection {
         );
         Self { edges, page_info }
     }
-}
-
-/// The fields an audit event touched, as they were before or after it: a key's, or for a
-/// settings event the environment's. For `DEFAULT_RATE_LIMIT_CHANGED` a null `rateLimit`
-/// means none.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct AuditKeyState {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub scopes: Option<Vec<String>>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub customer_ids: Option<Vec<String>>,
-    pub rate_limit: Option<RateLimitSettings>,
-    pub client_security_enabled: Option<bool>,
-    pub allowed_origins: Option<Vec<String>>,
-    /// The signing secret that was or became current, by id; never the secret.
-    pub signing_secret_id: Option<String>,
-    /// When the previously current signing secret stops being accepted.
-    pub signing_secret_valid_until: Option<DateTime<Utc>>,
-    pub integration: Option<enums::IntegrationProvider>,
-}
-
-impl From<KeySnapshot> for AuditKeyState {
-    fn from(s: KeySnapshot) -> Self {
-        Self {
-            name: s.name,
-            description: s.description,
-            scopes: s.scopes,
-            expires_at: s.expires_at,
-            customer_ids: s.customer_ids,
-            rate_limit: s.rate_limit.map(Into::into),
-            client_security_enabled: s.client_security_enabled,
-            allowed_origins: s.allowed_origins,
-            signing_secret_id: s.signing_secret_id,
-            signing_secret_valid_until: s.signing_secret_valid_until,
-            integration: s
-                .integration
-                .as_deref()
-                .and_then(keyplane_domain::integration::IntegrationProvider::parse)
-                .map(Into::into),
-        }
-    }
-}
-
-/// One lifecycle change of one key, or one change of the environment's settings.
-#[derive(SimpleObject, Debug, Clone)]
-#[graphql(name = "AuditEvent", complex)]
-pub struct AuditEventNode {
-    pub id: ID,
-    #[graphql(name = "type")]
-    pub event_type: enums::AuditEventType,
-    pub occurred_at: DateTime<Utc>,
-    pub actor: ActorNode,
-    pub before: AuditKeyState,
-    pub after: AuditKeyState,
-    #[graphql(skip)]
-    api_key_id: Option<String>,
-    #[graphql(skip)]
-    related_key_id: Option<String>,
-}
-
-#[ComplexObject]
-impl AuditEventNode {
-    /// The key the event is about; null for a settings event.
-    async fn api_key(&self, ctx: &Context<'_>) -> Result<Option<ApiKeyNode>, ApiError> {
-        find_related(ctx, self.api_key_id.as_deref()).await
-    }
-
-    /// For `KEY_ROTATED`, the key that replaced this one; for the `KEY_CREATED` of a rotated
-    /// key, the key it replaced.
-    async fn related_api_key(&self, ctx: &Context<'_>) -> Result<Option<ApiKeyNode>, ApiError> {
-        find_related(ctx, self.related_key_id.as_deref()).await
-    }
-}
-
-impl From<AuditEvent> for AuditEventNode {
-    fn from(e: AuditEvent) -> Self {
-        Self {
-            id: ID(e.id.to_string()),
-            event_type: e.event_type.into(),
-            occurred_at: e.occurred_at,
-            actor: ActorNode(e.actor),
-            before: e.before.into(),
-            after: e.after.into(),
-            api_key_id: e.api_key_id,
-            related_key_id: e.related_key_id,
-        }
-    }
-}
-
-#[derive(SimpleObject, Debug, Clone)]
-pub struct AuditEventEdge {
-    pub cursor: String,
-    pub node: AuditEventNode,
-}
-
-#[derive(SimpleObject, Debug, Clone)]
-pub struct AuditEventConnection {
-    pub edges: Vec<AuditEventEdge>,
-    pub page_info: PageInfo,
-}
-
-pub async fn audit_connection(
-    ctx: &Context<'_>,
-    filter: &AuditFilter,
-    first: Option<i32>,
-    after: Option<String>,
-) -> Result<AuditEventConnection, ApiError> {
-    let page = audit_page(first, after)?;
-    let environment_id = &principal(ctx)?.environment.id;
-    let page = services(ctx)?
-        .store
-        .list_audit_events(environment_id, filter, &page)
-        .await?;
-    let (edges, page_info) = edges(
-        page,
-        |e| e.id.to_string(),
-        |cursor, event| AuditEventEdge {
-            cursor,
-            node: event.into(),
-        },
-    );
-    Ok(AuditEventConnection { edges, page_info })
-}
-
-/// One API request.
-#[derive(SimpleObject, Debug, Clone)]
-#[graphql(name = "ActivityEvent", complex)]
-pub struct ActivityEventNode {
-    pub id: ID,
-    pub occurred_at: DateTime<Utc>,
-    pub operation_name: Option<String>,
-    pub operation_type: Option<enums::OperationType>,
-    /// The operation's top-level fields.
-    pub root_fields: Vec<String>,
-    /// `OK`, or the code of the request's first error.
-    pub outcome: String,
-    pub http_status: i32,
-    pub duration_micros: i64,
-    #[graphql(skip)]
-    api_key_id: Option<String>,
-}
-
-#[ComplexObject]
-impl ActivityEventNode {
-    /// The key that made the request.
-    async fn api_key(&self, ctx: &Context<'_>) -> Result<Option<ApiKeyNode>, ApiError> {
-        find_related(ctx, self.api_key_id.as_deref()).await
-    }
-}
-
-impl From<ActivityEvent> for ActivityEventNode {
-    fn from(a: ActivityEvent) -> Self {
-        let e = a.event;
-        Self {
-            id: ID(a.id.to_string()),
-            occurred_at: e.occurred_at,
-            operation_name: e.operation_name,
-            operation_type: e.operation_type.map(Into::into),
-            root_fields: e.root_fields,
-            outcome: e.outcome,
-            http_status: i32::from(e.http_status),
-            duration_micros: e.duration_micros,
-            api_key_id: e.api_key_id,
-        }
-    }
-}
-
-#[derive(SimpleObject, Debug, Clone)]
-pub struct ActivityEventEdge {
-    pub cursor: String,
-    pub node: ActivityEventNode,
-}
-
-#[derive(SimpleObject, Debug, Clone)]
-pub struct ActivityEventConnection {
-    pub edges: Vec<ActivityEventEdge>,
-    pub page_info: PageInfo,
-}
-
-pub async fn activity_connection(
-    ctx: &Context<'_>,
-    filter: &ActivityFilter,
-    first: Option<i32>,
-    after: Option<String>,
-) -> Result<ActivityEventConnection, ApiError> {
-    let page = audit_page(first, after)?;
-    let environment_id = &principal(ctx)?.environment.id;
-    let page = services(ctx)?
-        .store
-        .list_activity(environment_id, filter, &page)
-        .await?;
-    let (edges, page_info) = edges(
-        page,
-        |e| e.id.to_string(),
-        |cursor, event| ActivityEventEdge {
-            cursor,
-            node: event.into(),
-        },
-    );
-    Ok(ActivityEventConnection { edges, page_info })
 }
 
 #[derive(Debug, Clone)]
