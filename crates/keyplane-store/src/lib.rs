@@ -65,7 +65,13 @@ impl Store {
     /// timeout, so readers never block the writer and writers queue instead of failing.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let mut options = ConnectOptions::new(url.to_owned());
+        // A SQLite connection is a file handle that cannot drop, so checking it before every
+        // use is a wasted round-trip through its worker thread. A PostgreSQL connection can
+        // (a restart, `pg_terminate_backend`): there the pool checks, and a read or an
+        // uncommitted write that still meets a dead one is retried once.
+        let is_sqlite = url.starts_with("sqlite:");
         options
+            .test_before_acquire(!is_sqlite)
             .sqlx_logging(false)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
