@@ -104,6 +104,16 @@ async fn generate_usage(store: &Store, environment_id: &str, end: &str, other_ke
             .await
             .expect("other keys' counters");
     }
+    // The environment's totals, which the server adds up as it writes the key counters.
+    for table in ["usage_minutes", "usage_hours"] {
+        db.execute_unprepared(&format!(
+            "INSERT INTO {table} (environment_id, api_key_id, bucket_at, permission, outcome, count)
+             SELECT environment_id, '*', bucket_at, permission, outcome, SUM(count) FROM {table}
+             GROUP BY environment_id, bucket_at, permission, outcome"
+        ))
+        .await
+        .expect("environment totals");
+    }
     eprintln!("generated usage counters in {:?}", started.elapsed());
 }
 

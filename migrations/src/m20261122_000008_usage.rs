@@ -19,7 +19,8 @@ enum UsageHours {
 }
 
 /// The columns both counter tables share. `api_key_id` and `permission` are `''` rather than
-/// NULL when absent, so the unique index (which the upsert targets) treats them as values.
+/// NULL when absent, so the unique index (which the upsert targets) treats them as values;
+/// `api_key_id` is `'*'` on the environment's totals.
 #[derive(DeriveIden)]
 enum Usage {
     Id,

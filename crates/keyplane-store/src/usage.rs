@@ -61,6 +61,11 @@ macro_rules! counter_table {
     };
 }
 
+/// The `api_key_id` of an environment's own counters, which sum every verification in it (of
+/// any key, or of none found), so an environment's series reads one row per bucket and outcome
+/// instead of one per key. Cannot collide with a key id (a UUID).
+const ENVIRONMENT_TOTAL: &str = "*";
+
 const MINUTES: CounterTable = counter_table!("usage_minutes");
 const HOURS: CounterTable = counter_table!("usage_hours");
 
@@ -69,14 +74,17 @@ const HOURS: CounterTable = counter_table!("usage_hours");
 fn counter_rows(batch: &[UsageIncrement], granularity: Granularity) -> String {
     let mut counters: BTreeMap<(&str, &str, DateTime<Utc>, &str, &str), u64> = BTreeMap::new();
     for increment in batch {
-        let key = (
-            increment.environment_id.as_str(),
-            increment.api_key_id.as_deref().unwrap_or(""),
-            granularity.bucket(increment.minute),
-            increment.permission.as_deref().unwrap_or(""),
-            increment.outcome,
-        );
-        *counters.entry(key).or_default() += increment.count;
+        let key = increment.api_key_id.as_deref().unwrap_or("");
+        for key in [key, ENVIRONMENT_TOTAL] {
+            let counter = (
+                increment.environment_id.as_str(),
+                key,
+                granularity.bucket(increment.minute),
+                increment.permission.as_deref().unwrap_or(""),
+                increment.outcome,
+            );
+            *counters.entry(counter).or_default() += increment.count;
+        }
     }
     let rows: Vec<_> = counters
         .into_iter()
@@ -117,8 +125,8 @@ impl Store {
         commit(txn).await
     }
 
-    /// The counters of an environment (or of one of its keys, or of one permission asked) in
-    /// `range`, summed per stored bucket and outcome.
+    /// The counters of an environment (its totals, or one of its keys'), of one permission
+    /// asked or of all, in `range`, summed per stored bucket and outcome.
     pub async fn usage_counts(
         &self,
         environment_id: &str,
@@ -144,7 +152,8 @@ impl Store {
         };
         let mut values: Vec<Value> = vec![environment_id.into()];
         let mut conditions = vec!["environment_id = $1".to_owned()];
-        for (column, value) in [("api_key_id", api_key_id), ("permission", permission)] {
+        let key = Some(api_key_id.unwrap_or(ENVIRONMENT_TOTAL));
+        for (column, value) in [("api_key_id", key), ("permission", permission)] {
             if let Some(value) = value {
                 values.push(value.into());
                 conditions.push(format!("{column} = ${}", values.len()));
