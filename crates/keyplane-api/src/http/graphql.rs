@@ -120,11 +120,11 @@ async fn get(
         Err(err) => {
             let mut error = syntax_error(&err);
             set_code(&mut error, ErrorCode::GraphqlParseFailed);
-            return graphql_response(
-                format,
-                async_graphql::Response::from_errors(vec![error]),
-                None,
-            );
+            let errors = async_graphql::Response::from_errors(vec![error]);
+            let mut response = graphql_response(format, errors, None);
+            let outcome = Cow::Borrowed(ErrorCode::GraphqlParseFailed.as_str());
+            response.extensions_mut().insert(Outcome(outcome));
+            return response;
         }
     };
     if selects_mutation(&document, params.operation_name.as_deref()) {
