@@ -367,3 +367,27 @@ async fn metrics_behind_a_token_refuse_requests_without_it() {
             .contains("keyplane_db_queries_total")
     );
 }
+
+#[tokio::test]
+async fn retention_deletes_in_bounded_batches() {
+    let app = TestApp::spawn().await;
+    let db = Database::connect(app.db.url()).await.unwrap();
+    let old = Utc::now() - chrono::Duration::days(100);
+    let activity = "INSERT INTO activity_events (root_fields, outcome, http_status, duration_micros, occurred_at) \
+                    VALUES ('batch-test', 'OK', 200, 1, $1)";
+    for _ in 0..3 {
+        insert_at(&db, activity, old).await;
+    }
+    let store = keyplane_store::Store::connect(&app.db.url()).await.unwrap();
+    let cutoff = Utc::now() - chrono::Duration::days(90);
+    let purge = |limit| store.purge_older_than(keyplane_store::Retained::Activity, cutoff, limit);
+    assert_eq!(
+        purge(2).await.unwrap(),
+        2,
+        "a batch deletes at most its limit"
+    );
+    assert_eq!(purge(2).await.unwrap(), 1, "the short batch ends the run");
+    assert_eq!(purge(2).await.unwrap(), 0);
+    store.close().await.unwrap();
+    db.close().await.ok();
+}

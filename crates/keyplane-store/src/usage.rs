@@ -202,9 +202,11 @@ impl Store {
             Retained::UsageMinutes => (MINUTES.name, "bucket_at"),
             Retained::UsageHours => (HOURS.name, "bucket_at"),
         };
+        // Any `limit` old rows, found through the index on the age column; no ORDER BY, which
+        // would sort every old row to pick the first few.
         let mut sql = format!(
             "DELETE FROM {table} WHERE id IN \
-             (SELECT id FROM {table} WHERE {column} < $1 ORDER BY id LIMIT $2)"
+             (SELECT id FROM {table} WHERE {column} < $1 LIMIT $2)"
         );
         if backend == DbBackend::Sqlite {
             sql = sql.replace('$', "?");
