@@ -1,8 +1,10 @@
-//! API keys: lookup, listing, and every lifecycle change with its audit event in one transaction.
+//! API keys: lookup, listing and the rows they are read from; `lifecycle` holds the changes.
+
+mod lifecycle;
 
 use chrono::{DateTime, Duration, Utc};
 use keyplane_domain::RuleViolation;
-use keyplane_domain::audit::{Actor, ActorType, AuditEventType, KeySnapshot, NewAuditEvent};
+use keyplane_domain::audit::{Actor, ActorType};
 use keyplane_domain::key::{ApiKey, ApiKeyType, KeyStatus};
 use keyplane_domain::lifecycle::SettingsChange;
 use keyplane_domain::rate_limit::RateLimit;
@@ -10,16 +12,14 @@ use keyplane_domain::scope::ScopeSet;
 use keyplane_domain::secret::KeyHash;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
-use crate::change::{Change, notify};
 use crate::entity::api_key::{self, Column};
 use crate::page::{Page, PageRequest};
 use crate::{
-    Store, StoreError, audit, commit, new_id, rate_limit_columns, rate_limit_from_columns,
-    stored_instant,
+    Store, StoreError, new_id, rate_limit_columns, rate_limit_from_columns, stored_instant,
 };
 
 /// A key about to be inserted. Only the hash of its secret is here.
@@ -180,271 +180,6 @@ impl Store {
             .collect::<Result<_, _>>()?;
         Ok(Page::from_overfetch(keys, page.first))
     }
-
-    /// Inserts a caller-created key and its `KEY_CREATED` event.
-    pub async fn create_key(
-        &self,
-        environment_id: &str,
-        key: NewKey,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<ApiKey, StoreError> {
-        self.write(move || self.create_key_once(environment_id, key.clone(), actor, now))
-            .await
-    }
-
-    async fn create_key_once(
-        &self,
-        environment_id: &str,
-        key: NewKey,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<ApiKey, StoreError> {
-        let now = stored_instant(now);
-        let txn = self.begin_write().await?;
-        let created = insert_key(&txn, environment_id, key, actor, now).await?;
-        let after = KeySnapshot {
-            name: Some(created.name.clone()),
-            description: created.description.clone(),
-            scopes: Some(created.scopes.to_strings()),
-            expires_at: created.expires_at,
-            customer_ids: created.customer_ids.clone(),
-            rate_limit: created.rate_limit,
-            ..KeySnapshot::default()
-        };
-        let event = event(
-            AuditEventType::KeyCreated,
-            &created,
-            actor,
-            KeySnapshot::default(),
-            after,
-        );
-        audit::insert(&txn, environment_id, event, now).await?;
-        commit(txn).await?;
-        Ok(created)
-    }
-
-    /// Locks the key, lets `decide` apply the domain rules to its current state, then writes the
-    /// change and its audit event in the same transaction. A refusal writes nothing.
-    pub async fn change_key<F>(
-        &self,
-        environment_id: &str,
-        key_id: &str,
-        actor: &Actor,
-        now: DateTime<Utc>,
-        decide: F,
-    ) -> Result<ApiKey, StoreError>
-    where
-        F: Fn(&ApiKey) -> Result<KeyChange, RuleViolation> + Send + Sync,
-    {
-        let decide = &decide;
-        self.write(move || self.change_key_once(environment_id, key_id, actor, now, decide))
-            .await
-    }
-
-    async fn change_key_once<F>(
-        &self,
-        environment_id: &str,
-        key_id: &str,
-        actor: &Actor,
-        now: DateTime<Utc>,
-        decide: F,
-    ) -> Result<ApiKey, StoreError>
-    where
-        F: Fn(&ApiKey) -> Result<KeyChange, RuleViolation> + Send + Sync,
-    {
-        let now = stored_instant(now);
-        let txn = self.begin_write().await?;
-        let current = lock_in_environment(&txn, environment_id, key_id).await?;
-        let change = decide(&current)?;
-        let mut model = api_key::ActiveModel {
-            id: Set(current.id.clone()),
-            ..Default::default()
-        };
-        let (event_type, before, after) = match change {
-            KeyChange::Settings(change) => {
-                let (requests, period) = rate_limit_columns(change.rate_limit);
-                model.name = Set(change.name.clone());
-                model.description = Set(change.description.clone());
-                model.customer_ids = Set(encode_customer_ids(change.customer_ids.as_deref())?);
-                model.rate_limit_requests = Set(requests);
-                model.rate_limit_period_seconds = Set(period);
-                let before = settings_snapshot(
-                    &current.name,
-                    current.description.as_deref(),
-                    current.customer_ids.as_deref(),
-                    current.rate_limit,
-                );
-                let after = settings_snapshot(
-                    &change.name,
-                    change.description.as_deref(),
-                    change.customer_ids.as_deref(),
-                    change.rate_limit,
-                );
-                (AuditEventType::KeyUpdated, before, after)
-            }
-            KeyChange::Scopes(scopes) => {
-                model.scopes = Set(scopes.to_stored());
-                let before = KeySnapshot {
-                    scopes: Some(current.scopes.to_strings()),
-                    ..KeySnapshot::default()
-                };
-                let after = KeySnapshot {
-                    scopes: Some(scopes.to_strings()),
-                    ..KeySnapshot::default()
-                };
-                (AuditEventType::ScopesUpdated, before, after)
-            }
-            KeyChange::Expiration(expires_at) => {
-                let expires_at = stored_instant(expires_at);
-                model.expires_at = Set(Some(expires_at));
-                let before = KeySnapshot {
-                    expires_at: current.expires_at,
-                    ..KeySnapshot::default()
-                };
-                let after = KeySnapshot {
-                    expires_at: Some(expires_at),
-                    ..KeySnapshot::default()
-                };
-                (AuditEventType::ExpirationChanged, before, after)
-            }
-            KeyChange::Revoke => {
-                model.revoked_at = Set(Some(now));
-                (
-                    AuditEventType::KeyRevoked,
-                    KeySnapshot::default(),
-                    KeySnapshot::default(),
-                )
-            }
-        };
-        let updated = key_from_model(model.update(&txn).await?)?;
-        notify(&txn, &Change::Key(updated.id.clone())).await?;
-        audit::insert(
-            &txn,
-            environment_id,
-            event(event_type, &updated, actor, before, after),
-            now,
-        )
-        .await?;
-        commit(txn).await?;
-        Ok(updated)
-    }
-
-    /// Rule 4: locks the key, lets `decide` check it and choose the grace period, marks it
-    /// replaced with its new expiration, inserts the new key copying everything else, and writes
-    /// `KEY_ROTATED` (on the old key, naming the new one) and `KEY_CREATED` (on the new one).
-    /// Answers `(new, old)`.
-    pub async fn rotate_key<F>(
-        &self,
-        environment_id: &str,
-        key_id: &str,
-        actor: &Actor,
-        now: DateTime<Utc>,
-        decide: F,
-    ) -> Result<(ApiKey, ApiKey), StoreError>
-    where
-        F: Fn(&ApiKey) -> Result<Rotation, RuleViolation> + Send + Sync,
-    {
-        let decide = &decide;
-        self.write(move || self.rotate_key_once(environment_id, key_id, actor, now, decide))
-            .await
-    }
-
-    async fn rotate_key_once<F>(
-        &self,
-        environment_id: &str,
-        key_id: &str,
-        actor: &Actor,
-        now: DateTime<Utc>,
-        decide: F,
-    ) -> Result<(ApiKey, ApiKey), StoreError>
-    where
-        F: Fn(&ApiKey) -> Result<Rotation, RuleViolation> + Send + Sync,
-    {
-        let now = stored_instant(now);
-        let txn = self.begin_write().await?;
-        let current = lock_in_environment(&txn, environment_id, key_id).await?;
-        let rotation = decide(&current)?;
-        let new_id = new_id();
-        // The old key is marked replaced before the new one exists, so the one-current-default
-        // index never sees two current keys.
-        let old = api_key::ActiveModel {
-            id: Set(current.id.clone()),
-            expires_at: Set(Some(stored_instant(rotation.old_expires_at))),
-            replaced_by_id: Set(Some(new_id.clone())),
-            ..Default::default()
-        }
-        .update(&txn)
-        .await?;
-        let old = key_from_model(old)?;
-        notify(&txn, &Change::Key(old.id.clone())).await?;
-        let new_key = NewKey {
-            key_type: current.key_type,
-            name: current.name.clone(),
-            description: current.description.clone(),
-            scopes: current.scopes,
-            hash: rotation.hash,
-            masked_key: rotation.masked_key,
-            expires_at: None,
-            rotated_from_id: Some(current.id.clone()),
-            customer_ids: current.customer_ids.clone(),
-            rate_limit: current.rate_limit,
-            integration_id: current.integration_id.clone(),
-        };
-        let created = insert_key_with_id(&txn, environment_id, new_id, new_key, actor, now).await?;
-        let rotated = NewAuditEvent {
-            related_key_id: Some(created.id.clone()),
-            ..event(
-                AuditEventType::KeyRotated,
-                &old,
-                actor,
-                KeySnapshot {
-                    expires_at: current.expires_at,
-                    ..KeySnapshot::default()
-                },
-                KeySnapshot {
-                    expires_at: old.expires_at,
-                    ..KeySnapshot::default()
-                },
-            )
-        };
-        audit::insert(&txn, environment_id, rotated, now).await?;
-        let after = KeySnapshot {
-            name: Some(created.name.clone()),
-            scopes: Some(created.scopes.to_strings()),
-            ..KeySnapshot::default()
-        };
-        let created_event = NewAuditEvent {
-            related_key_id: Some(old.id.clone()),
-            ..event(
-                AuditEventType::KeyCreated,
-                &created,
-                actor,
-                KeySnapshot::default(),
-                after,
-            )
-        };
-        audit::insert(&txn, environment_id, created_event, now).await?;
-        commit(txn).await?;
-        Ok((created, old))
-    }
-}
-
-fn event(
-    event_type: AuditEventType,
-    key: &ApiKey,
-    actor: &Actor,
-    before: KeySnapshot,
-    after: KeySnapshot,
-) -> NewAuditEvent {
-    NewAuditEvent {
-        event_type,
-        api_key_id: Some(key.id.clone()),
-        actor: actor.clone(),
-        before,
-        after,
-        related_key_id: None,
-    }
 }
 
 async fn find_in_environment(
@@ -592,21 +327,6 @@ fn encode_customer_ids(ids: Option<&[String]>) -> Result<Option<String>, StoreEr
     ids.map(serde_json::to_string)
         .transpose()
         .map_err(|e| StoreError::corrupt(e.to_string()))
-}
-
-fn settings_snapshot(
-    name: &str,
-    description: Option<&str>,
-    customer_ids: Option<&[String]>,
-    rate_limit: Option<RateLimit>,
-) -> KeySnapshot {
-    KeySnapshot {
-        name: Some(name.to_owned()),
-        description: description.map(str::to_owned),
-        customer_ids: customer_ids.map(<[String]>::to_vec),
-        rate_limit,
-        ..KeySnapshot::default()
-    }
 }
 
 #[cfg(test)]
