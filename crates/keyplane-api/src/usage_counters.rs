@@ -17,7 +17,7 @@ const SHARDS: usize = 16;
 
 /// One counter. Ids are UUIDs, kept as their 128 bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct CounterKey {
+pub struct CounterKey {
     environment: u128,
     /// `None` when the verified key was not found in the environment.
     key: Option<u128>,
@@ -80,61 +80,50 @@ impl UsageCounters {
     }
 
     /// Takes every count so far, leaving the counters empty.
-    pub fn drain(&self) -> Vec<UsageIncrement> {
-        let mut increments = Vec::new();
+    pub fn drain(&self) -> Drained {
+        let mut counts = Vec::new();
         for shard in &self.shards {
-            let counters = {
-                let mut counters = shard
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                std::mem::take(&mut *counters)
-            };
-            increments.extend(counters.into_iter().map(|(counter, count)| {
-                UsageIncrement {
-                    environment_id: Uuid::from_u128(counter.environment).to_string(),
-                    api_key_id: counter.key.map(|k| Uuid::from_u128(k).to_string()),
-                    minute: Utc
-                        .timestamp_opt(counter.minute * 60, 0)
-                        .single()
-                        .unwrap_or_default(),
-                    permission: counter.permission.map(|p| p.to_string()),
-                    outcome: counter.outcome.as_str(),
-                    count,
-                }
-            }));
+            let mut counters = shard
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            counts.extend(std::mem::take(&mut *counters));
         }
-        increments
+        Drained(counts)
     }
 
     /// Puts back counts a flush could not write, so the next flush writes them.
-    pub fn restore(&self, increments: Vec<UsageIncrement>) {
-        for increment in increments {
-            let (Ok(environment), Ok(key)) = (
-                Uuid::parse_str(&increment.environment_id),
-                increment
-                    .api_key_id
-                    .as_deref()
-                    .map(Uuid::parse_str)
-                    .transpose(),
-            ) else {
-                continue;
-            };
-            let permission = increment
-                .permission
-                .as_deref()
-                .and_then(|p| Scope::parse(p).ok());
-            let Some(outcome) = VerificationCode::parse(increment.outcome) else {
-                continue;
-            };
-            let counter = CounterKey {
-                environment: environment.as_u128(),
-                key: key.map(|k| k.as_u128()),
-                minute: increment.minute.timestamp().div_euclid(60),
-                permission,
-                outcome,
-            };
-            self.add(counter, increment.count);
+    pub fn restore(&self, drained: Drained) {
+        for (counter, count) in drained.0 {
+            self.add(counter, count);
         }
+    }
+}
+
+/// Counts taken out of the counters, to write or to put back.
+#[derive(Debug, Default)]
+pub struct Drained(Vec<(CounterKey, u64)>);
+
+impl Drained {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The counts as the store writes them.
+    pub fn increments(&self) -> Vec<UsageIncrement> {
+        self.0
+            .iter()
+            .map(|(counter, count)| UsageIncrement {
+                environment_id: Uuid::from_u128(counter.environment).to_string(),
+                api_key_id: counter.key.map(|k| Uuid::from_u128(k).to_string()),
+                minute: Utc
+                    .timestamp_opt(counter.minute * 60, 0)
+                    .single()
+                    .unwrap_or_default(),
+                permission: counter.permission.map(|p| p.to_string()),
+                outcome: counter.outcome.as_str(),
+                count: *count,
+            })
+            .collect()
     }
 }
 
@@ -168,7 +157,8 @@ mod tests {
             at + chrono::Duration::seconds(30),
         );
         counters.count(ENV, None, None, VerificationCode::NotFound, at);
-        let mut drained = counters.drain();
+        let taken = counters.drain();
+        let mut drained = taken.increments();
         drained.sort();
         assert_eq!(drained.len(), 3);
         let minute: DateTime<Utc> = "2026-11-22T10:15:00Z".parse().unwrap();
@@ -186,8 +176,8 @@ mod tests {
         );
         assert!(counters.drain().is_empty(), "a drain empties the counters");
 
-        counters.restore(drained.clone());
-        let mut again = counters.drain();
+        counters.restore(taken);
+        let mut again = counters.drain().increments();
         again.sort();
         assert_eq!(again, drained, "restored counts come back whole");
     }

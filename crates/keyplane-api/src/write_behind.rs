@@ -188,12 +188,13 @@ async fn run(
 /// Writes the verification counts. Counts that could not be written go back into the counters
 /// for the next flush, so a database outage delays them but loses none.
 async fn flush_usage(store: &Store, usage: &UsageCounters) {
-    let increments = usage.drain();
-    if increments.is_empty() {
+    let drained = usage.drain();
+    if drained.is_empty() {
         return;
     }
+    let increments = drained.increments();
     if !with_retries("usage", || store.record_usage(&increments)).await {
-        usage.restore(increments);
+        usage.restore(drained);
     }
 }
 

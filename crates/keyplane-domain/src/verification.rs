@@ -23,25 +23,6 @@ pub enum VerificationCode {
 }
 
 impl VerificationCode {
-    pub const ALL: [VerificationCode; 12] = [
-        Self::Valid,
-        Self::Malformed,
-        Self::NotFound,
-        Self::Expired,
-        Self::Revoked,
-        Self::WrongEnvironment,
-        Self::Forbidden,
-        Self::RateLimited,
-        Self::CustomerTokenRequired,
-        Self::InvalidCustomerToken,
-        Self::CustomerNotAllowed,
-        Self::OriginNotAllowed,
-    ];
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|code| code.as_str() == text)
-    }
-
     /// The wire name, the same in GraphQL and in `POST /v1/verify`.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -194,12 +194,9 @@ impl Store {
         let now = stored_instant(now);
         let (requests, period) = rate_limit_columns(limit);
         let txn = self.begin_write().await?;
-        let current = environment::Entity::find_by_id(environment_id.to_owned())
-            .lock_exclusive()
-            .one(&txn)
+        let before = lock_environment(&txn, environment_id)
             .await?
-            .ok_or_else(|| RuleViolation::not_found("environment"))?;
-        let before = environment_from_model(current)?.default_rate_limit;
+            .default_rate_limit;
         let model = environment::ActiveModel {
             id: Set(environment_id.to_owned()),
             default_rate_limit_requests: Set(requests),
@@ -293,6 +290,20 @@ fn account_from_model(model: account::Model) -> Result<Account, StoreError> {
         name: model.name,
         plan,
     })
+}
+
+/// The environment as it is inside `txn`, its row locked until the transaction ends (on SQLite
+/// the write transaction already holds the database).
+pub(crate) async fn lock_environment(
+    txn: &sea_orm::DatabaseTransaction,
+    environment_id: &str,
+) -> Result<Environment, StoreError> {
+    let model = environment::Entity::find_by_id(environment_id.to_owned())
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| RuleViolation::not_found("environment"))?;
+    environment_from_model(model)
 }
 
 pub(crate) fn environment_from_model(model: environment::Model) -> Result<Environment, StoreError> {

@@ -11,7 +11,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::account::environment_from_model;
+use crate::account::{environment_from_model, lock_environment};
 use crate::audit;
 use crate::change::{Change, notify};
 use crate::entity::client_signing_secret::{self, Column};
@@ -67,12 +67,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Environment, StoreError> {
         let txn = self.begin_write().await?;
-        let current = environment::Entity::find_by_id(environment_id.to_owned())
-            .lock_exclusive()
-            .one(&txn)
+        let before = lock_environment(&txn, environment_id)
             .await?
-            .ok_or_else(|| RuleViolation::not_found("environment"))?;
-        let before = environment_from_model(current)?.client_security;
+            .client_security;
         if settings.enabled && usable_secret_count(&txn, environment_id, now).await? == 0 {
             return Err(RuleViolation::conflict(
                 "create a signing secret with rotateClientSigningSecret before enabling client-side security",
