@@ -1,9 +1,7 @@
 //! Spawns the real server (the builder `main` uses) on 127.0.0.1:0 over a fresh database, and
 //! talks HTTP to it.
 //!
-//! Database: a fresh SQLite file by default; a fresh PostgreSQL database `test_<uuid>` when
-//! `KEYPLANE_TEST_DATABASE_URL` names a PostgreSQL server (any database on it: it is only used to
-//! create and drop the test databases).
+//! Database: a fresh SQLite file by default, or a fresh PostgreSQL database (`database`).
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -14,12 +12,15 @@ use keyplane::{Application, BootstrapOutput, ServerSettings, bootstrap, key_hash
 use keyplane_api::{ApiSettings, FlushIntervals, Retention};
 use keyplane_domain::account::Plan;
 use keyplane_domain::seal::DataKey;
-use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+mod database;
+mod gql;
+pub use database::TestDatabase;
+pub use gql::Gql;
 
 pub const TEST_DATABASE_ENV: &str = "KEYPLANE_TEST_DATABASE_URL";
 pub const PEPPER: &str = "test-pepper";
@@ -58,154 +59,6 @@ fn init_logs() {
             .with_ansi(false)
             .init();
     });
-}
-
-fn scratch_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("keyplane-test-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A database that exists for one test and is removed after it.
-#[derive(Debug)]
-pub enum TestDatabase {
-    Sqlite {
-        dir: PathBuf,
-    },
-    Postgres {
-        admin_url: String,
-        name: String,
-        dir: PathBuf,
-    },
-}
-
-impl TestDatabase {
-    pub async fn create() -> Self {
-        match std::env::var(TEST_DATABASE_ENV) {
-            Ok(url) if url.starts_with("postgres") => {
-                let name = format!("test_{}", uuid::Uuid::now_v7().simple());
-                let admin = Database::connect(&url)
-                    .await
-                    .expect("the PostgreSQL server named by KEYPLANE_TEST_DATABASE_URL answers");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create test database");
-                admin.close().await.ok();
-                Self::Postgres {
-                    admin_url: url,
-                    name,
-                    dir: scratch_dir(),
-                }
-            }
-            _ => {
-                let dir =
-                    std::env::temp_dir().join(format!("keyplane-test-{}", uuid::Uuid::now_v7()));
-                std::fs::create_dir_all(&dir).unwrap();
-                Self::Sqlite { dir }
-            }
-        }
-    }
-
-    pub fn url(&self) -> String {
-        match self {
-            Self::Sqlite { dir } => format!("sqlite://{}", dir.join("keyplane.db").display()),
-            Self::Postgres {
-                admin_url, name, ..
-            } => {
-                let base = admin_url
-                    .rsplit_once('/')
-                    .map_or(admin_url.as_str(), |(b, _)| b);
-                format!("{base}/{name}")
-            }
-        }
-    }
-
-    /// A file path private to this test, removed with it.
-    pub fn scratch_path(&self, file: &str) -> PathBuf {
-        match self {
-            Self::Sqlite { dir } | Self::Postgres { dir, .. } => dir.join(file),
-        }
-    }
-
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, Self::Postgres { .. })
-    }
-
-    /// Every byte the database keeps, as text: the SQLite files, or every row of PostgreSQL.
-    pub async fn raw_contents(&self) -> String {
-        match self {
-            Self::Sqlite { dir } => {
-                let mut all = Vec::new();
-                // The database files only, not other scratch files.
-                for entry in std::fs::read_dir(dir).unwrap() {
-                    let path = entry.unwrap().path();
-                    if path
-                        .file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with("keyplane.db"))
-                    {
-                        all.extend(std::fs::read(path).unwrap());
-                    }
-                }
-                String::from_utf8_lossy(&all).into_owned()
-            }
-            Self::Postgres { .. } => {
-                let db = Database::connect(self.url()).await.unwrap();
-                let mut all = String::new();
-                for table in ["accounts", "environments", "api_keys", "audit_events"] {
-                    let rows = db
-                        .query_all_raw(sea_orm::Statement::from_string(
-                            db.get_database_backend(),
-                            format!("SELECT t::text AS row FROM {table} t"),
-                        ))
-                        .await
-                        .unwrap();
-                    for row in rows {
-                        all.push_str(&row.try_get::<String>("", "row").unwrap());
-                        all.push('\n');
-                    }
-                }
-                db.close().await.ok();
-                all
-            }
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        match self {
-            Self::Sqlite { dir } => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Self::Postgres {
-                admin_url,
-                name,
-                dir,
-            } => {
-                let _ = std::fs::remove_dir_all(dir);
-                // Drop runs outside any async context we may block; use a short-lived runtime.
-                let (url, name) = (admin_url.clone(), name.clone());
-                let _ = std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .unwrap();
-                    runtime.block_on(async {
-                        if let Ok(admin) = Database::connect(&url).await {
-                            let _ = admin
-                                .execute_unprepared(&format!(
-                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                                ))
-                                .await;
-                            admin.close().await.ok();
-                        }
-                    });
-                })
-                .join();
-            }
-        }
-    }
 }
 
 /// Builds and starts a server on `url` the way `main` does; answers its address and how to
@@ -519,70 +372,5 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-    }
-}
-
-/// A GraphQL response. Reading one asserts that every error it carries has a code.
-#[derive(Debug)]
-pub struct Gql {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Value,
-}
-
-impl Gql {
-    pub async fn read(response: reqwest::Response) -> Self {
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let body: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|_| panic!("a JSON body, got {status}: {text}"));
-        if let Some(errors) = body.get("errors").and_then(Value::as_array) {
-            for error in errors {
-                assert!(
-                    error["extensions"]["code"].is_string(),
-                    "every error carries extensions.code: {error}"
-                );
-            }
-        }
-        Self {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    pub fn data(self) -> Value {
-        assert!(
-            self.body.get("errors").is_none(),
-            "expected success, got {}: {}",
-            self.status,
-            self.body
-        );
-        assert_eq!(self.status, StatusCode::OK);
-        self.body["data"].clone()
-    }
-
-    pub fn codes(&self) -> Vec<String> {
-        self.body["errors"]
-            .as_array()
-            .map(|errors| {
-                errors
-                    .iter()
-                    .map(|e| e["extensions"]["code"].as_str().unwrap().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// The code of the only error.
-    pub fn code(&self) -> String {
-        let codes = self.codes();
-        assert_eq!(codes.len(), 1, "exactly one error: {}", self.body);
-        codes[0].clone()
-    }
-
-    pub fn first_error(&self) -> &Value {
-        &self.body["errors"][0]
     }
 }

@@ -5,6 +5,7 @@ mod audit;
 mod connection;
 mod context;
 mod enums;
+mod environment;
 mod limits;
 mod mutation;
 mod query;

@@ -1,0 +1,133 @@
+//! The environment, its settings (client-side security, default rate limit) and the account
+//! as GraphQL objects.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use keyplane_domain::account::Account;
+use keyplane_domain::environment::Environment;
+use keyplane_domain::rate_limit::RateLimit;
+use keyplane_domain::scope::Scope;
+
+use super::context::RequireScope;
+use super::enums;
+use super::usage::{UsageGranularity, UsagePointNode, usage_series};
+use crate::error::ApiError;
+
+#[derive(Debug, Clone)]
+pub struct EnvironmentNode(pub Arc<Environment>);
+
+#[Object(name = "Environment")]
+impl EnvironmentNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    #[graphql(name = "type")]
+    async fn env_type(&self) -> enums::EnvironmentType {
+        self.0.env_type.into()
+    }
+
+    /// Whether uses of the publishable key must carry a signed customer token, and from which
+    /// browser origins.
+    async fn client_security(&self) -> ClientSecurityNode {
+        ClientSecurityNode {
+            enabled: self.0.client_security.enabled,
+            allowed_origins: self.0.client_security.allowed_origins.clone(),
+        }
+    }
+
+    /// The rate limit of keys that have none of their own; null means unlimited. It never
+    /// applies to the full-access key.
+    async fn default_rate_limit(&self) -> Option<RateLimitSettings> {
+        self.0.default_rate_limit.map(Into::into)
+    }
+
+    /// The environment's verifications, of every key and of keys not found, as a time series
+    /// by outcome. `from` is rounded down and `to` up to the granularity; `to` is exclusive.
+    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
+    async fn usage(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        granularity: UsageGranularity,
+        #[graphql(desc = "Only the verifications that asked for this permission.")]
+        permission: Option<String>,
+    ) -> Result<Vec<UsagePointNode>, ApiError> {
+        let range = (from, to, granularity);
+        usage_series(ctx, &self.0.id, None, range, permission).await
+    }
+}
+
+/// Client-side security of an environment's publishable key.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "ClientSecurity")]
+pub struct ClientSecurityNode {
+    /// When on, every use of the publishable key needs `X-Customer-Id` and `X-Customer-Token`.
+    pub enabled: bool,
+    /// When on and not empty, a browser `Origin` outside this list is refused.
+    pub allowed_origins: Vec<String>,
+}
+
+/// `requests` per `periodSeconds`: a burst of up to `requests`, refilled evenly over the period.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+#[graphql(name = "RateLimit")]
+pub struct RateLimitSettings {
+    pub requests: i32,
+    pub period_seconds: i32,
+}
+
+impl From<RateLimit> for RateLimitSettings {
+    fn from(limit: RateLimit) -> Self {
+        // Bounded by `RateLimit::parse`: both fit an i32.
+        Self {
+            requests: limit.requests as i32,
+            period_seconds: limit.period_seconds as i32,
+        }
+    }
+}
+
+/// Requests per period: 1 to 1,000,000 requests over 1 second to 1 day.
+#[derive(InputObject, Debug, Clone, Copy)]
+pub struct RateLimitInput {
+    pub requests: i32,
+    pub period_seconds: i32,
+}
+
+impl RateLimitInput {
+    pub fn parse(self, field: &'static str) -> Result<RateLimit, ApiError> {
+        Ok(RateLimit::parse(
+            field,
+            self.requests.into(),
+            self.period_seconds.into(),
+        )?)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AccountNode(pub Arc<Account>);
+
+#[Object(name = "Account")]
+impl AccountNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn plan(&self) -> enums::Plan {
+        self.0.plan.into()
+    }
+}
