@@ -153,9 +153,15 @@ async fn main() {
     let store = open_store(&format!("sqlite://{}", dir.join("scale.db").display()))
         .await
         .unwrap();
-    let output = bootstrap(&store, &key_hasher(None), "Scale", Plan::Scale)
-        .await
-        .unwrap();
+    let output = bootstrap(
+        &store,
+        &key_hasher(None),
+        "Scale",
+        Plan::Scale,
+        "http://127.0.0.1:8080",
+    )
+    .await
+    .unwrap();
     let environment = store
         .environments_of_account(&output.account_id)
         .await

@@ -12,13 +12,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use keyplane::{bootstrap, key_hasher, open_store};
-use keyplane_api::key_cache::{CachedKey, KeyCache};
-use keyplane_api::rate_limit::KeyRateLimiter;
-use keyplane_api::verify::{VerifyRequest, verify};
-use keyplane_api::{
-    ApiSettings, FlushIntervals, Principal, RequestObservation, Services, build_schema, find_key,
-    principal_for,
-};
+use keyplane_api::{RequestObservation, build_schema};
 use keyplane_domain::account::Plan;
 use keyplane_domain::audit::Actor;
 use keyplane_domain::key::{ApiKey, ApiKeyType};
@@ -26,6 +20,11 @@ use keyplane_domain::rate_limit::RateLimit;
 use keyplane_domain::scope::ScopeSet;
 use keyplane_domain::seal::DataKey;
 use keyplane_domain::secret::{KeyHash, KeyHasher, KeyPrefix, KeySecret};
+use keyplane_service::auth::{find_key, principal_for};
+use keyplane_service::key_cache::{CachedKey, KeyCache};
+use keyplane_service::rate_limit::KeyRateLimiter;
+use keyplane_service::verify::{VerifyRequest, verify};
+use keyplane_service::{FlushIntervals, Principal, ServiceSettings, Services};
 
 fn secrets(n: usize) -> Vec<KeySecret> {
     let mut rng = rand::rng();
@@ -53,6 +52,7 @@ fn sample_key(id: usize) -> ApiKey {
         customer_ids: None,
         rate_limit: None,
         integration_id: None,
+        recoverable: false,
     }
 }
 
@@ -172,7 +172,8 @@ struct Bench {
     services: Services,
     principal: Principal,
     target: String,
-    _background: keyplane_api::Background,
+    parse_cache_capacity: usize,
+    _background: keyplane_service::Background,
 }
 
 async fn bench_services(dir: &std::path::Path, parse_cache_capacity: usize) -> Bench {
@@ -180,21 +181,26 @@ async fn bench_services(dir: &std::path::Path, parse_cache_capacity: usize) -> B
         .await
         .unwrap();
     let hasher = key_hasher(None);
-    let keys = bootstrap(&store, &hasher, "Bench", Plan::Scale)
-        .await
-        .unwrap();
-    let settings = ApiSettings {
+    let keys = bootstrap(
+        &store,
+        &hasher,
+        "Bench",
+        Plan::Scale,
+        "http://127.0.0.1:8080",
+    )
+    .await
+    .unwrap();
+    let settings = ServiceSettings {
         expiring_soon: chrono::Duration::days(7),
-        max_body_bytes: 65_536,
+        sessions: keyplane_domain::session::SessionPolicy::default(),
+        public_url: "http://127.0.0.1:8080".to_owned(),
         flush: FlushIntervals {
             activity: Duration::from_secs(3600),
             last_used: Duration::from_secs(3600),
         },
         key_cache_capacity: 2_000_000,
         key_cache_ttl: Duration::from_secs(3600),
-        parse_cache_capacity,
-        retention: keyplane_api::Retention::default(),
-        metrics_token: None,
+        retention: keyplane_service::Retention::default(),
     };
     let (services, background) = Services::start(
         store,
@@ -215,6 +221,7 @@ async fn bench_services(dir: &std::path::Path, parse_cache_capacity: usize) -> B
         services,
         principal,
         target,
+        parse_cache_capacity,
         _background: background,
     }
 }
@@ -270,7 +277,7 @@ fn graphql_verify(c: &mut Criterion) {
     for (name, capacity) in [("parse_cache", 1_000), ("no_parse_cache", 0)] {
         let dir = bench_dir(name);
         let bench = runtime.block_on(bench_services(&dir, capacity));
-        let schema = build_schema(bench.services.clone());
+        let schema = build_schema(bench.services.clone(), bench.parse_cache_capacity);
         let variables =
             async_graphql::Variables::from_json(serde_json::json!({ "k": bench.target }));
         group.bench_function(name, |b| {

@@ -1,5 +1,5 @@
 //! Rule 1: the first start creates the account, its environments and their default keys, and
-//! hands the six secrets to whoever prints them, once.
+//! hands the six secrets and the first owner's setup link to whoever prints them, once.
 
 use chrono::Utc;
 use keyplane_domain::account::{Plan, parse_account_name};
@@ -7,6 +7,7 @@ use keyplane_domain::environment::EnvironmentType;
 use keyplane_domain::key::ApiKeyType;
 use keyplane_domain::scope::{ScopeSet, publishable_scopes};
 use keyplane_domain::secret::{KeyHasher, KeySecret};
+use keyplane_service::users::{IssuedLink, operator};
 use keyplane_store::{BootstrapEnvironment, BootstrapKey, BootstrapRequest, Store};
 use serde_json::json;
 
@@ -27,6 +28,8 @@ pub struct BootstrapOutput {
     pub account_name: String,
     pub plan: Plan,
     pub environments: Vec<DefaultKeys>,
+    /// The first owner's one-time setup link (valid 24 hours).
+    pub setup_link: Option<IssuedLink>,
 }
 
 impl BootstrapOutput {
@@ -40,6 +43,8 @@ impl BootstrapOutput {
                 "fullAccessKey": env.full_access_key.expose(),
                 "publishableKey": env.publishable_key.expose(),
             })).collect::<Vec<_>>(),
+            "ownerSetupUrl": self.setup_link.as_ref().map(|link| link.url.as_str()),
+            "ownerSetupExpiresAt": self.setup_link.as_ref().map(|link| link.expires_at.to_rfc3339()),
         })
     }
 
@@ -59,6 +64,13 @@ impl BootstrapOutput {
                 env.publishable_key.expose()
             ));
         }
+        if let Some(link) = &self.setup_link {
+            out.push_str(&format!(
+                "\nCreate the first owner (one use, valid until {}):\n  {}\n",
+                link.expires_at.to_rfc3339(),
+                link.url
+            ));
+        }
         out
     }
 }
@@ -70,6 +82,7 @@ pub async fn bootstrap(
     hasher: &KeyHasher,
     account_name: &str,
     plan: Plan,
+    public_url: &str,
 ) -> Result<BootstrapOutput, AppError> {
     let account_name = parse_account_name(account_name)?;
     let mut rng = rand::rng();
@@ -124,10 +137,12 @@ pub async fn bootstrap(
             publishable_key,
         })
         .collect();
+    let setup_link = operator::setup_link(store, public_url, &done.account.id).await?;
     Ok(BootstrapOutput {
         account_id: done.account.id,
         account_name: done.account.name,
         plan: done.account.plan,
         environments,
+        setup_link: Some(setup_link),
     })
 }

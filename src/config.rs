@@ -51,6 +51,11 @@ pub struct GlobalArgs {
     )]
     pub data_key_file: std::path::PathBuf,
 
+    /// Where people reach Keyplane (`https://keys.example.com`): the base of the one-time links
+    /// (owner setup, invitations, password resets). Defaults to `http://` and the listen address.
+    #[arg(long, env = "KEYPLANE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
     /// Log format on stderr.
     #[arg(long, env = "KEYPLANE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -67,7 +72,57 @@ pub enum Command {
     /// Change the account's plan. Existing keys keep working after a downgrade; only creating
     /// scoped keys needs SCALE.
     SetPlan(SetPlanArgs),
+    /// Let people in when no owner can: invite a user, or reset a password. Prints a one-time
+    /// link.
+    #[command(subcommand)]
+    User(UserCommand),
 }
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Invite a user with a role; prints the invitation link (valid 72 hours).
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// Print a password-reset link for a user (valid 24 hours). Accepting it ends their
+    /// sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RoleArg {
+    Owner,
+    Member,
+    ReadOnly,
+}
+
+impl From<RoleArg> for keyplane_domain::user::Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Owner => Self::Owner,
+            RoleArg::Member => Self::Member,
+            RoleArg::ReadOnly => Self::ReadOnly,
+        }
+    }
+}
+
+/// The public URL given, or the one a server on `listen` is reached at.
+pub fn public_url(given: Option<&str>, listen: SocketAddr) -> String {
+    given.map_or_else(
+        || format!("http://{listen}"),
+        |url| url.trim_end_matches('/').to_owned(),
+    )
+}
+
+/// Where `serve` listens unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 #[derive(Debug, Clone, Args)]
 pub struct SetPlanArgs {
@@ -99,7 +154,7 @@ pub struct InitArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "KEYPLANE_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "KEYPLANE_LISTEN", default_value = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
 
     /// A key is EXPIRING_SOON when it expires within this many days.
@@ -147,6 +202,20 @@ pub struct ServeArgs {
     /// When set, `GET /metrics` answers only requests with `Authorization: Bearer <token>`.
     #[arg(long, env = "KEYPLANE_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+
+    /// Hours without a request after which a session ends.
+    #[arg(long, env = "KEYPLANE_SESSION_IDLE_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u16).range(1..=720))]
+    pub session_idle_hours: u16,
+
+    /// Days after login at which a session ends, whatever happens.
+    #[arg(long, env = "KEYPLANE_SESSION_ABSOLUTE_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u16).range(1..=90))]
+    pub session_absolute_days: u16,
+
+    /// Trust `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Forwarded-Host` from a reverse proxy
+    /// in front (client addresses for the login throttle, `Secure` cookies, the same-origin
+    /// check). Only set it when such a proxy always sets them.
+    #[arg(long, env = "KEYPLANE_TRUST_PROXY_HEADERS")]
+    pub trust_proxy_headers: bool,
 
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,

@@ -8,11 +8,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use keyplane_api::{ApiSettings, Background, Services};
+use keyplane_api::HttpSettings;
 use keyplane_domain::RuleViolation;
 use keyplane_domain::seal::DataKey;
 use keyplane_domain::secret::KeyHasher;
 use keyplane_migrations::{Migrator, MigratorTrait};
+use keyplane_service::{Background, ServiceError, ServiceSettings, Services};
 use keyplane_store::{Store, StoreError};
 use tokio::net::TcpListener;
 
@@ -36,6 +37,17 @@ pub enum AppError {
     Serve(std::io::Error),
     #[error("data key: {0}")]
     DataKey(String),
+    #[error("{message} ({code})")]
+    Refused { code: &'static str, message: String },
+}
+
+impl From<ServiceError> for AppError {
+    fn from(err: ServiceError) -> Self {
+        Self::Refused {
+            code: err.code.as_str(),
+            message: err.message,
+        }
+    }
 }
 
 impl From<StoreError> for AppError {
@@ -97,7 +109,8 @@ pub fn key_hasher(pepper: Option<&str>) -> KeyHasher {
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
     pub listen: SocketAddr,
-    pub api: ApiSettings,
+    pub service: ServiceSettings,
+    pub http: HttpSettings,
 }
 
 /// A bound, ready server: `main` and the end-to-end tests build it the same way.
@@ -124,10 +137,10 @@ impl Application {
                     source,
                 })?;
         let (services, background) =
-            Services::start(store.clone(), hasher, data_key, settings.api).await?;
+            Services::start(store.clone(), hasher, data_key, settings.service).await?;
         Ok(Self {
             listener,
-            router: keyplane_api::router(services),
+            router: keyplane_api::router(services, settings.http),
             store,
             background,
         })
@@ -145,7 +158,11 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), AppError> {
-        let served = axum::serve(self.listener, self.router)
+        // With the peer's address: the login throttle counts attempts per client.
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(AppError::Serve);

@@ -2,14 +2,19 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use keyplane::config::{BootstrapArgs, Cli, Command, OutputFormat};
+use keyplane::config::{
+    BootstrapArgs, Cli, Command, DEFAULT_LISTEN, OutputFormat, UserCommand, public_url,
+};
 use keyplane::{
     AppError, Application, BootstrapOutput, ServerSettings, bootstrap, key_hasher, load_data_key,
     open_store, shutdown_signal, telemetry,
 };
 use std::time::Duration;
 
-use keyplane_api::{ApiSettings, FlushIntervals, Retention};
+use keyplane_api::HttpSettings;
+use keyplane_domain::session::SessionPolicy;
+use keyplane_service::users::operator;
+use keyplane_service::{FlushIntervals, Retention, ServiceSettings};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -43,28 +48,60 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             store.close().await?;
             Ok(())
         }
+        Command::User(command) => {
+            let url = public_url(cli.global.public_url.as_deref(), default_listen());
+            let link = match command {
+                UserCommand::Add { email, role } => {
+                    operator::add_user(&store, &url, &email, role.into()).await?
+                }
+                UserCommand::ResetPassword { email } => {
+                    operator::reset_password(&store, &url, &email).await?
+                }
+            };
+            // The link is a credential: stdout, once, never the logger.
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(
+                stdout,
+                "One-time link (valid until {}):\n{}",
+                link.expires_at.to_rfc3339(),
+                link.url
+            );
+            store.close().await?;
+            Ok(())
+        }
         Command::Init(args) => {
             load_data_key(cli.global.data_key.as_deref(), &cli.global.data_key_file)?;
-            let output = run_bootstrap(&store, &hasher, &args.bootstrap).await?;
+            let url = public_url(cli.global.public_url.as_deref(), default_listen());
+            let output = run_bootstrap(&store, &hasher, &args.bootstrap, &url).await?;
             print_keys(&output, args.bootstrap.output);
             store.close().await?;
             Ok(())
         }
         Command::Serve(args) => {
+            let url = public_url(cli.global.public_url.as_deref(), args.listen);
             if !store.is_initialised().await? {
-                let output = run_bootstrap(&store, &hasher, &args.bootstrap).await?;
+                let output = run_bootstrap(&store, &hasher, &args.bootstrap, &url).await?;
                 print_keys(&output, args.bootstrap.output);
             }
             let settings = ServerSettings {
                 listen: args.listen,
-                api: ApiSettings {
-                    expiring_soon: chrono::Duration::days(i64::from(args.expiring_soon_days)),
+                http: HttpSettings {
                     max_body_bytes: args.max_body_bytes as usize,
+                    parse_cache_capacity: usize::try_from(args.parse_cache_capacity)
+                        .unwrap_or(usize::MAX),
+                    metrics_token: args.metrics_token.clone(),
+                    trust_proxy_headers: args.trust_proxy_headers,
+                },
+                service: ServiceSettings {
+                    expiring_soon: chrono::Duration::days(i64::from(args.expiring_soon_days)),
                     key_cache_capacity: usize::try_from(args.key_cache_capacity)
                         .unwrap_or(usize::MAX),
                     key_cache_ttl: Duration::from_secs(args.key_cache_ttl_seconds),
-                    parse_cache_capacity: usize::try_from(args.parse_cache_capacity)
-                        .unwrap_or(usize::MAX),
+                    sessions: SessionPolicy {
+                        idle: chrono::Duration::hours(i64::from(args.session_idle_hours)),
+                        absolute: chrono::Duration::days(i64::from(args.session_absolute_days)),
+                    },
+                    public_url: url,
                     flush: FlushIntervals {
                         activity: Duration::from_millis(args.activity_flush_ms),
                         last_used: Duration::from_secs(args.last_used_flush_seconds),
@@ -75,7 +112,6 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                         usage_hours: days(args.usage_hour_retention_days),
                         ..Retention::default()
                     },
-                    metrics_token: args.metrics_token.clone(),
                 },
             };
             let data_key =
@@ -92,8 +128,22 @@ async fn run_bootstrap(
     store: &keyplane_store::Store,
     hasher: &keyplane_domain::secret::KeyHasher,
     args: &BootstrapArgs,
+    public_url: &str,
 ) -> Result<BootstrapOutput, AppError> {
-    bootstrap(store, hasher, &args.account_name, args.plan.into()).await
+    bootstrap(
+        store,
+        hasher,
+        &args.account_name,
+        args.plan.into(),
+        public_url,
+    )
+    .await
+}
+
+fn default_listen() -> std::net::SocketAddr {
+    DEFAULT_LISTEN
+        .parse()
+        .expect("the default listen address parses")
 }
 
 /// Secrets go to stdout, once, and never through the logger.

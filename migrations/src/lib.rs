@@ -11,6 +11,7 @@ mod m20261122_000005_integrations;
 mod m20261122_000006_idempotency;
 mod m20261122_000007_environment_audit;
 mod m20261122_000008_usage;
+mod m20261122_000009_people;
 
 /// Every migration, oldest first. `keyplane migrate` and `keyplane serve` apply the pending ones.
 #[derive(Debug)]
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_idempotency::Migration),
             Box::new(m20261122_000007_environment_audit::Migration),
             Box::new(m20261122_000008_usage::Migration),
+            Box::new(m20261122_000009_people::Migration),
         ]
     }
 }

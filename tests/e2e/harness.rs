@@ -9,9 +9,10 @@ use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use keyplane::{Application, BootstrapOutput, ServerSettings, bootstrap, key_hasher, open_store};
-use keyplane_api::{ApiSettings, FlushIntervals, Retention};
+use keyplane_api::HttpSettings;
 use keyplane_domain::account::Plan;
 use keyplane_domain::seal::DataKey;
+use keyplane_service::{FlushIntervals, Retention, ServiceSettings};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -19,11 +20,15 @@ use tokio::task::JoinHandle;
 
 mod database;
 mod gql;
+mod people;
 pub use database::TestDatabase;
 pub use gql::Gql;
+pub use people::{PASSWORD, People, SignedIn, link_token};
 
 pub const TEST_DATABASE_ENV: &str = "KEYPLANE_TEST_DATABASE_URL";
 pub const PEPPER: &str = "test-pepper";
+/// The public URL test servers make one-time links with.
+pub const PUBLIC_URL: &str = "http://keyplane.test";
 /// Write-behind flush interval of test servers: short, so tests see writes soon.
 pub const FLUSH: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -71,12 +76,18 @@ async fn start_server(
     let store = open_store(url).await.expect("open store");
     let settings = ServerSettings {
         listen: "127.0.0.1:0".parse().unwrap(),
-        api: ApiSettings {
-            expiring_soon: chrono::Duration::days(7),
+        http: HttpSettings {
             max_body_bytes: 64 * 1024,
+            parse_cache_capacity: 1_000,
+            metrics_token: options.metrics_token.map(str::to_owned),
+            trust_proxy_headers: false,
+        },
+        service: ServiceSettings {
+            expiring_soon: chrono::Duration::days(7),
             key_cache_capacity: 10_000,
             key_cache_ttl: options.cache_ttl,
-            parse_cache_capacity: 1_000,
+            sessions: options.sessions,
+            public_url: PUBLIC_URL.to_owned(),
             flush: FlushIntervals {
                 activity: options.flush,
                 last_used: options.flush,
@@ -85,7 +96,6 @@ async fn start_server(
                 interval: options.retention_interval,
                 ..Retention::default()
             },
-            metrics_token: options.metrics_token.map(str::to_owned),
         },
     };
     let app = Application::build(store, key_hasher(Some(PEPPER)), data_key.clone(), settings)
@@ -156,6 +166,7 @@ pub struct TestOptions {
     /// How often retention runs: short, for the tests that watch it delete.
     pub retention_interval: std::time::Duration,
     pub metrics_token: Option<&'static str>,
+    pub sessions: keyplane_domain::session::SessionPolicy,
 }
 
 impl Default for TestOptions {
@@ -166,6 +177,7 @@ impl Default for TestOptions {
             cache_ttl: std::time::Duration::from_secs(60),
             retention_interval: std::time::Duration::from_secs(3600),
             metrics_token: None,
+            sessions: keyplane_domain::session::SessionPolicy::default(),
         }
     }
 }
@@ -200,7 +212,7 @@ impl TestApp {
         init_logs();
         let db = TestDatabase::create().await;
         let store = open_store(&db.url()).await.expect("open store");
-        let keys = bootstrap(&store, &key_hasher(Some(PEPPER)), "Acme", plan)
+        let keys = bootstrap(&store, &key_hasher(Some(PEPPER)), "Acme", plan, PUBLIC_URL)
             .await
             .expect("bootstrap");
         store.close().await.unwrap();
@@ -253,6 +265,7 @@ impl TestApp {
                 account_name: String::new(),
                 plan: Plan::Free,
                 environments: Vec::new(),
+                setup_link: None,
             },
         );
         Self::start(db, keys, self.data_key.clone(), self.options).await

@@ -17,6 +17,7 @@ mod listing;
 mod persistence;
 mod plain_verify;
 mod replicas;
+mod roles;
 mod rotation;
 mod settings_audit;
 mod transport;

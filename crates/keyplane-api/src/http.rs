@@ -1,14 +1,16 @@
-//! The HTTP surface: `/graphql` (GraphQL over HTTP), `POST /v1/verify`, `/healthz`, `/readyz`,
-//! `/metrics`. Every error body carries `extensions.code`.
+//! The HTTP surface: `/graphql` (GraphQL over HTTP), `POST /v1/verify`, `POST /auth/login` and
+//! `/auth/logout`, `/healthz`, `/readyz`, `/metrics`. Every error body carries `extensions.code`.
 
 mod activity;
 mod admission;
+pub(crate) mod credentials;
 mod graphql;
 mod graphql_response;
 mod health;
 mod idempotency;
 mod negotiation;
 mod response;
+mod sessions;
 mod v1_verify;
 
 use std::sync::Arc;
@@ -20,7 +22,10 @@ use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
 use tracing::Level;
 
-use crate::schema::{KeyplaneSchema, Services, build_schema};
+use keyplane_service::Services;
+
+use crate::metrics::Metrics;
+use crate::schema::{HttpSettings, KeyplaneSchema, build_schema};
 
 #[derive(Clone)]
 struct AppState {
@@ -28,18 +33,29 @@ struct AppState {
     /// Behind an `Arc`: axum clones the state for every request, and a clone of `Services`
     /// is a dozen reference counts and an allocation.
     services: Arc<Services>,
+    metrics: Arc<Metrics>,
+    http: Arc<HttpSettings>,
 }
 
 /// The whole HTTP surface of Keyplane.
-pub fn router(services: Services) -> Router {
-    let max_body = services.settings.max_body_bytes;
+pub fn router(services: Services, http: HttpSettings) -> Router {
+    let max_body = http.max_body_bytes;
+    let metrics = Arc::new(Metrics::new(
+        Arc::clone(&services.cache),
+        services.store.clone(),
+        services.write_behind.clone(),
+    ));
     let state = AppState {
-        schema: build_schema(services.clone()),
+        schema: build_schema(services.clone(), http.parse_cache_capacity),
         services: Arc::new(services),
+        metrics,
+        http: Arc::new(http),
     };
     Router::new()
         .route("/graphql", get(graphql::graphql_get).post(graphql::graphql_post))
         .route("/v1/verify", post(v1_verify::v1_verify))
+        .route("/auth/login", post(sessions::login))
+        .route("/auth/logout", post(sessions::logout))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), activity::record_activity))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

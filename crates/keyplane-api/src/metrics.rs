@@ -13,8 +13,8 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::key_cache::KeyCache;
-use crate::write_behind::WriteBehind;
+use keyplane_service::key_cache::KeyCache;
+use keyplane_service::write_behind::WriteBehind;
 
 /// Labels are `Cow`: `/v1/verify`'s operation and every outcome code are static strings, so
 /// counting such a request allocates nothing.

@@ -8,6 +8,7 @@ mod enums;
 mod environment;
 mod limits;
 mod mutation;
+pub mod people;
 mod query;
 pub mod redaction;
 mod related;
@@ -17,13 +18,22 @@ mod verification;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use keyplane_service::Services;
 
-pub use context::{ApiSettings, Background, Services};
+pub use context::HttpSettings;
 pub use limits::{RequestObservation, set_code};
-pub use mutation::MutationRoot;
-pub use query::QueryRoot;
 pub use related::RelatedKeys;
+
+/// The query root: the key queries and the people queries, as one `Query` type.
+#[derive(MergedObject, Debug, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(query::KeyQueries, people::PeopleQueries);
+
+/// The mutation root: the key lifecycle and settings, and the people mutations.
+#[derive(MergedObject, Debug, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(mutation::KeyMutations, people::PeopleMutations);
 
 pub type KeyplaneSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
@@ -37,21 +47,23 @@ pub const MAX_ALIASES: usize = 30;
 fn builder(
     parse_cache_capacity: usize,
 ) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_directives(10)
-        .disable_suggestions()
-        .extension(limits::QueryLimits {
-            max_aliases: MAX_ALIASES,
-            parse_cache: Arc::new(limits::ParseCache::new(parse_cache_capacity)),
-        })
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_directives(10)
+    .disable_suggestions()
+    .extension(limits::QueryLimits {
+        max_aliases: MAX_ALIASES,
+        parse_cache: Arc::new(limits::ParseCache::new(parse_cache_capacity)),
+    })
 }
 
-pub fn build_schema(services: Services) -> KeyplaneSchema {
-    builder(services.settings.parse_cache_capacity)
-        .data(services)
-        .finish()
+pub fn build_schema(services: Services, parse_cache_capacity: usize) -> KeyplaneSchema {
+    builder(parse_cache_capacity).data(services).finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.

@@ -34,6 +34,8 @@ pub const OUTCOME_OK: &str = "OK";
 pub struct NewActivityEvent {
     pub environment_id: Option<String>,
     pub api_key_id: Option<String>,
+    /// The user who made the call, for calls made with a session.
+    pub user_id: Option<String>,
     pub operation_name: Option<String>,
     pub operation_type: Option<OperationType>,
     pub root_fields: Vec<String>,

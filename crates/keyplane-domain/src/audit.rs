@@ -22,10 +22,12 @@ pub enum AuditEventType {
     SigningSecretRotated,
     IntegrationConnected,
     IntegrationDisconnected,
+    /// A person read a recoverable key's full secret.
+    KeyRevealed,
 }
 
 impl AuditEventType {
-    pub const ALL: [AuditEventType; 11] = [
+    pub const ALL: [AuditEventType; 12] = [
         Self::KeyCreated,
         Self::KeyUpdated,
         Self::ScopesUpdated,
@@ -37,6 +39,7 @@ impl AuditEventType {
         Self::SigningSecretRotated,
         Self::IntegrationConnected,
         Self::IntegrationDisconnected,
+        Self::KeyRevealed,
     ];
 
     /// The events about an environment's settings rather than one key: they name no key.
@@ -62,6 +65,7 @@ impl AuditEventType {
             Self::SigningSecretRotated => "SIGNING_SECRET_ROTATED",
             Self::IntegrationConnected => "INTEGRATION_CONNECTED",
             Self::IntegrationDisconnected => "INTEGRATION_DISCONNECTED",
+            Self::KeyRevealed => "KEY_REVEALED",
         }
     }
 
@@ -116,6 +120,14 @@ impl Actor {
             actor_type: ActorType::System,
             id: None,
             name: "Keyplane".to_owned(),
+        }
+    }
+
+    pub fn user(id: &str, name: &str) -> Self {
+        Self {
+            actor_type: ActorType::User,
+            id: Some(id.to_owned()),
+            name: name.to_owned(),
         }
     }
 

@@ -50,6 +50,8 @@ pub struct Environment {
     /// Applies to keys that have no rate limit of their own; `None` means no limit.
     pub default_rate_limit: Option<crate::rate_limit::RateLimit>,
     pub client_security: crate::client_security::ClientSecurity,
+    /// Whether new and rotated secrets are also kept sealed, to be revealed later.
+    pub recoverable_keys: bool,
 }
 
 /// Environment settings (default rate limit, client-side security) bind every key of the

@@ -128,6 +128,8 @@ pub struct ApiKey {
     pub rate_limit: Option<RateLimit>,
     /// For `INTEGRATION` keys: the integration that owns the key.
     pub integration_id: Option<String>,
+    /// Whether a sealed copy of the secret is kept, so owners and members can reveal it.
+    pub recoverable: bool,
 }
 
 impl ApiKey {

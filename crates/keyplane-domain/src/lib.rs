@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod account;
+pub mod account_audit;
 pub mod activity;
 pub mod audit;
 pub mod client_security;
@@ -9,14 +10,19 @@ pub mod environment;
 pub mod error;
 pub mod idempotency;
 pub mod integration;
+pub mod invitation;
 pub mod key;
 pub mod lifecycle;
+pub mod password;
 pub mod rate_limit;
 pub mod rotation;
 pub mod scope;
 pub mod seal;
 pub mod secret;
+pub mod session;
+pub mod token;
 pub mod usage;
+pub mod user;
 pub mod verification;
 
 pub use error::{ErrorCode, RuleViolation};

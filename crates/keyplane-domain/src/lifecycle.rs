@@ -265,6 +265,32 @@ pub(crate) mod tests {
             customer_ids: None,
             rate_limit: None,
             integration_id: None,
+            recoverable: false,
+        }
+    }
+
+    #[test]
+    fn roles_reach_keys_as_their_scopes_say() {
+        use crate::user::Role;
+        let full_access = key(ApiKeyType::FullAccess, ScopeSet::All);
+        let scoped = key(ApiKeyType::Scoped, scopes(&["customers:write"]));
+        // (role, may manage the full-access key, may manage a scoped key)
+        let table = [
+            (Role::Owner, true, true),
+            (Role::Member, false, true),
+            (Role::ReadOnly, false, false),
+        ];
+        for (role, full, scoped_ok) in table {
+            assert_eq!(
+                ensure_may_manage(&role.scopes(), &full_access).is_ok(),
+                full,
+                "{role}"
+            );
+            assert_eq!(
+                ensure_may_manage(&role.scopes(), &scoped).is_ok(),
+                scoped_ok,
+                "{role}"
+            );
         }
     }
 

@@ -102,6 +102,7 @@ impl Store {
                 env_type: spec.env_type,
                 default_rate_limit: None,
                 client_security: ClientSecurity::default(),
+                recoverable_keys: false,
             };
             environment::Entity::insert(environment::ActiveModel {
                 id: Set(env.id.clone()),
@@ -114,6 +115,7 @@ impl Store {
                 default_rate_limit_period_seconds: Set(None),
                 client_security_enabled: Set(false),
                 allowed_origins: Set(None),
+                recoverable_keys: Set(false),
             })
             .exec(&txn)
             .await?;
@@ -130,6 +132,7 @@ impl Store {
                     customer_ids: None,
                     rate_limit: None,
                     integration_id: None,
+                    sealed_secret: None,
                 };
                 let created = insert_key(&txn, &env.id, new_key, &Actor::system(), now).await?;
                 audit::insert(
@@ -221,6 +224,19 @@ impl Store {
         .await?;
         commit(txn).await?;
         environment_from_model(model)
+    }
+
+    /// The installation's one account (what the operator's commands act on).
+    pub async fn the_account(&self) -> Result<Account, StoreError> {
+        self.read(move || async move {
+            let accounts = account::Entity::find().all(&self.db).await?;
+            match accounts.as_slice() {
+                [only] => account_from_model(only.clone()),
+                [] => Err(RuleViolation::not_found("account: run `keyplane init` first").into()),
+                _ => Err(RuleViolation::conflict("more than one account: name the account").into()),
+            }
+        })
+        .await
     }
 
     /// Changes the plan of the deployment's account. Existing keys are untouched: a downgrade
@@ -329,5 +345,6 @@ pub(crate) fn environment_from_model(model: environment::Model) -> Result<Enviro
                 .map_err(|_| StoreError::corrupt("allowed origins"))?
                 .unwrap_or_default(),
         },
+        recoverable_keys: model.recoverable_keys,
     })
 }

@@ -25,7 +25,7 @@ pub struct ActivityFilter {
 macro_rules! activity_columns {
     () => {
         "environment_id, api_key_id, operation_name, operation_type, root_fields, outcome, \
-         http_status, duration_micros, occurred_at"
+         http_status, duration_micros, occurred_at, user_id"
     };
 }
 
@@ -33,14 +33,14 @@ const INSERT_ACTIVITY_SQLITE: &str = concat!(
     "INSERT INTO activity_events (",
     activity_columns!(),
     ") SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
-     value ->> 6, value ->> 7, value ->> 8 FROM jsonb_each(?) ORDER BY key"
+     value ->> 6, value ->> 7, value ->> 8, value ->> 9 FROM jsonb_each(?) ORDER BY key"
 );
 
 const INSERT_ACTIVITY_POSTGRES: &str = concat!(
     "INSERT INTO activity_events (",
     activity_columns!(),
     ") SELECT e ->> 0, e ->> 1, e ->> 2, e ->> 3, e ->> 4, e ->> 5, (e ->> 6)::integer, \
-     (e ->> 7)::bigint, (e ->> 8)::timestamptz \
+     (e ->> 7)::bigint, (e ->> 8)::timestamptz, e ->> 9 \
      FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS rows(e, n) ORDER BY n"
 );
 
@@ -61,6 +61,7 @@ fn activity_rows_json(batch: &[NewActivityEvent]) -> String {
                 e.http_status,
                 e.duration_micros,
                 stored_instant(e.occurred_at).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+                e.user_id.as_deref(),
             )
         })
         .collect();
@@ -175,6 +176,7 @@ fn activity_from_model(model: activity_event::Model) -> Result<ActivityEvent, St
         event: NewActivityEvent {
             environment_id: model.environment_id,
             api_key_id: model.api_key_id,
+            user_id: model.user_id,
             operation_name: model.operation_name,
             operation_type,
             root_fields: model

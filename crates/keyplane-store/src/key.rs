@@ -36,6 +36,9 @@ pub struct NewKey {
     pub customer_ids: Option<Vec<String>>,
     pub rate_limit: Option<RateLimit>,
     pub integration_id: Option<String>,
+    /// The secret sealed with the data key. Kept only if the environment has recoverable keys
+    /// on when the key is written (checked inside the transaction), else dropped.
+    pub sealed_secret: Option<String>,
 }
 
 /// One decided change of an existing key. Each maps to exactly one audit event type.
@@ -53,6 +56,8 @@ pub struct Rotation {
     pub old_expires_at: DateTime<Utc>,
     pub hash: KeyHash,
     pub masked_key: String,
+    /// The new secret sealed, kept as [`NewKey::sealed_secret`] is.
+    pub sealed_secret: Option<String>,
 }
 
 /// Filters of a key listing; `None` means no filter. Several values of one filter are OR-ed.
@@ -196,6 +201,18 @@ async fn find_in_environment(
     query.one(db).await?.map(key_from_model).transpose()
 }
 
+/// The key's row, sealed secret included, for revealing it.
+pub(crate) async fn find_in_environment_with_secret(
+    db: &impl ConnectionTrait,
+    environment_id: &str,
+    key_id: &str,
+) -> Result<Option<api_key::Model>, StoreError> {
+    Ok(api_key::Entity::find_by_id(key_id.to_owned())
+        .filter(Column::EnvironmentId.eq(environment_id))
+        .one(db)
+        .await?)
+}
+
 /// The key, locked for the rest of the transaction, or `NOT_FOUND`.
 async fn lock_in_environment(
     txn: &impl ConnectionTrait,
@@ -226,6 +243,10 @@ async fn insert_key_with_id(
     now: DateTime<Utc>,
 ) -> Result<ApiKey, StoreError> {
     let (rate_limit_requests, rate_limit_period_seconds) = rate_limit_columns(key.rate_limit);
+    let sealed_secret = match key.sealed_secret {
+        Some(sealed) if recoverable_keys_on(db, environment_id).await? => Some(sealed),
+        _ => None,
+    };
     let model = api_key::Model {
         id,
         environment_id: environment_id.to_owned(),
@@ -248,11 +269,27 @@ async fn insert_key_with_id(
         rate_limit_requests,
         rate_limit_period_seconds,
         integration_id: key.integration_id,
+        sealed_secret,
     };
     let inserted = model.into_active_model().insert(db).await.map_err(|e| {
         StoreError::conflict_on_unique(e, "a key with this secret or role already exists")
     })?;
     key_from_model(inserted)
+}
+
+/// Whether the environment keeps sealed copies of new secrets, read under a share lock on
+/// PostgreSQL: turning the setting off locks the row for update, so a key written concurrently
+/// either sees it off or is written before the sealed copies are deleted.
+async fn recoverable_keys_on(
+    db: &impl ConnectionTrait,
+    environment_id: &str,
+) -> Result<bool, StoreError> {
+    use crate::entity::environment;
+    let mut query = environment::Entity::find_by_id(environment_id.to_owned());
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        query = query.lock_shared();
+    }
+    Ok(query.one(db).await?.is_some_and(|env| env.recoverable_keys))
 }
 
 fn status_condition(status: KeyStatus, now: DateTime<Utc>, expiring_soon: Duration) -> Condition {
@@ -316,6 +353,7 @@ pub(crate) fn key_from_model(model: api_key::Model) -> Result<ApiKey, StoreError
             .transpose()
             .map_err(|_| StoreError::corrupt("customer ids"))?,
         integration_id: model.integration_id,
+        recoverable: model.sealed_secret.is_some(),
         rate_limit: rate_limit_from_columns(
             model.rate_limit_requests,
             model.rate_limit_period_seconds,

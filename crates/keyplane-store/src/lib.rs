@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod account;
+mod account_audit;
 mod activity;
 mod audit;
 mod change;
@@ -10,8 +11,12 @@ mod error;
 mod idempotency;
 mod integration;
 mod key;
+mod link;
 mod page;
+mod recoverable;
+mod session;
 mod usage;
+mod user;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,8 +36,11 @@ pub use client_security::{SealedSigningSecret, new_signing_secret_id};
 pub use error::StoreError;
 pub use idempotency::Claim;
 pub use key::{KeyChange, KeyFilter, NewKey, Rotation};
+pub use link::{Acceptance, NewLink};
 pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
+pub use session::NewSession;
 pub use usage::{Retained, UsageIncrement};
+pub use user::UserChange;
 
 /// How long a SQLite connection waits for another writer before it gives up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);

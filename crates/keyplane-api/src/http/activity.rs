@@ -35,18 +35,16 @@ pub(super) async fn record_activity(
         [field] => field.clone(),
         fields => Cow::Owned(fields.join(",")),
     };
-    state
-        .services
-        .metrics
-        .observe(operation, outcome.clone(), elapsed);
+    state.metrics.observe(operation, outcome.clone(), elapsed);
     if is_verification_only(outcome, root_fields) {
         // Counted per key and minute by `verify::verify` instead: one row per verification
         // would be billions of rows a day at the rate verification runs.
         return response;
     }
     let event = NewActivityEvent {
-        environment_id: performed.map(|p| p.environment_id.clone()),
-        api_key_id: performed.map(|p| p.api_key_id.clone()),
+        environment_id: performed.and_then(|p| p.environment_id.clone()),
+        api_key_id: performed.and_then(|p| p.api_key_id.clone()),
+        user_id: performed.and_then(|p| p.user_id.clone()),
         operation_name: performed.and_then(|p| p.operation_name.clone()),
         operation_type: performed.and_then(|p| p.operation_type),
         root_fields: root_fields.iter().map(|f| f.to_string()).collect(),

@@ -1,5 +1,6 @@
-//! Admission: whether a request may run at all (authentication, client-side security of the
-//! publishable key, rate limit). One path for every route.
+//! Admission: whether a request may run at all (its one credential, client-side security of
+//! the publishable key, rate limit; for sessions the same-origin check and the environment).
+//! One path for every route.
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
@@ -9,29 +10,93 @@ use keyplane_domain::client_security::ClientProof;
 use keyplane_domain::rate_limit::effective_limit;
 use keyplane_domain::verification::VerificationCode;
 
+use super::AppState;
+use super::credentials::{Credential, ENVIRONMENT_HEADER, credential, same_origin};
 use super::response::{
     api_error_response, error_response, error_response_with_reason, rate_limit_headers, status_of,
 };
-use crate::auth::{Principal, authenticate};
-use crate::client_security::check_publishable;
-use crate::rate_limit::RateDecision;
-use crate::schema::Services;
+use crate::error::ApiError;
+use keyplane_service::auth::{authenticate_key, authenticate_session};
+use keyplane_service::client_security::check_publishable;
+use keyplane_service::rate_limit::RateDecision;
+use keyplane_service::{Principal, Services};
 
-/// Lets a request in, or answers why not: authentication (401), the publishable key's
-/// client-side security (401/403), then the key's rate limit (429). Notes the key as used.
+/// How the request came: only a POST can change anything, so only a POST made with the
+/// session cookie needs the same-origin check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Admission {
+    Get,
+    Post,
+}
+
+fn refusal(err: keyplane_service::ServiceError) -> Response {
+    api_error_response(status_of(err.code), &ApiError(err))
+}
+
+/// Lets a request in, or answers why not. A key: authentication (401), the publishable key's
+/// client-side security (401/403), then the key's rate limit (429), and the key is noted as
+/// used. A session: the same-origin check of cookie POSTs (403), the session (401) and the
+/// `Keyplane-Environment` it acts in (400).
 pub(super) async fn admit(
+    state: &AppState,
+    headers: &HeaderMap,
+    admission: Admission,
+) -> Result<(Principal, Option<RateDecision>), Response> {
+    let services = &state.services;
+    let now = Utc::now();
+    match credential(headers)? {
+        Credential::None => Err(error_response(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "send an X-API-Key header, or sign in",
+        )),
+        Credential::Session { token, via_cookie } => {
+            if via_cookie
+                && admission == Admission::Post
+                && !same_origin(
+                    headers,
+                    &services.settings.public_url,
+                    state.http.trust_proxy_headers,
+                )
+            {
+                return Err(error_response(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::Forbidden,
+                    "a request made with the session cookie must come from Keyplane's own pages",
+                ));
+            }
+            let environment = header_text(headers, ENVIRONMENT_HEADER).map_err(|()| {
+                refusal(keyplane_service::ServiceError::bad_input(
+                    "Keyplane-Environment",
+                    "the environment header is not text",
+                ))
+            })?;
+            let principal = authenticate_session(services, token, environment, now)
+                .await
+                .map_err(refusal)?;
+            Ok((principal, None))
+        }
+        Credential::ApiKey(text) => admit_key(services, headers, text, now).await,
+    }
+}
+
+async fn admit_key(
     services: &Services,
     headers: &HeaderMap,
+    text: &str,
+    now: chrono::DateTime<Utc>,
 ) -> Result<(Principal, Option<RateDecision>), Response> {
-    let now = Utc::now();
-    let principal = authenticate(headers, services, now)
+    let principal = authenticate_key(services, text, now)
         .await
-        .map_err(|err| api_error_response(status_of(err.code), &err))?;
-    if let Some(refusal) = client_security_refusal(services, &principal, headers).await {
+        .map_err(refusal)?;
+    let Some(key) = principal.key().cloned() else {
+        return Err(refusal(keyplane_service::ServiceError::internal()));
+    };
+    if let Some(refusal) = client_security_refusal(services, &principal, &key, headers).await {
         return Err(refusal);
     }
-    let limit = effective_limit(&principal.key, principal.environment.default_rate_limit);
-    let decision = limit.map(|limit| services.rate_limiter.check(&principal.key.id, limit));
+    let limit = effective_limit(&key, principal.environment.default_rate_limit);
+    let decision = limit.map(|limit| services.rate_limiter.check(&key.id, limit));
     if let Some(decision) = decision.filter(|d| !d.allowed) {
         let mut response = error_response(
             StatusCode::TOO_MANY_REQUESTS,
@@ -41,7 +106,7 @@ pub(super) async fn admit(
         rate_limit_headers(&mut response, decision);
         return Err(response);
     }
-    services.write_behind.touch(&principal.key.id, now);
+    services.write_behind.touch(&key.id, now);
     Ok((principal, decision))
 }
 
@@ -57,6 +122,7 @@ pub(super) fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Result<Opti
 pub(super) async fn client_security_refusal(
     services: &Services,
     principal: &Principal,
+    key: &keyplane_domain::key::ApiKey,
     headers: &HeaderMap,
 ) -> Option<Response> {
     let (Ok(customer_id), Ok(customer_token), Ok(origin)) = (
@@ -71,18 +137,11 @@ pub(super) async fn client_security_refusal(
         customer_token,
         origin,
     };
-    let outcome = check_publishable(
-        services,
-        &principal.key,
-        &principal.environment,
-        proof,
-        Utc::now(),
-    )
-    .await;
+    let outcome = check_publishable(services, key, &principal.environment, proof, Utc::now()).await;
     match outcome {
         Ok(Ok(())) => None,
         Ok(Err(code)) => Some(client_refusal(code)),
-        Err(err) => Some(api_error_response(status_of(err.code), &err)),
+        Err(err) => Some(refusal(err)),
     }
 }
 

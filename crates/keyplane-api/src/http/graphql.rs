@@ -16,11 +16,14 @@ use keyplane_domain::activity::OUTCOME_OK;
 use serde::Deserialize;
 
 use super::AppState;
-use super::admission::admit;
+use super::admission::{Admission, admit};
+use super::credentials::{Credential, credential};
 use super::graphql_response::{ensure_code, error_code, graphql_response};
 use super::idempotency::{IdempotencyStep, complete_idempotency, idempotency_claim};
 use super::negotiation::ResponseFormat;
 use super::response::{Outcome, Performed, error_response, json_body, rate_limit_headers};
+use super::sessions::secure_cookies;
+use crate::schema::people::{CookieSecurity, UserAgent};
 use crate::schema::redaction::{RequestLiterals, syntax_error};
 use crate::schema::{RelatedKeys, RequestObservation, set_code};
 
@@ -63,7 +66,15 @@ async fn post(
             );
         }
     };
-    execute(state, headers, format, request, Source::Body(&body)).await
+    execute(
+        state,
+        headers,
+        format,
+        request,
+        Source::Body(&body),
+        Admission::Post,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,7 +173,7 @@ async fn get(
         variables,
         operation_name: params.operation_name,
     };
-    execute(state, headers, format, request, source).await
+    execute(state, headers, format, request, source, Admission::Get).await
 }
 
 /// 406: the client accepts neither media type `/graphql` answers in.
@@ -241,31 +252,104 @@ pub(super) fn selects_mutation(
     })
 }
 
-/// Authenticates, then executes. Nothing runs for a request without a usable key.
+/// Whether the request is `acceptInvitation` and nothing else: the one operation that runs
+/// without a credential (the link's token is one).
+fn only_accepts_invitation(request: &async_graphql::Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let wanted = request.operation_name.as_deref();
+    let mut operations = document
+        .operations
+        .iter()
+        .filter(|(name, _)| match (wanted, name) {
+            (Some(wanted), Some(name)) => wanted == name.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        });
+    let (Some((_, operation)), None) = (operations.next(), operations.next()) else {
+        return false;
+    };
+    use async_graphql::parser::types::Selection;
+    operation.node.ty == GqlOperationType::Mutation
+        && operation
+            .node
+            .selection_set
+            .node
+            .items
+            .iter()
+            .all(|item| match &item.node {
+                Selection::Field(field) => {
+                    matches!(
+                        field.node.name.node.as_str(),
+                        "acceptInvitation" | "__typename"
+                    )
+                }
+                _ => false,
+            })
+}
+
+/// Authenticates, then executes. Nothing runs for a request without a usable credential, but
+/// `acceptInvitation` alone.
 pub(super) async fn execute(
     state: &AppState,
     headers: &HeaderMap,
     format: ResponseFormat,
     request: async_graphql::Request,
     source: Source<'_>,
+    admission: Admission,
 ) -> Response {
     let services = &state.services;
-    let (principal, decision) = match admit(services, headers).await {
-        Ok(admitted) => admitted,
-        Err(refusal) => return refusal,
+    let anonymous = admission == Admission::Post
+        && matches!(credential(headers), Ok(Credential::None))
+        && only_accepts_invitation(&request);
+    let (principal, decision) = if anonymous {
+        (None, None)
+    } else {
+        match admit(state, headers, admission).await {
+            Ok((principal, decision)) => (Some(principal), decision),
+            Err(refusal) => return refusal,
+        }
     };
-    let idempotency =
-        match idempotency_claim(services, headers, &principal, &request, source.body()).await {
-            Ok(IdempotencyStep::Run(claim)) => claim,
-            Ok(IdempotencyStep::Answer(response)) => return response,
-            Err(response) => return response,
-        };
-    let (environment_id, api_key_id) = (principal.environment.id.clone(), principal.key.id.clone());
+    let idempotency = match &principal {
+        Some(principal) => {
+            match idempotency_claim(services, headers, principal, &request, source.body()).await {
+                Ok(IdempotencyStep::Run(claim)) => claim,
+                Ok(IdempotencyStep::Answer(response)) => return response,
+                Err(response) => return response,
+            }
+        }
+        None => None,
+    };
+    let environment_id = principal.as_ref().map(|p| p.environment.id.clone());
+    let api_key_id = principal
+        .as_ref()
+        .and_then(|p| p.key())
+        .map(|k| k.id.clone());
+    let user_id = principal
+        .as_ref()
+        .and_then(|p| p.user())
+        .map(|s| s.user.id.clone());
     let observation = Arc::new(RequestObservation::new(request.operation_name.clone()));
-    let request = request
-        .data(principal)
+    let mut request = request
         .data(Arc::clone(&observation))
-        .data(RelatedKeys::default());
+        .data(RelatedKeys::default())
+        .data(CookieSecurity {
+            secure: secure_cookies(
+                headers,
+                &services.settings.public_url,
+                state.http.trust_proxy_headers,
+            ),
+        });
+    if let Some(agent) = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+    {
+        request = request.data(UserAgent(agent.to_owned()));
+    }
+    if let Some(principal) = principal {
+        request = request.data(principal);
+    }
     let mut response = state.schema.execute(request).await;
     if !response.errors.is_empty() {
         let literals = source.literals();
@@ -285,6 +369,7 @@ pub(super) async fn execute(
     http.extensions_mut().insert(Performed {
         environment_id,
         api_key_id,
+        user_id,
         operation_name,
         operation_type,
         root_fields: root_fields.into_iter().map(Cow::Owned).collect(),

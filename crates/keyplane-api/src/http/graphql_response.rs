@@ -25,9 +25,11 @@ struct ResponseBody<'a> {
 /// A GraphQL result as an HTTP response in `format`, with its status.
 pub(super) fn graphql_response(
     format: ResponseFormat,
-    response: async_graphql::Response,
+    mut response: async_graphql::Response,
     observation: Option<&RequestObservation>,
 ) -> Response {
+    // Headers a resolver set (the session cookie of `acceptInvitation`).
+    let resolver_headers = std::mem::take(&mut response.http_headers);
     let request_error = is_request_error(&response);
     let status = if has_code(&response, ErrorCode::Unavailable) {
         StatusCode::SERVICE_UNAVAILABLE
@@ -65,6 +67,9 @@ pub(super) fn graphql_response(
         bytes,
     )
         .into_response();
+    for (name, value) in &resolver_headers {
+        http.headers_mut().append(name, value.clone());
+    }
     no_store(&mut http);
     if status == StatusCode::SERVICE_UNAVAILABLE {
         retry_soon(&mut http);

@@ -13,7 +13,7 @@ use super::AppState;
 use super::response::{error_response, retry_soon};
 
 pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = &state.services.settings.metrics_token
+    if let Some(token) = &state.http.metrics_token
         && !bearer_matches(&headers, token)
     {
         let mut response = error_response(
@@ -27,7 +27,7 @@ pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
         );
         return response;
     }
-    let mut response = state.services.metrics.render().into_response();
+    let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

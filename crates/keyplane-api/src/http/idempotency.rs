@@ -14,9 +14,8 @@ use super::graphql::selects_mutation;
 use super::response::{
     Outcome, api_error_response, error_response, error_response_with_reason, no_store, status_of,
 };
-use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::schema::Services;
+use keyplane_service::{Principal, Services};
 
 /// A claimed Idempotency-Key: where its response is stored once the request finishes.
 pub(super) struct IdempotencyClaim {
@@ -75,13 +74,13 @@ pub(super) async fn idempotency_claim(
         return Ok(IdempotencyStep::Run(None));
     }
     let environment_id = principal.environment.id.clone();
-    let fingerprint = idempotency::fingerprint(&principal.key.id, body);
+    let fingerprint = idempotency::fingerprint(principal.caller_id(), body);
     let claim = services
         .store
         .claim_idempotency_key(
             &environment_id,
             &key,
-            &principal.key.id,
+            principal.caller_id(),
             &fingerprint,
             Utc::now(),
             idempotency::RETENTION,

@@ -12,7 +12,7 @@ use keyplane_domain::ErrorCode;
 use keyplane_domain::activity::OperationType;
 
 use crate::error::ApiError;
-use crate::rate_limit::RateDecision;
+use keyplane_service::rate_limit::RateDecision;
 
 /// A JSON error body in the GraphQL response shape, for failures before execution.
 pub(super) fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
@@ -48,8 +48,10 @@ pub(super) struct Outcome(pub(super) Cow<'static, str>);
 /// Who made a `/graphql` request and what it ran, once it authenticated.
 #[derive(Debug, Clone)]
 pub(super) struct Performed {
-    pub(super) environment_id: String,
-    pub(super) api_key_id: String,
+    /// `None` for a call made without a credential (`acceptInvitation`).
+    pub(super) environment_id: Option<String>,
+    pub(super) api_key_id: Option<String>,
+    pub(super) user_id: Option<String>,
     pub(super) operation_name: Option<String>,
     pub(super) operation_type: Option<OperationType>,
     pub(super) root_fields: Vec<Cow<'static, str>>,

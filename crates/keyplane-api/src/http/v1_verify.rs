@@ -14,13 +14,14 @@ use keyplane_domain::verification::VerificationCode;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::admission::admit;
+use super::admission::{Admission, admit};
 use super::response::{
     Outcome, Performed, api_error_response, error_response, json_body, no_store,
     rate_limit_headers, status_of,
 };
+use crate::error::ApiError;
 
-use crate::verify::{Verified, VerifyRequest, verify};
+use keyplane_service::verify::{Verified, VerifyRequest, verify};
 
 /// The JSON body of `POST /v1/verify`: the same fields as `verifyApiKey`'s input.
 #[derive(Debug, Deserialize)]
@@ -83,12 +84,12 @@ pub(super) async fn v1_verify(
         );
     };
     let services = &state.services;
-    let (principal, decision) = match admit(services, headers).await {
+    let (principal, decision) = match admit(state, headers, Admission::Post).await {
         Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
     let mut response = match principal.require(Scope::API_KEYS_READ) {
-        Err(err) => api_error_response(StatusCode::FORBIDDEN, &err),
+        Err(err) => api_error_response(StatusCode::FORBIDDEN, &ApiError(err)),
         Ok(()) => {
             let request = VerifyRequest {
                 key: &input.key,
@@ -99,13 +100,14 @@ pub(super) async fn v1_verify(
             };
             match verify(services, &principal, request).await {
                 Ok(verified) => verify_answer(&principal, &verified),
-                Err(err) => api_error_response(status_of(err.code), &err),
+                Err(err) => api_error_response(status_of(err.code), &ApiError(err)),
             }
         }
     };
     response.extensions_mut().insert(Performed {
-        environment_id: principal.environment.id.clone(),
-        api_key_id: principal.key.id.clone(),
+        environment_id: Some(principal.environment.id.clone()),
+        api_key_id: principal.key().map(|key| key.id.clone()),
+        user_id: principal.user().map(|s| s.user.id.clone()),
         operation_name: Some("POST /v1/verify".to_owned()),
         operation_type: None,
         root_fields: vec![Cow::Borrowed("verifyApiKey")],
@@ -116,7 +118,10 @@ pub(super) async fn v1_verify(
     response
 }
 
-pub(super) fn verify_answer(principal: &crate::auth::Principal, verified: &Verified) -> Response {
+pub(super) fn verify_answer(
+    principal: &keyplane_service::Principal,
+    verified: &Verified,
+) -> Response {
     let key = verified.key.as_deref();
     let answer = VerifyAnswer {
         valid: verified.code == VerificationCode::Valid,

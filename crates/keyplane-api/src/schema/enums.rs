@@ -91,6 +91,30 @@ pub enum AuditEventType {
     SigningSecretRotated,
     IntegrationConnected,
     IntegrationDisconnected,
+    KeyRevealed,
+}
+
+/// What a user may do: see the roles table in the README.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::user::Role")]
+pub enum UserRole {
+    Owner,
+    Member,
+    ReadOnly,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::account_audit::AccountEventType")]
+pub enum AccountAuditEventType {
+    UserInvited,
+    UserJoined,
+    UserRoleChanged,
+    UserDisabled,
+    UserEnabled,
+    UserRemoved,
+    PasswordChanged,
+    PasswordResetIssued,
+    RecoverableKeysUpdated,
 }
 
 /// What an audit event is about: one key, or the environment's settings (client-side

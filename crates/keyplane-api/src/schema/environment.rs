@@ -39,6 +39,12 @@ impl EnvironmentNode {
 
     /// Whether uses of the publishable key must carry a signed customer token, and from which
     /// browser origins.
+    /// Whether new and rotated secrets are also kept sealed, so owners and members can reveal
+    /// them later. Off by default: then Keyplane keeps only hashes.
+    async fn recoverable_keys(&self) -> bool {
+        self.0.recoverable_keys
+    }
+
     async fn client_security(&self) -> ClientSecurityNode {
         ClientSecurityNode {
             enabled: self.0.client_security.enabled,

@@ -1,30 +1,19 @@
-//! The mutation root: the key lifecycle. Each mutation runs its domain rule on the locked row
-//! inside the store's transaction, so a refusal changes nothing.
+//! The key lifecycle's mutations, environment settings and integrations: each translates its
+//! input, calls its use case in `keyplane-service` (which authorizes it and runs its domain rule
+//! on the locked row, so a refusal changes nothing) and shapes the answer.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use keyplane_domain::RuleViolation;
-use keyplane_domain::client_security::{generate_signing_secret, parse_client_security};
-use keyplane_domain::environment::ensure_may_configure;
-use keyplane_domain::integration::{validate_connect, validate_disconnect};
-use keyplane_domain::key::ApiKey;
-use keyplane_domain::key::ApiKeyType;
-use keyplane_domain::lifecycle::{self, CreateKeyRequest, SettingsRequest};
-use keyplane_domain::rotation::{self, RotationExpiry};
-use keyplane_domain::scope::{Scope, ScopeSet};
-use keyplane_domain::secret::{KeyPrefix, KeySecret};
+use keyplane_domain::lifecycle::{CreateKeyRequest, SettingsRequest};
+use keyplane_domain::rotation::RotationExpiry;
+use keyplane_service::{environments, integrations, keys};
 use std::sync::Arc;
 
-use keyplane_store::{
-    Change, KeyChange, NewKey, Rotation, SealedSigningSecret, new_signing_secret_id,
-};
-
-use super::context::{RequireScope, principal, services};
+use super::context::{principal, services};
 use super::enums::{GracePeriod, IntegrationProvider, ScopePreset};
 use super::types::{
     ApiKeyNode, ClientSecurityNode, EnvironmentNode, IntegrationNode, RateLimitInput,
 };
-use crate::client_security::seal_context;
 use crate::error::ApiError;
 
 /// Exactly one of `scopes` or `preset`.
@@ -144,20 +133,16 @@ pub struct RevokeApiKeyInput {
 }
 
 #[derive(Debug, Default)]
-pub struct MutationRoot;
+pub struct KeyMutations;
 
-#[Object(name = "Mutation")]
-impl MutationRoot {
+#[Object]
+impl KeyMutations {
     /// Creates a scoped key (SCALE plan) with scopes the caller holds itself.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
     async fn create_api_key(
         &self,
         ctx: &Context<'_>,
         input: CreateApiKeyInput,
     ) -> Result<CreateApiKeyPayload, ApiError> {
-        let principal = principal(ctx)?;
-        let services = services(ctx)?;
-        let now = Utc::now();
         let request = CreateKeyRequest {
             name: &input.name,
             description: input.description.as_deref(),
@@ -167,34 +152,14 @@ impl MutationRoot {
             customer_ids: input.customer_ids.as_deref(),
             rate_limit: input.rate_limit.map(|l| l.parse("rateLimit")).transpose()?,
         };
-        let valid =
-            lifecycle::validate_create(principal.scopes(), principal.account.plan, request, now)?;
-        let secret = KeySecret::generate(KeyPrefix::Server, &mut rand::rng());
-        let new_key = NewKey {
-            key_type: ApiKeyType::Scoped,
-            name: valid.name,
-            description: valid.description,
-            scopes: valid.scopes,
-            hash: services.hasher.hash(&secret),
-            masked_key: secret.masked(),
-            expires_at: valid.expires_at,
-            rotated_from_id: None,
-            customer_ids: valid.customer_ids,
-            rate_limit: valid.rate_limit,
-            integration_id: None,
-        };
-        let key = services
-            .store
-            .create_key(&principal.environment.id, new_key, &principal.actor(), now)
-            .await?;
+        let created = keys::create(services(ctx)?, principal(ctx)?, request).await?;
         Ok(CreateApiKeyPayload {
-            api_key: ApiKeyNode(key),
-            secret: secret.expose().to_owned(),
+            api_key: ApiKeyNode(created.key),
+            secret: created.secret.expose().to_owned(),
         })
     }
 
     /// Changes a key's name, description, customer restriction or rate limit.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
     async fn update_api_key(
         &self,
         ctx: &Context<'_>,
@@ -211,300 +176,146 @@ impl MutationRoot {
             customer_ids: maybe(&input.customer_ids).map(|ids| ids.map(Vec::as_slice)),
             rate_limit,
         };
-        change_key(ctx, &input.id, |caller, key, _| {
-            let change = lifecycle::validate_settings_change(caller, key, request)?;
-            Ok(KeyChange::Settings(change))
-        })
-        .await
+        let key =
+            keys::update_settings(services(ctx)?, principal(ctx)?, &input.id, request).await?;
+        Ok(ApiKeyNode(key))
     }
 
-    /// Turns client-side security on or off and sets the allowed origins. Full-access key only.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
+    /// Turns client-side security on or off and sets the allowed origins. Full access only
+    /// (the full-access key or an owner).
     async fn update_client_security(
         &self,
         ctx: &Context<'_>,
         input: UpdateClientSecurityInput,
     ) -> Result<ClientSecurityNode, ApiError> {
-        let principal = principal(ctx)?;
-        let current = &principal.environment.client_security;
-        let origins = input
-            .allowed_origins
-            .as_deref()
-            .unwrap_or(&current.allowed_origins);
-        let settings = parse_client_security(input.enabled, origins)?;
-        ensure_may_configure(principal.scopes())?;
-        let environment = services(ctx)?
-            .store
-            .set_client_security(
-                &principal.environment.id,
-                &settings,
-                &principal.actor(),
-                Utc::now(),
-            )
-            .await?;
-        services(ctx)?
-            .cache
-            .evict(&Change::Environment(environment.id.clone()));
+        let settings = environments::set_client_security(
+            services(ctx)?,
+            principal(ctx)?,
+            input.enabled,
+            input.allowed_origins.as_deref(),
+        )
+        .await?;
         Ok(ClientSecurityNode {
-            enabled: environment.client_security.enabled,
-            allowed_origins: environment.client_security.allowed_origins,
+            enabled: settings.enabled,
+            allowed_origins: settings.allowed_origins,
         })
     }
 
     /// Issues a new client signing secret; the previous one keeps verifying tokens for the
-    /// grace period. Full-access key only.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
+    /// grace period. Full access only.
     async fn rotate_client_signing_secret(
         &self,
         ctx: &Context<'_>,
         input: RotateClientSigningSecretInput,
     ) -> Result<RotateClientSigningSecretPayload, ApiError> {
         let principal = principal(ctx)?;
-        let services = services(ctx)?;
-        ensure_may_configure(principal.scopes())?;
-        let environment_id = &principal.environment.id;
-        let grace = match input.grace_period {
-            Some(grace) => keyplane_domain::rotation::GracePeriod::from(grace),
-            None if services.store.has_signing_secret(environment_id).await? => {
-                return Err(ApiError::bad_input(
-                    "gracePeriod",
-                    "choose how long the previous signing secret keeps working",
-                ));
-            }
-            None => keyplane_domain::rotation::GracePeriod::Now,
-        };
-        let now = Utc::now();
-        let (id, secret, sealed) = {
-            let mut rng = rand::rng();
-            let secret = generate_signing_secret(&mut rng);
-            let id = new_signing_secret_id();
-            let sealed = services.data_key.seal(
-                &mut rng,
-                &seal_context(environment_id, &id),
-                secret.as_bytes(),
-            );
-            (id, secret, sealed)
-        };
-        services
-            .store
-            .rotate_signing_secret(
-                environment_id,
-                SealedSigningSecret {
-                    id,
-                    sealed,
-                    expires_at: None,
-                },
-                now + grace.duration(),
-                &principal.actor(),
-                now,
-            )
-            .await?;
-        services
-            .cache
-            .evict(&Change::Environment(environment_id.to_string()));
+        let secret = environments::rotate_signing_secret(
+            services(ctx)?,
+            principal,
+            input.grace_period.map(Into::into),
+        )
+        .await?;
+        let current = &principal.environment.client_security;
         Ok(RotateClientSigningSecretPayload {
             signing_secret: secret,
             client_security: ClientSecurityNode {
-                enabled: principal.environment.client_security.enabled,
-                allowed_origins: principal
-                    .environment
-                    .client_security
-                    .allowed_origins
-                    .clone(),
+                enabled: current.enabled,
+                allowed_origins: current.allowed_origins.clone(),
             },
         })
     }
 
     /// Connects a provider: provisions its dedicated key with the provider's fixed scopes.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
     async fn connect_integration(
         &self,
         ctx: &Context<'_>,
         input: ConnectIntegrationInput,
     ) -> Result<ConnectIntegrationPayload, ApiError> {
-        let principal = principal(ctx)?;
-        let services = services(ctx)?;
-        let provider = keyplane_domain::integration::IntegrationProvider::from(input.provider);
-        let scopes = validate_connect(principal.scopes(), provider)?;
-        let secret = KeySecret::generate(KeyPrefix::Server, &mut rand::rng());
-        let key = NewKey {
-            key_type: ApiKeyType::Integration,
-            name: format!("{} integration", provider.spec().display_name),
-            description: None,
-            scopes,
-            hash: services.hasher.hash(&secret),
-            masked_key: secret.masked(),
-            expires_at: None,
-            rotated_from_id: None,
-            customer_ids: None,
-            rate_limit: None,
-            integration_id: None,
-        };
-        let (integration, key) = services
-            .store
-            .connect_integration(
-                &principal.environment.id,
-                provider,
-                key,
-                &principal.actor(),
-                Utc::now(),
-            )
-            .await?;
+        let connected =
+            integrations::connect(services(ctx)?, principal(ctx)?, input.provider.into()).await?;
         Ok(ConnectIntegrationPayload {
-            integration: IntegrationNode(integration),
-            api_key: ApiKeyNode(key),
-            secret: secret.expose().to_owned(),
+            integration: IntegrationNode(connected.integration),
+            api_key: ApiKeyNode(connected.key),
+            secret: connected.secret.expose().to_owned(),
         })
     }
 
     /// Disconnects an integration and revokes its key.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
     async fn disconnect_integration(
         &self,
         ctx: &Context<'_>,
         input: DisconnectIntegrationInput,
     ) -> Result<IntegrationNode, ApiError> {
-        let principal = principal(ctx)?;
-        let services = services(ctx)?;
-        let (integration, revoked) = services
-            .store
-            .disconnect_integration(
-                &principal.environment.id,
-                &input.id,
-                &principal.actor(),
-                Utc::now(),
-                |integration| validate_disconnect(principal.scopes(), integration),
-            )
-            .await?;
-        for key_id in revoked {
-            services.cache.evict(&Change::Key(key_id));
-        }
+        let integration =
+            integrations::disconnect(services(ctx)?, principal(ctx)?, &input.id).await?;
         Ok(IntegrationNode(integration))
     }
 
-    /// Sets or clears the environment's default rate limit. Full-access key only.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
+    /// Sets or clears the environment's default rate limit. Full access only.
     async fn update_environment_rate_limit(
         &self,
         ctx: &Context<'_>,
         input: UpdateEnvironmentRateLimitInput,
     ) -> Result<EnvironmentNode, ApiError> {
-        let principal = principal(ctx)?;
         let limit = input.rate_limit.map(|l| l.parse("rateLimit")).transpose()?;
-        ensure_may_configure(principal.scopes())?;
-        let services = services(ctx)?;
-        let environment = services
-            .store
-            .set_default_rate_limit(
-                &principal.environment.id,
-                limit,
-                &principal.actor(),
-                Utc::now(),
-            )
-            .await?;
-        services
-            .cache
-            .evict(&Change::Environment(environment.id.clone()));
+        let environment =
+            environments::set_default_rate_limit(services(ctx)?, principal(ctx)?, limit).await?;
         Ok(EnvironmentNode(Arc::new(environment)))
     }
 
     /// Replaces a scoped key's scopes. The caller must hold the old and the new ones.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
     async fn update_api_key_scopes(
         &self,
         ctx: &Context<'_>,
         input: UpdateApiKeyScopesInput,
     ) -> Result<ApiKeyNode, ApiError> {
-        change_key(ctx, &input.id, |caller, key, now| {
-            let scopes = lifecycle::validate_scope_change(
-                caller,
-                key,
-                input.scopes.as_deref(),
-                input.preset.map(Into::into),
-                now,
-            )?;
-            Ok(KeyChange::Scopes(scopes))
-        })
-        .await
+        let key = keys::update_scopes(
+            services(ctx)?,
+            principal(ctx)?,
+            &input.id,
+            input.scopes.as_deref(),
+            input.preset.map(Into::into),
+        )
+        .await?;
+        Ok(ApiKeyNode(key))
     }
 
     /// Issues a new secret for a key; the old one keeps working until its grace period ends.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
     async fn rotate_api_key(
         &self,
         ctx: &Context<'_>,
         input: RotateApiKeyInput,
     ) -> Result<RotateApiKeyPayload, ApiError> {
-        let principal = principal(ctx)?;
-        let services = services(ctx)?;
-        let now = Utc::now();
         let expiry =
             RotationExpiry::from_input(input.grace_period.map(Into::into), input.expires_at)?;
-        // The rule may run twice (a write retried after a lost connection): the secret of the
-        // attempt that committed is the last one generated.
-        let secret = std::sync::Mutex::new(None);
-        let (new_key, old_key) = services
-            .store
-            .rotate_key(
-                &principal.environment.id,
-                &input.id,
-                &principal.actor(),
-                now,
-                |key| {
-                    let old_expires_at =
-                        rotation::plan_rotation(principal.scopes(), key, expiry, now)?;
-                    let new_secret = KeySecret::generate(key.key_type.prefix(), &mut rand::rng());
-                    let rotation = Rotation {
-                        old_expires_at,
-                        hash: services.hasher.hash(&new_secret),
-                        masked_key: new_secret.masked(),
-                    };
-                    if let Ok(mut slot) = secret.lock() {
-                        *slot = Some(new_secret);
-                    }
-                    Ok(rotation)
-                },
-            )
-            .await?;
-        services.cache.evict(&Change::Key(old_key.id.clone()));
-        let secret = secret
-            .into_inner()
-            .ok()
-            .flatten()
-            .ok_or_else(ApiError::internal)?;
+        let rotated = keys::rotate(services(ctx)?, principal(ctx)?, &input.id, expiry).await?;
         Ok(RotateApiKeyPayload {
-            api_key: ApiKeyNode(new_key),
-            secret: secret.expose().to_owned(),
-            previous_key: ApiKeyNode(old_key),
+            api_key: ApiKeyNode(rotated.key),
+            secret: rotated.secret.expose().to_owned(),
+            previous_key: ApiKeyNode(rotated.previous),
         })
     }
 
     /// Moves the expiration of a key that has one and has not reached it.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
     async fn update_api_key_expiration(
         &self,
         ctx: &Context<'_>,
         input: UpdateApiKeyExpirationInput,
     ) -> Result<ApiKeyNode, ApiError> {
-        change_key(ctx, &input.id, |caller, key, now| {
-            let at = rotation::validate_expiration_change(caller, key, input.expires_at, now)?;
-            Ok(KeyChange::Expiration(at))
-        })
-        .await
+        let key =
+            keys::update_expiration(services(ctx)?, principal(ctx)?, &input.id, input.expires_at)
+                .await?;
+        Ok(ApiKeyNode(key))
     }
 
     /// Revokes a key at once and for good. Default keys must be rotated first.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_WRITE)")]
     async fn revoke_api_key(
         &self,
         ctx: &Context<'_>,
         input: RevokeApiKeyInput,
     ) -> Result<ApiKeyNode, ApiError> {
-        change_key(ctx, &input.id, |caller, key, _| {
-            lifecycle::validate_revoke(caller, key)?;
-            Ok(KeyChange::Revoke)
-        })
-        .await
+        let key = keys::revoke(services(ctx)?, principal(ctx)?, &input.id).await?;
+        Ok(ApiKeyNode(key))
     }
 }
 
@@ -515,28 +326,4 @@ fn maybe<T>(value: &MaybeUndefined<T>) -> Option<Option<&T>> {
         MaybeUndefined::Null => Some(None),
         MaybeUndefined::Value(v) => Some(Some(v)),
     }
-}
-
-/// Locks the caller's key `id`, lets `decide` apply a domain rule with the caller's scopes and
-/// `now`, and writes the change it answers with its audit event.
-async fn change_key<F>(ctx: &Context<'_>, id: &ID, decide: F) -> Result<ApiKeyNode, ApiError>
-where
-    F: Fn(&ScopeSet, &ApiKey, DateTime<Utc>) -> Result<KeyChange, RuleViolation> + Send + Sync,
-{
-    let principal = principal(ctx)?;
-    let services = services(ctx)?;
-    let now = Utc::now();
-    let key = services
-        .store
-        .change_key(
-            &principal.environment.id,
-            id,
-            &principal.actor(),
-            now,
-            |key| decide(principal.scopes(), key, now),
-        )
-        .await?;
-    // Before answering: this replica's next request must see the change.
-    services.cache.evict(&Change::Key(key.id.clone()));
-    Ok(ApiKeyNode(key))
 }

@@ -1,6 +1,5 @@
-//! The query root.
-
-use std::sync::Arc;
+//! The queries about keys and what happened to them: listings, audit, activity, verification,
+//! integrations and the permission catalogue.
 
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
@@ -16,8 +15,7 @@ use super::enums::{
     ApiKeyKind, ApiKeyStatus, ApiKeyType, AuditEventSubject, AuditEventType, OperationType,
 };
 use super::types::{
-    AccountNode, ApiKeyConnection, ApiKeyNode, EnvironmentNode, IntegrationNode,
-    ResourcePermissions, Viewer, permission_catalog,
+    ApiKeyConnection, ApiKeyNode, IntegrationNode, ResourcePermissions, permission_catalog,
 };
 use super::verification::{self, VerificationResult, VerifyApiKeyInput};
 use crate::error::ApiError;
@@ -93,20 +91,10 @@ pub struct ActivityEventFilter {
 }
 
 #[derive(Debug, Default)]
-pub struct QueryRoot;
+pub struct KeyQueries;
 
-#[Object(name = "Query")]
-impl QueryRoot {
-    /// The calling key, its environment and its account.
-    async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer, ApiError> {
-        let principal = principal(ctx)?;
-        Ok(Viewer {
-            api_key: Some(ApiKeyNode((*principal.key).clone())),
-            environment: EnvironmentNode(Arc::clone(&principal.environment)),
-            account: AccountNode(Arc::clone(&principal.account)),
-        })
-    }
-
+#[Object]
+impl KeyQueries {
     /// The keys of the caller's environment, newest first.
     #[graphql(
         guard = "RequireScope(Scope::API_KEYS_READ)",

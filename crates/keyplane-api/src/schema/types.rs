@@ -70,6 +70,12 @@ impl ApiKeyNode {
         &self.0.masked_key
     }
 
+    /// Whether a sealed copy of the secret is kept, so owners and members can reveal it
+    /// (`revealApiKeySecret`). Keys made while recoverable keys were off never are.
+    async fn recoverable(&self) -> bool {
+        self.0.recoverable
+    }
+
     async fn environment(&self, ctx: &Context<'_>) -> Result<EnvironmentNode, ApiError> {
         // Every key a caller can reach lives in the caller's environment.
         let environment = &principal(ctx)?.environment;
@@ -196,14 +202,6 @@ impl ActorNode {
     async fn name(&self) -> &str {
         &self.0.name
     }
-}
-
-/// The caller: its key, environment and account.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct Viewer {
-    pub api_key: Option<ApiKeyNode>,
-    pub environment: EnvironmentNode,
-    pub account: AccountNode,
 }
 
 /// One resource of the permission catalogue and the scopes that exist for it.

@@ -10,8 +10,8 @@ use super::types::{ApiKeyNode, EnvironmentNode};
 use std::sync::Arc;
 
 use crate::error::ApiError;
-use crate::rate_limit::RateDecision;
-use crate::verify::VerifyRequest;
+use keyplane_service::rate_limit::RateDecision;
+use keyplane_service::verify::VerifyRequest;
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 #[graphql(remote = "keyplane_domain::verification::VerificationCode")]
@@ -93,7 +93,7 @@ pub async fn verify(
         customer_token: input.customer_token.as_deref(),
         origin: input.origin.as_deref(),
     };
-    let verified = crate::verify::verify(services(ctx)?, principal, request).await?;
+    let verified = keyplane_service::verify::verify(services(ctx)?, principal, request).await?;
     Ok(VerificationResult {
         valid: verified.code == Code::Valid,
         code: verified.code.into(),

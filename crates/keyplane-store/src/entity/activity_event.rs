@@ -14,6 +14,7 @@ pub struct Model {
     pub http_status: i32,
     pub duration_micros: i64,
     pub occurred_at: ChronoDateTimeUtc,
+    pub user_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -25,6 +25,8 @@ pub struct Model {
     pub rate_limit_requests: Option<i32>,
     pub rate_limit_period_seconds: Option<i32>,
     pub integration_id: Option<String>,
+    /// The secret sealed with the data key, for recoverable keys only.
+    pub sealed_secret: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

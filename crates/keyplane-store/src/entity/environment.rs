@@ -14,6 +14,7 @@ pub struct Model {
     pub default_rate_limit_period_seconds: Option<i32>,
     pub client_security_enabled: bool,
     pub allowed_origins: Option<String>,
+    pub recoverable_keys: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -227,6 +227,7 @@ impl Store {
             customer_ids: current.customer_ids.clone(),
             rate_limit: current.rate_limit,
             integration_id: current.integration_id.clone(),
+            sealed_secret: rotation.sealed_secret,
         };
         let created = insert_key_with_id(&txn, environment_id, new_id, new_key, actor, now).await?;
         let rotated = NewAuditEvent {

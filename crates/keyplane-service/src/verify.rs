@@ -12,11 +12,12 @@ use keyplane_domain::scope::Scope;
 use keyplane_domain::secret::KeySecret;
 use keyplane_domain::verification::{self, VerificationCode as Code};
 
-use crate::auth::{Principal, find_key};
+use crate::Principal;
+use crate::Services;
+use crate::auth::find_key;
 use crate::client_security::check_publishable;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::rate_limit::RateDecision;
-use crate::schema::Services;
 
 /// What the calling service asks about a key.
 #[derive(Debug, Clone, Copy)]
@@ -62,10 +63,10 @@ pub async fn verify(
     services: &Services,
     principal: &Principal,
     request: VerifyRequest<'_>,
-) -> Result<Verified, ApiError> {
+) -> Result<Verified, ServiceError> {
     let permission = request
         .permission
-        .map(|p| Scope::parse(p).map_err(|e| ApiError::from(e).with_field("permission")))
+        .map(|p| Scope::parse(p).map_err(|e| ServiceError::from(e).with_field("permission")))
         .transpose()?;
     let customer_id = request
         .customer_id
@@ -90,7 +91,7 @@ async fn answer(
     permission: Option<Scope>,
     customer_id: Option<String>,
     now: DateTime<Utc>,
-) -> Result<Verified, ApiError> {
+) -> Result<Verified, ServiceError> {
     let Ok(secret) = KeySecret::parse(request.key.trim()) else {
         return Ok(Verified::hidden(Code::Malformed));
     };

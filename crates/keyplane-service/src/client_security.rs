@@ -9,9 +9,9 @@ use keyplane_domain::verification::VerificationCode;
 
 use std::sync::Arc;
 
-use crate::error::ApiError;
+use crate::Services;
+use crate::error::ServiceError;
 use crate::key_cache::OpenedSecret;
-use crate::schema::Services;
 
 /// What a signing secret is sealed against: its own row and environment.
 pub fn seal_context(environment_id: &str, secret_id: &str) -> String {
@@ -25,7 +25,7 @@ async fn usable_secrets(
     services: &Services,
     environment_id: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, ServiceError> {
     let opened = match services.cache.signing_secrets(environment_id) {
         Some(opened) => opened,
         None => {
@@ -39,15 +39,15 @@ async fn usable_secrets(
                     let context = seal_context(environment_id, &secret.id);
                     let bytes = services.data_key.open(&context, &secret.sealed).map_err(|err| {
                         tracing::error!(error = %err, env.id = environment_id, "a client signing secret does not open with the configured data key");
-                        ApiError::internal()
+                        ServiceError::internal()
                     })?;
-                    let secret_text = String::from_utf8(bytes).map_err(|_| ApiError::internal())?;
+                    let secret_text = String::from_utf8(bytes).map_err(|_| ServiceError::internal())?;
                     Ok(OpenedSecret {
                         secret: secret_text,
                         expires_at: secret.expires_at,
                     })
                 })
-                .collect::<Result<Vec<_>, ApiError>>()?;
+                .collect::<Result<Vec<_>, ServiceError>>()?;
             let opened = Arc::new(opened);
             services
                 .cache
@@ -71,7 +71,7 @@ pub async fn check_publishable(
     environment: &Environment,
     proof: ClientProof<'_>,
     now: DateTime<Utc>,
-) -> Result<Result<(), VerificationCode>, ApiError> {
+) -> Result<Result<(), VerificationCode>, ServiceError> {
     if key.key_type != ApiKeyType::Publishable || !environment.client_security.enabled {
         return Ok(Ok(()));
     }

@@ -258,6 +258,7 @@ mod tests {
             customer_ids: None,
             rate_limit: None,
             integration_id: None,
+            recoverable: false,
         };
         CachedKey::Found(Arc::new(key))
     }

@@ -1,0 +1,86 @@
+//! Integrations: connecting a provider provisions its dedicated key; disconnecting revokes it.
+
+use chrono::Utc;
+use keyplane_domain::integration::{
+    Integration, IntegrationProvider, validate_connect, validate_disconnect,
+};
+use keyplane_domain::key::{ApiKey, ApiKeyType};
+use keyplane_domain::scope::Scope;
+use keyplane_domain::secret::{KeyPrefix, KeySecret};
+use keyplane_store::{Change, NewKey};
+
+use crate::Services;
+use crate::error::ServiceError;
+use crate::keys::seal_secret;
+use crate::principal::Principal;
+
+/// A provider just connected, with its key's secret: shown this once.
+#[derive(Debug)]
+pub struct Connected {
+    pub integration: Integration,
+    pub key: ApiKey,
+    pub secret: KeySecret,
+}
+
+pub async fn connect(
+    services: &Services,
+    principal: &Principal,
+    provider: IntegrationProvider,
+) -> Result<Connected, ServiceError> {
+    principal.require(Scope::API_KEYS_WRITE)?;
+    let scopes = validate_connect(principal.scopes(), provider)?;
+    let secret = KeySecret::generate(KeyPrefix::Server, &mut rand::rng());
+    let hash = services.hasher.hash(&secret);
+    let environment_id = &principal.environment.id;
+    let key = NewKey {
+        key_type: ApiKeyType::Integration,
+        name: format!("{} integration", provider.spec().display_name),
+        description: None,
+        scopes,
+        hash,
+        masked_key: secret.masked(),
+        expires_at: None,
+        rotated_from_id: None,
+        customer_ids: None,
+        rate_limit: None,
+        integration_id: None,
+        sealed_secret: Some(seal_secret(services, environment_id, &hash, &secret)),
+    };
+    let (integration, key) = services
+        .store
+        .connect_integration(
+            environment_id,
+            provider,
+            key,
+            &principal.actor(),
+            Utc::now(),
+        )
+        .await?;
+    Ok(Connected {
+        integration,
+        key,
+        secret,
+    })
+}
+
+pub async fn disconnect(
+    services: &Services,
+    principal: &Principal,
+    id: &str,
+) -> Result<Integration, ServiceError> {
+    principal.require(Scope::API_KEYS_WRITE)?;
+    let (integration, revoked) = services
+        .store
+        .disconnect_integration(
+            &principal.environment.id,
+            id,
+            &principal.actor(),
+            Utc::now(),
+            |integration| validate_disconnect(principal.scopes(), integration),
+        )
+        .await?;
+    for key_id in revoked {
+        services.cache.evict(&Change::Key(key_id));
+    }
+    Ok(integration)
+}

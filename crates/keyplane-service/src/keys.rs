@@ -1,0 +1,249 @@
+//! The key lifecycle's use cases: create, change settings, re-scope, rotate, change the
+//! expiration, revoke, reveal. Each checks the caller, runs its domain rule on the locked row
+//! inside the store's transaction (so a refusal changes nothing), and evicts what it changed
+//! from this replica's cache before answering.
+
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use keyplane_domain::RuleViolation;
+use keyplane_domain::key::{ApiKey, ApiKeyType};
+use keyplane_domain::lifecycle::{self, CreateKeyRequest, SettingsRequest};
+use keyplane_domain::rotation::{self, RotationExpiry};
+use keyplane_domain::scope::{Scope, ScopePreset, ScopeSet};
+use keyplane_domain::secret::{KeyHash, KeyPrefix, KeySecret};
+use keyplane_store::{Change, KeyChange, NewKey, Rotation};
+
+use crate::Services;
+use crate::error::ServiceError;
+use crate::principal::Principal;
+
+/// A key just made, with its secret: shown this once.
+#[derive(Debug)]
+pub struct CreatedKey {
+    pub key: ApiKey,
+    pub secret: KeySecret,
+}
+
+/// A rotation's outcome: the new key and its secret (shown once), and the old key.
+#[derive(Debug)]
+pub struct RotatedKey {
+    pub key: ApiKey,
+    pub secret: KeySecret,
+    pub previous: ApiKey,
+}
+
+/// What a recoverable key's sealed copy is bound to: its environment and its hash.
+fn secret_seal_context(environment_id: &str, hash: &KeyHash) -> String {
+    format!("api-key-secret:{environment_id}:{}", hash.to_hex())
+}
+
+/// The secret sealed for keeping. Always made: the store keeps it only when the environment
+/// has recoverable keys on at the moment the key is written, decided inside its transaction.
+pub(crate) fn seal_secret(
+    services: &Services,
+    environment_id: &str,
+    hash: &KeyHash,
+    secret: &KeySecret,
+) -> String {
+    services.data_key.seal(
+        &mut rand::rng(),
+        &secret_seal_context(environment_id, hash),
+        secret.expose().as_bytes(),
+    )
+}
+
+/// Creates a scoped key (SCALE plan) with scopes the caller holds itself.
+pub async fn create(
+    services: &Services,
+    principal: &Principal,
+    request: CreateKeyRequest<'_>,
+) -> Result<CreatedKey, ServiceError> {
+    principal.require(Scope::API_KEYS_WRITE)?;
+    let now = Utc::now();
+    let valid =
+        lifecycle::validate_create(principal.scopes(), principal.account.plan, request, now)?;
+    let secret = KeySecret::generate(KeyPrefix::Server, &mut rand::rng());
+    let hash = services.hasher.hash(&secret);
+    let environment_id = &principal.environment.id;
+    let new_key = NewKey {
+        key_type: ApiKeyType::Scoped,
+        name: valid.name,
+        description: valid.description,
+        scopes: valid.scopes,
+        hash,
+        masked_key: secret.masked(),
+        expires_at: valid.expires_at,
+        rotated_from_id: None,
+        customer_ids: valid.customer_ids,
+        rate_limit: valid.rate_limit,
+        integration_id: None,
+        sealed_secret: Some(seal_secret(services, environment_id, &hash, &secret)),
+    };
+    let key = services
+        .store
+        .create_key(environment_id, new_key, &principal.actor(), now)
+        .await?;
+    Ok(CreatedKey { key, secret })
+}
+
+/// Changes a key's name, description, customer restriction or rate limit.
+pub async fn update_settings(
+    services: &Services,
+    principal: &Principal,
+    id: &str,
+    request: SettingsRequest<'_>,
+) -> Result<ApiKey, ServiceError> {
+    change(services, principal, id, |caller, key, _| {
+        let change = lifecycle::validate_settings_change(caller, key, request)?;
+        Ok(KeyChange::Settings(change))
+    })
+    .await
+}
+
+/// Replaces a scoped key's scopes (exactly one of `scopes` or `preset`). The caller must hold
+/// the old and the new ones.
+pub async fn update_scopes(
+    services: &Services,
+    principal: &Principal,
+    id: &str,
+    scopes: Option<&[String]>,
+    preset: Option<ScopePreset>,
+) -> Result<ApiKey, ServiceError> {
+    change(services, principal, id, |caller, key, now| {
+        let scopes = lifecycle::validate_scope_change(caller, key, scopes, preset, now)?;
+        Ok(KeyChange::Scopes(scopes))
+    })
+    .await
+}
+
+/// Moves the expiration of a key that has one and has not reached it.
+pub async fn update_expiration(
+    services: &Services,
+    principal: &Principal,
+    id: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<ApiKey, ServiceError> {
+    change(services, principal, id, |caller, key, now| {
+        let at = rotation::validate_expiration_change(caller, key, expires_at, now)?;
+        Ok(KeyChange::Expiration(at))
+    })
+    .await
+}
+
+/// Revokes a key at once and for good. Default keys must be rotated first.
+pub async fn revoke(
+    services: &Services,
+    principal: &Principal,
+    id: &str,
+) -> Result<ApiKey, ServiceError> {
+    change(services, principal, id, |caller, key, _| {
+        lifecycle::validate_revoke(caller, key)?;
+        Ok(KeyChange::Revoke)
+    })
+    .await
+}
+
+/// Issues a new secret for a key; the old one keeps working until its grace period ends.
+pub async fn rotate(
+    services: &Services,
+    principal: &Principal,
+    id: &str,
+    expiry: RotationExpiry,
+) -> Result<RotatedKey, ServiceError> {
+    principal.require(Scope::API_KEYS_WRITE)?;
+    let now = Utc::now();
+    let environment_id = &principal.environment.id;
+    // The rule may run twice (a write retried after a lost connection): the secret of the
+    // attempt that committed is the last one generated.
+    let secret = Mutex::new(None);
+    let (key, previous) = services
+        .store
+        .rotate_key(environment_id, id, &principal.actor(), now, |key| {
+            let old_expires_at = rotation::plan_rotation(principal.scopes(), key, expiry, now)?;
+            let new_secret = KeySecret::generate(key.key_type.prefix(), &mut rand::rng());
+            let hash = services.hasher.hash(&new_secret);
+            let rotation = Rotation {
+                old_expires_at,
+                hash,
+                masked_key: new_secret.masked(),
+                sealed_secret: Some(seal_secret(services, environment_id, &hash, &new_secret)),
+            };
+            if let Ok(mut slot) = secret.lock() {
+                *slot = Some(new_secret);
+            }
+            Ok(rotation)
+        })
+        .await?;
+    services.cache.evict(&Change::Key(previous.id.clone()));
+    let secret = secret
+        .into_inner()
+        .ok()
+        .flatten()
+        .ok_or_else(ServiceError::internal)?;
+    Ok(RotatedKey {
+        key,
+        secret,
+        previous,
+    })
+}
+
+/// A recoverable key's full secret, for owners and members only, written to the audit trail
+/// (`KEY_REVEALED`) before it is answered.
+pub async fn reveal(
+    services: &Services,
+    principal: &Principal,
+    id: &str,
+) -> Result<(ApiKey, KeySecret), ServiceError> {
+    let signed_in = principal.require_user()?;
+    if !signed_in.user.role.may_reveal() {
+        return Err(ServiceError::forbidden(
+            "only owners and members may reveal a key",
+        ));
+    }
+    let environment_id = &principal.environment.id;
+    let (key, sealed, hash) = services
+        .store
+        .reveal_key_secret(environment_id, id, &principal.actor(), Utc::now())
+        .await?;
+    let bytes = services
+        .data_key
+        .open(&secret_seal_context(environment_id, &hash), &sealed)
+        .map_err(|err| {
+            tracing::error!(error = %err, key.id = %key.id, "a recoverable key does not open with the configured data key");
+            ServiceError::internal()
+        })?;
+    let secret = String::from_utf8(bytes)
+        .ok()
+        .and_then(|text| KeySecret::parse(&text).ok())
+        .ok_or_else(ServiceError::internal)?;
+    Ok((key, secret))
+}
+
+/// Locks the caller's key `id`, lets `decide` apply a domain rule with the caller's scopes and
+/// `now`, and writes the change it answers with its audit event.
+async fn change<F>(
+    services: &Services,
+    principal: &Principal,
+    id: &str,
+    decide: F,
+) -> Result<ApiKey, ServiceError>
+where
+    F: Fn(&ScopeSet, &ApiKey, DateTime<Utc>) -> Result<KeyChange, RuleViolation> + Send + Sync,
+{
+    principal.require(Scope::API_KEYS_WRITE)?;
+    let now = Utc::now();
+    let key = services
+        .store
+        .change_key(
+            &principal.environment.id,
+            id,
+            &principal.actor(),
+            now,
+            |key| decide(principal.scopes(), key, now),
+        )
+        .await?;
+    // Before answering: this replica's next request must see the change.
+    services.cache.evict(&Change::Key(key.id.clone()));
+    Ok(key)
+}

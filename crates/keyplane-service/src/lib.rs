@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+
+pub mod auth;
+pub mod client_security;
+pub mod environments;
+mod error;
+pub mod integrations;
+pub mod key_cache;
+pub mod keys;
+mod principal;
+pub mod rate_limit;
+mod retention;
+mod services;
+pub mod sessions;
+pub mod usage_counters;
+pub mod users;
+pub mod verify;
+pub mod write_behind;
+
+pub use error::ServiceError;
+pub use principal::{Caller, Principal, SignedIn};
+pub use retention::Retention;
+pub use services::{Background, ServiceSettings, Services};
+pub use write_behind::FlushIntervals;

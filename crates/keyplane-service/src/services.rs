@@ -1,0 +1,117 @@
+//! The services every use case runs with, and the background tasks they start.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use keyplane_domain::seal::DataKey;
+use keyplane_domain::secret::KeyHasher;
+use keyplane_domain::session::SessionPolicy;
+use keyplane_store::Store;
+
+use crate::key_cache::KeyCache;
+use crate::rate_limit::KeyRateLimiter;
+use crate::retention::{self, Retention};
+use crate::sessions::LoginLimiter;
+use crate::write_behind::{FlushIntervals, WriteBehind, WriteBehindHandle};
+
+/// Settings the application layer needs from the binary's configuration.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    /// A key is `EXPIRING_SOON` when it expires within this window.
+    pub expiring_soon: Duration,
+    /// How often activity events and last-used times are written.
+    pub flush: FlushIntervals,
+    /// Most keys (and unknown hashes) the cache holds.
+    pub key_cache_capacity: usize,
+    /// How long a cached key, environment or account is trusted without a change notice.
+    pub key_cache_ttl: std::time::Duration,
+    /// How long activity rows and usage counters are kept.
+    pub retention: Retention,
+    /// When sessions end.
+    pub sessions: SessionPolicy,
+    /// Where people reach Keyplane (`https://keys.example.com`), for the one-time links.
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub store: Store,
+    pub hasher: KeyHasher,
+    pub settings: ServiceSettings,
+    /// Seals and opens secrets Keyplane keeps readable (client signing secrets, recoverable
+    /// keys).
+    pub data_key: DataKey,
+    pub rate_limiter: Arc<KeyRateLimiter>,
+    /// Failed-login throttles per email and per client address.
+    pub login_limiter: Arc<LoginLimiter>,
+    /// Activity events and last-used times, written in batches off the request path.
+    pub write_behind: WriteBehind,
+    /// Keys, environments, accounts and signing secrets, so a cached key needs no database.
+    pub cache: Arc<KeyCache>,
+}
+
+/// The background tasks the services run; stop them once requests have finished.
+#[derive(Debug)]
+pub struct Background {
+    write_behind: WriteBehindHandle,
+    listener: Option<tokio::task::JoinHandle<()>>,
+    retention: tokio::task::JoinHandle<()>,
+}
+
+impl Background {
+    /// Stops listening for other replicas' changes, then flushes the write-behind queues.
+    pub async fn shutdown(self) {
+        if let Some(listener) = self.listener {
+            listener.abort();
+        }
+        self.retention.abort();
+        self.write_behind.shutdown().await;
+    }
+}
+
+impl Services {
+    /// Builds the services and starts their background tasks: the write-behind writer, the
+    /// retention task and, on PostgreSQL, the listener that evicts what other replicas
+    /// changed. Stop them with [`Background::shutdown`] once the server has stopped taking
+    /// requests.
+    pub async fn start(
+        store: Store,
+        hasher: KeyHasher,
+        data_key: DataKey,
+        settings: ServiceSettings,
+    ) -> Result<(Self, Background), keyplane_store::StoreError> {
+        let (write_behind, write_behind_handle) = WriteBehind::start(store.clone(), settings.flush);
+        let cache = Arc::new(KeyCache::new(
+            settings.key_cache_capacity,
+            settings.key_cache_ttl,
+        ));
+        let listener = store.listen_changes().await?.map(|mut listener| {
+            let cache = Arc::clone(&cache);
+            tokio::spawn(async move {
+                loop {
+                    let event = listener.next().await;
+                    cache.apply(&event);
+                }
+            })
+        });
+        let retention = retention::start(store.clone(), settings.retention);
+        let services = Self {
+            store,
+            hasher,
+            settings,
+            data_key,
+            rate_limiter: Arc::default(),
+            login_limiter: Arc::default(),
+            write_behind,
+            cache,
+        };
+        Ok((
+            services,
+            Background {
+                write_behind: write_behind_handle,
+                listener,
+                retention,
+            },
+        ))
+    }
+}

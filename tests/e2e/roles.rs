@@ -1,0 +1,469 @@
+//! Every role against every operation: a table of what each may do, driven over HTTP. The
+//! owner acts in production, the member in staging, the read-only user in development, so one
+//! role's changes never stand in another's way; what an operation needs (a key, a user, a
+//! session) is made fresh for each row by the environment's full-access key or the owner.
+
+use serde_json::{Value, json};
+
+use crate::harness::{People, SignedIn, TestApp, link_token};
+
+/// What a row's operation acts on, made before it runs.
+#[derive(Debug, Clone, Copy)]
+enum Needs {
+    Nothing,
+    ScopedKey,
+    ExpiringKey,
+    FullAccessKey,
+    RecoverableKey,
+    Integration,
+    OtherUser,
+    OwnSession,
+}
+
+struct Row {
+    operation: &'static str,
+    needs: Needs,
+    document: &'static str,
+    /// The input; `"$ID"` is replaced by what `needs` made.
+    input: Value,
+    /// Owner, member, read-only: `OK` or the error code.
+    expect: [&'static str; 3],
+}
+
+const ALL: [&str; 3] = ["OK", "OK", "OK"];
+const WRITERS: [&str; 3] = ["OK", "OK", "FORBIDDEN"];
+const OWNERS: [&str; 3] = ["OK", "FORBIDDEN", "FORBIDDEN"];
+
+fn rows() -> Vec<Row> {
+    let row = |operation, needs, document, input, expect| Row {
+        operation,
+        needs,
+        document,
+        input,
+        expect,
+    };
+    vec![
+        row(
+            "viewer",
+            Needs::Nothing,
+            "{ viewer { user { id role } apiKey { id } environment { slug } environments { slug } account { id } sessions { id current } } }",
+            Value::Null,
+            ALL,
+        ),
+        row(
+            "apiKeys",
+            Needs::Nothing,
+            "{ apiKeys(first: 5) { edges { node { id maskedKey recoverable } } } }",
+            Value::Null,
+            ALL,
+        ),
+        row(
+            "apiKey",
+            Needs::ScopedKey,
+            "query($input: ID!) { apiKey(id: $input) { id } }",
+            json!("$ID"),
+            ALL,
+        ),
+        row(
+            "auditEvents",
+            Needs::Nothing,
+            "{ auditEvents(first: 5) { edges { node { id type actor { type name } } } } }",
+            Value::Null,
+            ALL,
+        ),
+        row(
+            "activityEvents",
+            Needs::Nothing,
+            "{ activityEvents(first: 5) { edges { node { id } } } }",
+            Value::Null,
+            ALL,
+        ),
+        row(
+            "integrations",
+            Needs::Nothing,
+            "{ integrations { id } }",
+            Value::Null,
+            ALL,
+        ),
+        row(
+            "permissionCatalog",
+            Needs::Nothing,
+            "{ permissionCatalog { resource } }",
+            Value::Null,
+            ALL,
+        ),
+        row(
+            "usage",
+            Needs::Nothing,
+            "{ viewer { environment { usage(from: \"2026-01-01T00:00:00Z\", to: \"2026-01-01T01:00:00Z\", granularity: HOUR) { total } } } }",
+            Value::Null,
+            ALL,
+        ),
+        row(
+            "verifyApiKey",
+            Needs::Nothing,
+            "mutation { __typename }",
+            Value::Null,
+            ALL,
+        ),
+        row(
+            "users",
+            Needs::Nothing,
+            "{ users { id email role disabled } }",
+            Value::Null,
+            ALL,
+        ),
+        row(
+            "accountAuditEvents",
+            Needs::Nothing,
+            "{ accountAuditEvents(first: 5) { edges { node { id type } } } }",
+            Value::Null,
+            ALL,
+        ),
+        row(
+            "createApiKey",
+            Needs::Nothing,
+            "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }",
+            json!({ "name": "made by a person", "scopes": ["customers:read"] }),
+            WRITERS,
+        ),
+        row(
+            "updateApiKey",
+            Needs::ScopedKey,
+            "mutation($input: UpdateApiKeyInput!) { updateApiKey(input: $input) { id } }",
+            json!({ "id": "$ID", "name": "renamed" }),
+            WRITERS,
+        ),
+        row(
+            "updateApiKeyScopes",
+            Needs::ScopedKey,
+            "mutation($input: UpdateApiKeyScopesInput!) { updateApiKeyScopes(input: $input) { id } }",
+            json!({ "id": "$ID", "scopes": ["coupons:read"] }),
+            WRITERS,
+        ),
+        row(
+            "updateApiKeyExpiration",
+            Needs::ExpiringKey,
+            "mutation($input: UpdateApiKeyExpirationInput!) { updateApiKeyExpiration(input: $input) { id } }",
+            json!({ "id": "$ID", "expiresAt": "$LATER" }),
+            WRITERS,
+        ),
+        row(
+            "rotateApiKey",
+            Needs::ScopedKey,
+            "mutation($input: RotateApiKeyInput!) { rotateApiKey(input: $input) { secret } }",
+            json!({ "id": "$ID", "gracePeriod": "ONE_HOUR" }),
+            WRITERS,
+        ),
+        row(
+            "revokeApiKey",
+            Needs::ScopedKey,
+            "mutation($input: RevokeApiKeyInput!) { revokeApiKey(input: $input) { id } }",
+            json!({ "id": "$ID" }),
+            WRITERS,
+        ),
+        row(
+            "rotateApiKey (full access)",
+            Needs::FullAccessKey,
+            "mutation($input: RotateApiKeyInput!) { rotateApiKey(input: $input) { secret } }",
+            json!({ "id": "$ID", "gracePeriod": "SEVEN_DAYS" }),
+            OWNERS,
+        ),
+        row(
+            "revokeApiKey (full access)",
+            Needs::FullAccessKey,
+            "mutation($input: RevokeApiKeyInput!) { revokeApiKey(input: $input) { id } }",
+            json!({ "id": "$ID" }),
+            ["CONFLICT", "FORBIDDEN", "FORBIDDEN"],
+        ),
+        row(
+            "updateEnvironmentRateLimit",
+            Needs::Nothing,
+            "mutation($input: UpdateEnvironmentRateLimitInput!) { updateEnvironmentRateLimit(input: $input) { id } }",
+            json!({ "rateLimit": { "requests": 100, "periodSeconds": 60 } }),
+            OWNERS,
+        ),
+        row(
+            "updateClientSecurity",
+            Needs::Nothing,
+            "mutation($input: UpdateClientSecurityInput!) { updateClientSecurity(input: $input) { enabled } }",
+            json!({ "enabled": false }),
+            OWNERS,
+        ),
+        row(
+            "rotateClientSigningSecret",
+            Needs::Nothing,
+            "mutation($input: RotateClientSigningSecretInput!) { rotateClientSigningSecret(input: $input) { signingSecret } }",
+            json!({ "gracePeriod": "NOW" }),
+            OWNERS,
+        ),
+        row(
+            "connectIntegration",
+            Needs::Nothing,
+            "mutation($input: ConnectIntegrationInput!) { connectIntegration(input: $input) { secret } }",
+            json!({ "provider": "SALESFORCE" }),
+            WRITERS,
+        ),
+        row(
+            "disconnectIntegration",
+            Needs::Integration,
+            "mutation($input: DisconnectIntegrationInput!) { disconnectIntegration(input: $input) { id } }",
+            json!({ "id": "$ID" }),
+            WRITERS,
+        ),
+        row(
+            "updateRecoverableKeys",
+            Needs::Nothing,
+            "mutation($input: UpdateRecoverableKeysInput!) { updateRecoverableKeys(input: $input) { recoverableKeys } }",
+            json!({ "enabled": true }),
+            OWNERS,
+        ),
+        row(
+            "revealApiKeySecret",
+            Needs::RecoverableKey,
+            "mutation($input: RevealApiKeySecretInput!) { revealApiKeySecret(input: $input) { secret } }",
+            json!({ "id": "$ID" }),
+            WRITERS,
+        ),
+        row(
+            "inviteUser",
+            Needs::Nothing,
+            "mutation($input: InviteUserInput!) { inviteUser(input: $input) { invitationUrl } }",
+            json!({ "email": "$EMAIL", "role": "MEMBER" }),
+            OWNERS,
+        ),
+        row(
+            "updateUserRole",
+            Needs::OtherUser,
+            "mutation($input: UpdateUserRoleInput!) { updateUserRole(input: $input) { role } }",
+            json!({ "id": "$ID", "role": "MEMBER" }),
+            OWNERS,
+        ),
+        row(
+            "disableUser",
+            Needs::OtherUser,
+            "mutation($input: UserIdInput!) { disableUser(input: $input) { disabled } }",
+            json!({ "id": "$ID" }),
+            OWNERS,
+        ),
+        row(
+            "enableUser",
+            Needs::OtherUser,
+            "mutation($input: UserIdInput!) { enableUser(input: $input) { disabled } }",
+            json!({ "id": "$ID" }),
+            OWNERS,
+        ),
+        row(
+            "removeUser",
+            Needs::OtherUser,
+            "mutation($input: UserIdInput!) { removeUser(input: $input) }",
+            json!({ "id": "$ID" }),
+            OWNERS,
+        ),
+        row(
+            "changePassword",
+            Needs::Nothing,
+            "mutation($input: ChangePasswordInput!) { changePassword(input: $input) { id } }",
+            json!({ "currentPassword": crate::harness::PASSWORD, "newPassword": crate::harness::PASSWORD }),
+            ALL,
+        ),
+        row(
+            "revokeSession",
+            Needs::OwnSession,
+            "mutation($input: RevokeSessionInput!) { revokeSession(input: $input) }",
+            json!({ "id": "$ID" }),
+            ALL,
+        ),
+    ]
+}
+
+/// `$ID`, `$EMAIL` and `$LATER` (60 days from now) in an input, replaced.
+fn fill(input: &Value, id: &str, email: &str) -> Value {
+    match input {
+        Value::String(s) if s == "$ID" => json!(id),
+        Value::String(s) if s == "$EMAIL" => json!(email),
+        Value::String(s) if s == "$LATER" => {
+            json!((chrono::Utc::now() + chrono::Duration::days(60)).to_rfc3339())
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), fill(v, id, email)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+async fn make(
+    app: &TestApp,
+    people: &People,
+    who: &SignedIn,
+    env: &str,
+    needs: Needs,
+    n: usize,
+) -> String {
+    let admin = app.server_key(env);
+    let create = |input: Value| {
+        let admin = admin.clone();
+        async move {
+            app.ok(
+                &admin,
+                "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } } }",
+                json!({ "input": input }),
+            )
+            .await["createApiKey"]["apiKey"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    match needs {
+        Needs::Nothing => String::new(),
+        Needs::ScopedKey | Needs::RecoverableKey => {
+            create(json!({ "name": format!("fixture {n}"), "scopes": ["customers:read"] })).await
+        }
+        Needs::ExpiringKey => {
+            create(json!({ "name": format!("fixture {n}"), "scopes": ["customers:read"], "expiresAt": (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339() })).await
+        }
+        Needs::FullAccessKey => app
+            .ok(&admin, "{ apiKeys(first: 1, filter: { type: [FULL_ACCESS] }) { edges { node { id } } } }", json!({}))
+            .await["apiKeys"]["edges"][0]["node"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        Needs::Integration => app
+            .ok(
+                &admin,
+                "mutation { connectIntegration(input: { provider: HUBSPOT }) { integration { id } } }",
+                json!({}),
+            )
+            .await["connectIntegration"]["integration"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        Needs::OtherUser => {
+            app.invite(&people.owner, &format!("fixture{n}@example.com"), "READ_ONLY")
+                .await
+                .id
+        }
+        Needs::OwnSession => {
+            let (_, _, body) = app.login(&who.email, crate::harness::PASSWORD).await;
+            let token = body["token"].as_str().expect("a second session").to_owned();
+            let data = app
+                .as_user(&token, env, "{ viewer { sessions { id current } } }", json!({}))
+                .await
+                .data();
+            data["viewer"]["sessions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["current"] == json!(true))
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    }
+}
+
+#[tokio::test]
+async fn each_role_may_do_exactly_what_its_row_says() {
+    let app = TestApp::spawn().await;
+    let people = app.people().await;
+    // Recoverable keys on everywhere, so the reveal rows have something to reveal.
+    for env in ["production", "staging", "development"] {
+        app.as_user(
+            &people.owner.token,
+            env,
+            "mutation { updateRecoverableKeys(input: { enabled: true }) { recoverableKeys } }",
+            json!({}),
+        )
+        .await
+        .data();
+    }
+    let verify_key = app.publishable_key("production");
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for row in rows() {
+        let callers = [
+            (&people.owner, "production"),
+            (&people.member, "staging"),
+            (&people.read_only, "development"),
+        ];
+        for ((who, env), expected) in callers.into_iter().zip(row.expect) {
+            n += 1;
+            let id = make(&app, &people, who, env, row.needs, n).await;
+            let (document, variables) = if row.operation == "verifyApiKey" {
+                (
+                    "query($input: VerifyApiKeyInput!) { verifyApiKey(input: $input) { code } }",
+                    json!({ "input": { "key": verify_key } }),
+                )
+            } else if row.input.is_null() {
+                (row.document, json!({}))
+            } else {
+                let email = format!("invitee{n}@example.com");
+                (
+                    row.document,
+                    json!({ "input": fill(&row.input, &id, &email) }),
+                )
+            };
+            let answer = app.as_user(&who.token, env, document, variables).await;
+            let got = answer
+                .codes()
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "OK".to_owned());
+            if got != expected {
+                failures.push(format!(
+                    "{} as {}: expected {expected}, got {got}: {}",
+                    row.operation, who.email, answer.body
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn api_keys_cannot_manage_people_or_reveal_secrets() {
+    let app = TestApp::spawn().await;
+    let people = app.people().await;
+    let admin = app.admin();
+    let (key_id, _) = app.create_key("any", &["customers:read"]).await;
+    let table = [
+        ("{ users { id } }".to_owned(), json!({})),
+        ("{ accountAuditEvents { edges { node { id } } } }".to_owned(), json!({})),
+        (
+            "mutation { inviteUser(input: { email: \"x@example.com\", role: OWNER }) { invitationUrl } }".to_owned(),
+            json!({}),
+        ),
+        (
+            "mutation($id: ID!) { disableUser(input: { id: $id }) { id } }".to_owned(),
+            json!({ "id": people.owner.id }),
+        ),
+        (
+            "mutation($id: ID!) { revealApiKeySecret(input: { id: $id }) { secret } }".to_owned(),
+            json!({ "id": key_id }),
+        ),
+        ("mutation { updateRecoverableKeys(input: { enabled: true }) { id } }".to_owned(), json!({})),
+        (
+            "mutation { changePassword(input: { currentPassword: \"x\", newPassword: \"yyyyyyyyyyyyyyy\" }) { id } }".to_owned(),
+            json!({}),
+        ),
+    ];
+    for (document, variables) in table {
+        let answer = app.gql(Some(&admin), &document, variables).await;
+        assert_eq!(answer.code(), "FORBIDDEN", "{document}: {}", answer.body);
+    }
+    // And a key's viewer has no user and no sessions.
+    let data = app
+        .ok(
+            &admin,
+            "{ viewer { user { id } apiKey { id } sessions { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["viewer"]["user"], Value::Null);
+    assert_eq!(data["viewer"]["sessions"], json!([]));
+    let _ = link_token;
+}
