@@ -2,7 +2,7 @@
 
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::harness::TestDatabase;
 
@@ -189,4 +189,82 @@ async fn set_plan_changes_the_plan_and_existing_keys_keep_working() {
         !uninitialised.status.success(),
         "nothing to change before init"
     );
+}
+
+#[tokio::test]
+async fn user_add_and_reset_password_print_one_time_links() {
+    let app = crate::harness::TestApp::spawn().await;
+    let owner = app.setup_owner().await;
+    let reset = keyplane(
+        &app.db,
+        &["user", "reset-password", "--email", "Owner@example.com"],
+    );
+    assert!(
+        reset.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
+    let printed = String::from_utf8_lossy(&reset.stdout);
+    let url = printed
+        .lines()
+        .find(|l| l.contains("/console/reset-password#"))
+        .expect("a reset link");
+    let new_password = "a brand new passphrase";
+    app.accept(
+        json!({ "token": crate::harness::link_token(url.trim()), "password": new_password }),
+    )
+    .await
+    .data();
+    // The reset ended every session and the old password no longer works.
+    let viewer = "{ viewer { user { id } } }";
+    assert_eq!(
+        app.as_user(&owner.token, "production", viewer, json!({}))
+            .await
+            .code(),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        app.login("owner@example.com", crate::harness::PASSWORD)
+            .await
+            .0,
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login("owner@example.com", new_password).await.0,
+        reqwest::StatusCode::OK
+    );
+
+    let add = keyplane(
+        &app.db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ops@example.com",
+            "--role",
+            "READ_ONLY",
+        ],
+    );
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let printed = String::from_utf8_lossy(&add.stdout);
+    let url = printed
+        .lines()
+        .find(|l| l.contains("/console/invitation#"))
+        .expect("an invitation link");
+    let joined = app
+        .accept(json!({ "token": crate::harness::link_token(url.trim()), "displayName": "Ops", "password": new_password }))
+        .await
+        .data();
+    assert_eq!(joined["acceptInvitation"]["user"]["role"], "READ_ONLY");
+
+    let unknown = keyplane(
+        &app.db,
+        &["user", "reset-password", "--email", "nobody@example.com"],
+    );
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("NOT_FOUND"));
 }

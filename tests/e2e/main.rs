@@ -14,6 +14,7 @@ mod idempotency;
 mod integrations;
 mod lifecycle;
 mod listing;
+mod people;
 mod persistence;
 mod plain_verify;
 mod replicas;

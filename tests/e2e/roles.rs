@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{People, SignedIn, TestApp, link_token};
+use crate::harness::{People, SignedIn, TestApp};
 
 /// What a row's operation acts on, made before it runs.
 #[derive(Debug, Clone, Copy)]
@@ -465,5 +465,4 @@ async fn api_keys_cannot_manage_people_or_reveal_secrets() {
         .await;
     assert_eq!(data["viewer"]["user"], Value::Null);
     assert_eq!(data["viewer"]["sessions"], json!([]));
-    let _ = link_token;
 }

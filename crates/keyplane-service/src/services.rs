@@ -95,6 +95,8 @@ impl Services {
             })
         });
         let retention = retention::start(store.clone(), settings.retention);
+        // The dummy password hash, made off the executor before the first login needs it.
+        tokio::task::spawn_blocking(crate::sessions::dummy_hash);
         let services = Self {
             store,
             hasher,

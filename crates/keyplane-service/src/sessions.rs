@@ -82,7 +82,8 @@ fn login_failed() -> ServiceError {
 }
 
 /// A hash no password matches, checked for unknown emails so they take as long as known ones.
-fn dummy_hash() -> &'static str {
+/// Made once, at start (see [`crate::Services::start`]), so the first login pays nothing extra.
+pub(crate) fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
         hash_password(

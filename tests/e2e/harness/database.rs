@@ -100,7 +100,18 @@ impl TestDatabase {
             Self::Postgres { .. } => {
                 let db = Database::connect(self.url()).await.unwrap();
                 let mut all = String::new();
-                for table in ["accounts", "environments", "api_keys", "audit_events"] {
+                let tables = db
+                    .query_all_raw(sea_orm::Statement::from_string(
+                        db.get_database_backend(),
+                        "SELECT tablename::text AS name FROM pg_tables WHERE schemaname = 'public'",
+                    ))
+                    .await
+                    .unwrap();
+                let tables: Vec<String> = tables
+                    .iter()
+                    .map(|row| row.try_get::<String>("", "name").unwrap())
+                    .collect();
+                for table in tables {
                     let rows = db
                         .query_all_raw(sea_orm::Statement::from_string(
                             db.get_database_backend(),

@@ -388,6 +388,8 @@ pub(super) fn graphiql() -> Response {
         .endpoint("/graphql")
         .title("Keyplane GraphiQL")
         .header("X-API-Key", "")
+        // For a signed-in user (the session cookie): the environment to act in. Keys ignore it.
+        .header("Keyplane-Environment", "production")
         .finish();
     Html(page).into_response()
 }

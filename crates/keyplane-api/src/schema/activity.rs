@@ -28,13 +28,15 @@ pub struct ActivityEventNode {
     pub outcome: String,
     pub http_status: i32,
     pub duration_micros: i64,
+    /// The user who made the request with a session; null for a key's request.
+    pub user_id: Option<ID>,
     #[graphql(skip)]
     api_key_id: Option<String>,
 }
 
 #[ComplexObject]
 impl ActivityEventNode {
-    /// The key that made the request.
+    /// The key that made the request; null for a user's request.
     async fn api_key(&self, ctx: &Context<'_>) -> Result<Option<ApiKeyNode>, ApiError> {
         find_related(ctx, self.api_key_id.as_deref()).await
     }
@@ -52,6 +54,7 @@ impl From<ActivityEvent> for ActivityEventNode {
             outcome: e.outcome,
             http_status: i32::from(e.http_status),
             duration_micros: e.duration_micros,
+            user_id: e.user_id.map(ID),
             api_key_id: e.api_key_id,
         }
     }
