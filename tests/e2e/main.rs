@@ -20,6 +20,7 @@ mod plain_verify;
 mod replicas;
 mod roles;
 mod rotation;
+mod sessions;
 mod settings_audit;
 mod transport;
 mod usage;

@@ -24,7 +24,7 @@ struct Row {
     operation: &'static str,
     needs: Needs,
     document: &'static str,
-    /// The input; `"$ID"` is replaced by what `needs` made.
+    /// The input, with placeholders (see [`Filler`]).
     input: Value,
     /// Owner, member, read-only: `OK` or the error code.
     expect: [&'static str; 3],
@@ -102,8 +102,8 @@ fn rows() -> Vec<Row> {
         row(
             "verifyApiKey",
             Needs::Nothing,
-            "mutation { __typename }",
-            Value::Null,
+            "query($input: VerifyApiKeyInput!) { verifyApiKey(input: $input) { code } }",
+            json!({ "key": "$KEY" }),
             ALL,
         ),
         row(
@@ -277,17 +277,26 @@ fn rows() -> Vec<Row> {
     ]
 }
 
-/// `$ID`, `$EMAIL` and `$LATER` (60 days from now) in an input, replaced.
-fn fill(input: &Value, id: &str, email: &str) -> Value {
+/// What replaces the placeholders of an input: `$ID` (what `needs` made), `$EMAIL` (a fresh
+/// address), `$KEY` (a key to verify) and `$LATER` (60 days from now).
+struct Filler<'a> {
+    id: &'a str,
+    email: &'a str,
+    key: &'a str,
+}
+
+fn fill(input: &Value, with: &Filler<'_>) -> Value {
     match input {
-        Value::String(s) if s == "$ID" => json!(id),
-        Value::String(s) if s == "$EMAIL" => json!(email),
-        Value::String(s) if s == "$LATER" => {
-            json!((chrono::Utc::now() + chrono::Duration::days(60)).to_rfc3339())
-        }
+        Value::String(s) => match s.as_str() {
+            "$ID" => json!(with.id),
+            "$EMAIL" => json!(with.email),
+            "$KEY" => json!(with.key),
+            "$LATER" => json!((chrono::Utc::now() + chrono::Duration::days(60)).to_rfc3339()),
+            _ => input.clone(),
+        },
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| (k.clone(), fill(v, id, email)))
+                .map(|(k, v)| (k.clone(), fill(v, with)))
                 .collect(),
         ),
         other => other.clone(),
@@ -393,21 +402,13 @@ async fn each_role_may_do_exactly_what_its_row_says() {
         for ((who, env), expected) in callers.into_iter().zip(row.expect) {
             n += 1;
             let id = make(&app, &people, who, env, row.needs, n).await;
-            let (document, variables) = if row.operation == "verifyApiKey" {
-                (
-                    "query($input: VerifyApiKeyInput!) { verifyApiKey(input: $input) { code } }",
-                    json!({ "input": { "key": verify_key } }),
-                )
-            } else if row.input.is_null() {
-                (row.document, json!({}))
+            let variables = if row.input.is_null() {
+                json!({})
             } else {
                 let email = format!("invitee{n}@example.com");
-                (
-                    row.document,
-                    json!({ "input": fill(&row.input, &id, &email) }),
-                )
+                json!({ "input": fill(&row.input, &Filler { id: &id, email: &email, key: &verify_key }) })
             };
-            let answer = app.as_user(&who.token, env, document, variables).await;
+            let answer = app.as_user(&who.token, env, row.document, variables).await;
             let got = answer
                 .codes()
                 .first()
