@@ -84,3 +84,27 @@ pub async fn disconnect(
     }
     Ok(integration)
 }
+
+/// The caller's environment's integrations, newest first, connected or not.
+pub async fn list(
+    services: &Services,
+    principal: &Principal,
+) -> Result<Vec<Integration>, ServiceError> {
+    principal.require(Scope::API_KEYS_READ)?;
+    Ok(services
+        .store
+        .list_integrations(&principal.environment.id)
+        .await?)
+}
+
+/// An integration's current key (revoked once disconnected).
+pub async fn key(
+    services: &Services,
+    principal: &Principal,
+    integration_id: &str,
+) -> Result<Option<ApiKey>, ServiceError> {
+    principal.require(Scope::API_KEYS_READ)?;
+    let key = services.store.integration_key(integration_id).await?;
+    // Integrations are read through the caller's environment; so are their keys.
+    Ok(key.filter(|key| key.environment_id == principal.environment.id))
+}

@@ -1,5 +1,5 @@
 //! The key lifecycle's use cases: create, change settings, re-scope, rotate, change the
-//! expiration, revoke, reveal. Each checks the caller, runs its domain rule on the locked row
+//! expiration, revoke, reveal; and reading keys (`get`, `list`, `find_many`). Each checks the caller, runs its domain rule on the locked row
 //! inside the store's transaction (so a refusal changes nothing), and evicts what it changed
 //! from this replica's cache before answering.
 
@@ -12,7 +12,7 @@ use keyplane_domain::lifecycle::{self, CreateKeyRequest, SettingsRequest};
 use keyplane_domain::rotation::{self, RotationExpiry};
 use keyplane_domain::scope::{Scope, ScopePreset, ScopeSet};
 use keyplane_domain::secret::{KeyHash, KeyPrefix, KeySecret};
-use keyplane_store::{Change, KeyChange, NewKey, Rotation};
+use keyplane_store::{Change, KeyChange, KeyFilter, NewKey, Page, PageRequest, Rotation};
 
 use crate::Services;
 use crate::error::ServiceError;
@@ -246,4 +246,51 @@ where
     // Before answering: this replica's next request must see the change.
     services.cache.evict(&Change::Key(key.id.clone()));
     Ok(key)
+}
+
+/// One key of the caller's environment; `NOT_FOUND` for a key of any other.
+pub async fn get(
+    services: &Services,
+    principal: &Principal,
+    id: &str,
+) -> Result<ApiKey, ServiceError> {
+    principal.require(Scope::API_KEYS_READ)?;
+    services
+        .store
+        .find_key(&principal.environment.id, id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("API key"))
+}
+
+/// The keys of the caller's environment, newest first.
+pub async fn list(
+    services: &Services,
+    principal: &Principal,
+    filter: &KeyFilter,
+    page: &PageRequest<String>,
+) -> Result<Page<ApiKey>, ServiceError> {
+    principal.require(Scope::API_KEYS_READ)?;
+    Ok(services
+        .store
+        .list_keys(
+            &principal.environment.id,
+            filter,
+            page,
+            Utc::now(),
+            services.settings.expiring_soon,
+        )
+        .await?)
+}
+
+/// The keys of the caller's environment among `ids`, in one read (what other objects point at).
+pub async fn find_many(
+    services: &Services,
+    principal: &Principal,
+    ids: &[String],
+) -> Result<Vec<ApiKey>, ServiceError> {
+    principal.require(Scope::API_KEYS_READ)?;
+    Ok(services
+        .store
+        .find_keys(&principal.environment.id, ids)
+        .await?)
 }

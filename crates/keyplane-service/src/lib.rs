@@ -9,6 +9,7 @@ pub mod key_cache;
 pub mod keys;
 mod principal;
 pub mod rate_limit;
+pub mod records;
 mod retention;
 mod services;
 pub mod sessions;

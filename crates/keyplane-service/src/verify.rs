@@ -64,6 +64,7 @@ pub async fn verify(
     principal: &Principal,
     request: VerifyRequest<'_>,
 ) -> Result<Verified, ServiceError> {
+    principal.require(Scope::API_KEYS_READ)?;
     let permission = request
         .permission
         .map(|p| Scope::parse(p).map_err(|e| ServiceError::from(e).with_field("permission")))

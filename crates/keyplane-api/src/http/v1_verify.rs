@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use keyplane_domain::ErrorCode;
 use keyplane_domain::activity::OUTCOME_OK;
-use keyplane_domain::scope::Scope;
 use keyplane_domain::verification::VerificationCode;
 use serde::{Deserialize, Serialize};
 
@@ -88,21 +87,16 @@ pub(super) async fn v1_verify(
         Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
-    let mut response = match principal.require(Scope::API_KEYS_READ) {
-        Err(err) => api_error_response(StatusCode::FORBIDDEN, &ApiError(err)),
-        Ok(()) => {
-            let request = VerifyRequest {
-                key: &input.key,
-                permission: input.permission.as_deref(),
-                customer_id: input.customer_id.as_deref(),
-                customer_token: input.customer_token.as_deref(),
-                origin: input.origin.as_deref(),
-            };
-            match verify(services, &principal, request).await {
-                Ok(verified) => verify_answer(&principal, &verified),
-                Err(err) => api_error_response(status_of(err.code), &ApiError(err)),
-            }
-        }
+    let request = VerifyRequest {
+        key: &input.key,
+        permission: input.permission.as_deref(),
+        customer_id: input.customer_id.as_deref(),
+        customer_token: input.customer_token.as_deref(),
+        origin: input.origin.as_deref(),
+    };
+    let mut response = match verify(services, &principal, request).await {
+        Ok(verified) => verify_answer(&principal, &verified),
+        Err(err) => api_error_response(status_of(err.code), &ApiError(err)),
     };
     response.extensions_mut().insert(Performed {
         environment_id: Some(principal.environment.id.clone()),

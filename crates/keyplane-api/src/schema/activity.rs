@@ -13,6 +13,7 @@ use super::enums;
 use super::related::find_related;
 use super::types::{ApiKeyNode, edges};
 use crate::error::ApiError;
+use keyplane_service::records;
 
 /// One API request.
 #[derive(SimpleObject, Debug, Clone)]
@@ -79,11 +80,7 @@ pub async fn activity_connection(
     after: Option<String>,
 ) -> Result<ActivityEventConnection, ApiError> {
     let page = audit_page(first, after)?;
-    let environment_id = &principal(ctx)?.environment.id;
-    let page = services(ctx)?
-        .store
-        .list_activity(environment_id, filter, &page)
-        .await?;
+    let page = records::activity_events(services(ctx)?, principal(ctx)?, filter, &page).await?;
     let (edges, page_info) = edges(
         page,
         |e| e.id.to_string(),

@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use keyplane_domain::audit::{AuditEvent, KeySnapshot};
 use keyplane_store::AuditFilter;
 
+use keyplane_service::records;
+
 use super::connection::{PageInfo, audit_page};
 use super::context::{principal, services};
 use super::enums;
@@ -121,11 +123,7 @@ pub async fn audit_connection(
     after: Option<String>,
 ) -> Result<AuditEventConnection, ApiError> {
     let page = audit_page(first, after)?;
-    let environment_id = &principal(ctx)?.environment.id;
-    let page = services(ctx)?
-        .store
-        .list_audit_events(environment_id, filter, &page)
-        .await?;
+    let page = records::audit_events(services(ctx)?, principal(ctx)?, filter, &page).await?;
     let (edges, page_info) = edges(
         page,
         |e| e.id.to_string(),

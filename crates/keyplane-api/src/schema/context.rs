@@ -1,8 +1,7 @@
 //! What resolvers reach through the GraphQL context: the services (per schema) and the
 //! principal (per request, absent for the few fields that need no credential).
 
-use async_graphql::{Context, Guard};
-use keyplane_domain::scope::Scope;
+use async_graphql::Context;
 use keyplane_service::{Principal, Services};
 
 use crate::error::ApiError;
@@ -34,14 +33,4 @@ pub fn principal<'c>(ctx: &Context<'c>) -> Result<&'c Principal, ApiError> {
             "sign in or send an API key",
         )
     })
-}
-
-/// Refuses a field with `FORBIDDEN` (and `requiredScope`) unless the caller holds the scope.
-#[derive(Debug, Clone, Copy)]
-pub struct RequireScope(pub Scope);
-
-impl Guard for RequireScope {
-    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        Ok(principal(ctx)?.require(self.0).map_err(ApiError)?)
-    }
 }

@@ -8,9 +8,7 @@ use chrono::{DateTime, Utc};
 use keyplane_domain::account::Account;
 use keyplane_domain::environment::Environment;
 use keyplane_domain::rate_limit::RateLimit;
-use keyplane_domain::scope::Scope;
 
-use super::context::RequireScope;
 use super::enums;
 use super::usage::{UsageGranularity, UsagePointNode, usage_series};
 use crate::error::ApiError;
@@ -60,7 +58,6 @@ impl EnvironmentNode {
 
     /// The environment's verifications, of every key and of keys not found, as a time series
     /// by outcome. `from` is rounded down and `to` up to the granularity; `to` is exclusive.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
     async fn usage(
         &self,
         ctx: &Context<'_>,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use keyplane_service::users::AcceptRequest;
-use keyplane_service::{environments, keys, sessions, users};
+use keyplane_service::{environments, keys, records, sessions, users};
 
 pub use nodes::{AccountAuditEventConnection, AccountAuditEventEdge, UserNode, Viewer};
 pub use session_cookie::{CookieSecurity, SESSION_COOKIE, UserAgent, session_cookie};
@@ -44,13 +44,8 @@ impl PeopleQueries {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<AccountAuditEventConnection, ApiError> {
-        let principal = principal(ctx)?;
-        principal.require_user()?;
         let page = audit_page(first, after)?;
-        let page = services(ctx)?
-            .store
-            .list_account_events(&principal.account.id, &page)
-            .await?;
+        let page = records::account_events(services(ctx)?, principal(ctx)?, &page).await?;
         let (edges, page_info) = edges(
             page,
             |e| e.id.to_string(),

@@ -4,13 +4,14 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use keyplane_domain::key::{ApiKeyKind as DomainKeyKind, ApiKeyType as DomainKeyType};
-use keyplane_domain::scope::Scope;
 use keyplane_store::{ActivityFilter, AuditFilter, KeyFilter};
 
 use super::activity::{ActivityEventConnection, activity_connection};
 use super::audit::{AuditEventConnection, audit_connection};
 use super::connection::{connection_complexity, key_page};
-use super::context::{RequireScope, principal, services};
+use keyplane_service::{integrations, keys};
+
+use super::context::{principal, services};
 use super::enums::{
     ApiKeyKind, ApiKeyStatus, ApiKeyType, AuditEventSubject, AuditEventType, OperationType,
 };
@@ -96,10 +97,7 @@ pub struct KeyQueries;
 #[Object]
 impl KeyQueries {
     /// The keys of the caller's environment, newest first.
-    #[graphql(
-        guard = "RequireScope(Scope::API_KEYS_READ)",
-        complexity = "connection_complexity(first, child_complexity)"
-    )]
+    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
     async fn api_keys(
         &self,
         ctx: &Context<'_>,
@@ -109,36 +107,18 @@ impl KeyQueries {
     ) -> Result<ApiKeyConnection, ApiError> {
         let page = key_page(first, after)?;
         let filter = filter.unwrap_or_default().into_store()?;
-        let services = services(ctx)?;
-        let page = services
-            .store
-            .list_keys(
-                &principal(ctx)?.environment.id,
-                &filter,
-                &page,
-                Utc::now(),
-                services.settings.expiring_soon,
-            )
-            .await?;
+        let page = keys::list(services(ctx)?, principal(ctx)?, &filter, &page).await?;
         Ok(page.into())
     }
 
     /// One key of the caller's environment; `NOT_FOUND` for a key of any other.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
     async fn api_key(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ApiKeyNode>, ApiError> {
-        let key = services(ctx)?
-            .store
-            .find_key(&principal(ctx)?.environment.id, &id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("API key"))?;
+        let key = keys::get(services(ctx)?, principal(ctx)?, &id).await?;
         Ok(Some(ApiKeyNode(key)))
     }
 
     /// Lifecycle events of the environment's keys, newest first.
-    #[graphql(
-        guard = "RequireScope(Scope::API_KEYS_READ)",
-        complexity = "connection_complexity(first, child_complexity)"
-    )]
+    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
@@ -159,10 +139,7 @@ impl KeyQueries {
 
     /// The environment's API requests, newest first. Written in batches: the newest second may
     /// not be listed yet.
-    #[graphql(
-        guard = "RequireScope(Scope::API_KEYS_READ)",
-        complexity = "connection_complexity(first, child_complexity)"
-    )]
+    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
     async fn activity_events(
         &self,
         ctx: &Context<'_>,
@@ -193,7 +170,6 @@ impl KeyQueries {
 
     /// May this key do that? Answers for keys of the caller's environment, applying the key's
     /// rate limit: each verification, aliased or not, spends one request of the verified key.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
     async fn verify_api_key(
         &self,
         ctx: &Context<'_>,
@@ -203,12 +179,8 @@ impl KeyQueries {
     }
 
     /// The environment's integrations, newest first, connected or not.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
     async fn integrations(&self, ctx: &Context<'_>) -> Result<Vec<IntegrationNode>, ApiError> {
-        let integrations = services(ctx)?
-            .store
-            .list_integrations(&principal(ctx)?.environment.id)
-            .await?;
+        let integrations = integrations::list(services(ctx)?, principal(ctx)?).await?;
         Ok(integrations.into_iter().map(IntegrationNode).collect())
     }
 

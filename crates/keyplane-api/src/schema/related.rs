@@ -8,16 +8,16 @@ use std::sync::{Arc, OnceLock};
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, Loader};
 use keyplane_domain::key::ApiKey;
-use keyplane_store::Store;
+use keyplane_service::{Principal, Services, keys};
 
 use super::context::{principal, services};
 use super::types::ApiKeyNode;
 use crate::error::ApiError;
 
-/// Loads keys of one environment by id.
+/// Loads keys of the caller's environment by id.
 pub struct KeyLoader {
-    store: Store,
-    environment_id: String,
+    services: Services,
+    principal: Principal,
 }
 
 impl Loader<String> for KeyLoader {
@@ -25,9 +25,7 @@ impl Loader<String> for KeyLoader {
     type Error = Arc<ApiError>;
 
     async fn load(&self, ids: &[String]) -> Result<HashMap<String, ApiKey>, Self::Error> {
-        let keys = self
-            .store
-            .find_keys(&self.environment_id, ids)
+        let keys = keys::find_many(&self.services, &self.principal, ids)
             .await
             .map_err(|err| Arc::new(ApiError::from(err)))?;
         Ok(keys.into_iter().map(|key| (key.id.clone(), key)).collect())
@@ -54,16 +52,13 @@ pub async fn find_related(
     let (services, principal) = (services(ctx)?, principal(ctx)?);
     let Some(related) = ctx.data_opt::<RelatedKeys>() else {
         // A schema executed without the transport (benchmarks): one lookup.
-        let key = services
-            .store
-            .find_key(&principal.environment.id, id)
-            .await?;
-        return Ok(key.map(ApiKeyNode));
+        let key = keys::find_many(services, principal, &[id.to_owned()]).await?;
+        return Ok(key.into_iter().next().map(ApiKeyNode));
     };
     let loader = related.0.get_or_init(|| {
         let loader = KeyLoader {
-            store: services.store.clone(),
-            environment_id: principal.environment.id.clone(),
+            services: services.clone(),
+            principal: principal.clone(),
         };
         DataLoader::new(loader, tokio::spawn)
     });

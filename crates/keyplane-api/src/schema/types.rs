@@ -7,13 +7,15 @@ use chrono::{DateTime, Utc};
 use keyplane_domain::audit::Actor;
 use keyplane_domain::integration::Integration;
 use keyplane_domain::key::ApiKey;
-use keyplane_domain::scope::{CATALOGUE, Scope};
+use keyplane_domain::scope::CATALOGUE;
 use keyplane_store::{ActivityFilter, AuditFilter, Page};
 
 use super::activity::{ActivityEventConnection, activity_connection};
 use super::audit::{AuditEventConnection, audit_connection};
 use super::connection::{PageInfo, connection_complexity};
-use super::context::{RequireScope, principal, services};
+use keyplane_service::integrations;
+
+use super::context::{principal, services};
 use super::enums;
 use super::related::find_related;
 use super::usage::{UsageGranularity, UsagePointNode, usage_series};
@@ -118,22 +120,17 @@ impl ApiKeyNode {
     }
 
     /// The key this one replaced in a rotation.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
     async fn rotated_from(&self, ctx: &Context<'_>) -> Result<Option<ApiKeyNode>, ApiError> {
         find_related(ctx, self.0.rotated_from_id.as_deref()).await
     }
 
     /// The key that replaced this one in a rotation.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
     async fn replaced_by(&self, ctx: &Context<'_>) -> Result<Option<ApiKeyNode>, ApiError> {
         find_related(ctx, self.0.replaced_by_id.as_deref()).await
     }
 
     /// This key's lifecycle events, newest first.
-    #[graphql(
-        guard = "RequireScope(Scope::API_KEYS_READ)",
-        complexity = "connection_complexity(first, child_complexity)"
-    )]
+    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
@@ -148,10 +145,7 @@ impl ApiKeyNode {
     }
 
     /// The requests this key made, newest first.
-    #[graphql(
-        guard = "RequireScope(Scope::API_KEYS_READ)",
-        complexity = "connection_complexity(first, child_complexity)"
-    )]
+    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
     async fn activity_events(
         &self,
         ctx: &Context<'_>,
@@ -167,7 +161,6 @@ impl ApiKeyNode {
 
     /// This key's verifications (by `verifyApiKey` or `POST /v1/verify`) as a time series by
     /// outcome. `from` is rounded down and `to` up to the granularity; `to` is exclusive.
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
     async fn usage(
         &self,
         ctx: &Context<'_>,
@@ -312,12 +305,8 @@ impl IntegrationNode {
     }
 
     /// The integration's current key (revoked once disconnected).
-    #[graphql(guard = "RequireScope(Scope::API_KEYS_READ)")]
     async fn api_key(&self, ctx: &Context<'_>) -> Result<Option<ApiKeyNode>, ApiError> {
-        Ok(services(ctx)?
-            .store
-            .integration_key(&self.0.id)
-            .await?
-            .map(ApiKeyNode))
+        let key = integrations::key(services(ctx)?, principal(ctx)?, &self.0.id).await?;
+        Ok(key.map(ApiKeyNode))
     }
 }

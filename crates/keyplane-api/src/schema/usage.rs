@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use keyplane_domain::scope::Scope;
 use keyplane_domain::usage::{self, UsagePoint, UsageRange};
 
-use super::context::services;
+use keyplane_service::records;
+
+use super::context::{principal, services};
 use crate::error::ApiError;
 
 /// The width of one point of a usage series. A series has at most 1,500 points: a day of
@@ -65,10 +67,15 @@ pub async fn usage_series(
         .map(|p| Scope::parse(&p).map_err(|e| ApiError::from(e).with_field("permission")))
         .transpose()?
         .map(|scope| scope.to_string());
-    let counts = services(ctx)?
-        .store
-        .usage_counts(environment_id, api_key_id, permission.as_deref(), range)
-        .await?;
+    let counts = records::usage_counts(
+        services(ctx)?,
+        principal(ctx)?,
+        environment_id,
+        api_key_id,
+        permission.as_deref(),
+        range,
+    )
+    .await?;
     Ok(usage::series(range, &counts)
         .into_iter()
         .map(Into::into)
