@@ -3,9 +3,12 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use async_graphql::Positioned;
 use async_graphql::Variables;
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::{ExecutableDocument, OperationType as GqlOperationType};
+use async_graphql::parser::types::{
+    ExecutableDocument, OperationDefinition, OperationType as GqlOperationType, Selection,
+};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
@@ -237,19 +240,29 @@ impl Source<'_> {
     }
 }
 
+/// The operations a request's `operationName` selects: the named one, or every one when none
+/// is named (execution then refuses a document with several).
+fn selected_operations<'d>(
+    document: &'d ExecutableDocument,
+    operation_name: Option<&'d str>,
+) -> impl Iterator<Item = &'d Positioned<OperationDefinition>> {
+    document
+        .operations
+        .iter()
+        .filter(move |(name, _)| match (operation_name, name) {
+            (Some(wanted), Some(name)) => wanted == name.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        })
+        .map(|(_, operation)| operation)
+}
+
 /// Whether the operation a request selects is a mutation.
 pub(super) fn selects_mutation(
     document: &ExecutableDocument,
     operation_name: Option<&str>,
 ) -> bool {
-    document.operations.iter().any(|(name, op)| {
-        let selected = match (operation_name, name) {
-            (Some(wanted), Some(name)) => wanted == name.as_str(),
-            (None, _) => true,
-            (Some(_), None) => false,
-        };
-        selected && op.node.ty == GqlOperationType::Mutation
-    })
+    selected_operations(document, operation_name).any(|op| op.node.ty == GqlOperationType::Mutation)
 }
 
 /// Whether the request is `acceptInvitation` and nothing else: the one operation that runs
@@ -258,19 +271,10 @@ fn only_accepts_invitation(request: &async_graphql::Request) -> bool {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return false;
     };
-    let wanted = request.operation_name.as_deref();
-    let mut operations = document
-        .operations
-        .iter()
-        .filter(|(name, _)| match (wanted, name) {
-            (Some(wanted), Some(name)) => wanted == name.as_str(),
-            (None, _) => true,
-            (Some(_), None) => false,
-        });
-    let (Some((_, operation)), None) = (operations.next(), operations.next()) else {
+    let mut operations = selected_operations(&document, request.operation_name.as_deref());
+    let (Some(operation), None) = (operations.next(), operations.next()) else {
         return false;
     };
-    use async_graphql::parser::types::Selection;
     operation.node.ty == GqlOperationType::Mutation
         && operation
             .node
