@@ -153,7 +153,11 @@ pub(crate) async fn open(
         .store
         .environments_of_account(&user.account_id)
         .await?;
-    let user = services.store.user(&user.id).await?.unwrap_or(user);
+    // The store noted the login at the session's start.
+    let user = User {
+        last_login_at: Some(session.created_at),
+        ..user
+    };
     Ok(LoggedIn {
         token,
         session,
