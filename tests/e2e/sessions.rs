@@ -308,3 +308,29 @@ async fn the_cookie_cannot_change_anything_from_another_site() {
         .unwrap();
     assert_eq!(own.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn retention_deletes_sessions_that_ended() {
+    let app = TestApp::spawn_with(TestOptions {
+        sessions: keyplane_domain::session::SessionPolicy {
+            idle: chrono::Duration::seconds(1),
+            absolute: chrono::Duration::days(1),
+        },
+        retention_interval: std::time::Duration::from_millis(300),
+        ..TestOptions::default()
+    })
+    .await;
+    app.setup_owner().await;
+    assert_eq!(
+        app.db.count_rows("sessions").await,
+        1,
+        "the owner's session"
+    );
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if app.db.count_rows("sessions").await == 0 {
+            return;
+        }
+    }
+    panic!("retention never deleted the idle session");
+}

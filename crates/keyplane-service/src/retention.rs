@@ -1,10 +1,11 @@
 //! Retention: a background task that deletes activity rows and usage counters once they are
-//! older than the configured ages, in bounded batches so no statement holds the database for
-//! long. Audit events are never deleted.
+//! older than the configured ages, and sessions and one-time links once they have ended, in
+//! bounded batches so no statement holds the database for long. Audit events are never deleted.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use keyplane_domain::session::SessionPolicy;
 use keyplane_store::{Retained, Store};
 use tokio::task::JoinHandle;
 
@@ -39,24 +40,33 @@ const FIRST_RUN_AFTER: Duration = Duration::from_secs(60);
 
 /// Runs retention shortly after start and then every `interval`, until aborted. Several
 /// replicas may run it at once: a row deleted twice is deleted once.
-pub fn start(store: Store, retention: Retention) -> JoinHandle<()> {
+pub fn start(store: Store, retention: Retention, sessions: SessionPolicy) -> JoinHandle<()> {
     tokio::spawn(async move {
         let first = tokio::time::Instant::now() + retention.interval.min(FIRST_RUN_AFTER);
         let mut tick = tokio::time::interval_at(first, retention.interval);
         loop {
             tick.tick().await;
-            enforce(&store, retention, Utc::now()).await;
+            enforce(&store, retention, sessions, Utc::now()).await;
         }
     })
 }
 
 /// Deletes what is older than its retention at `now`; answers how many rows went.
-pub async fn enforce(store: &Store, retention: Retention, now: DateTime<Utc>) -> u64 {
+pub async fn enforce(
+    store: &Store,
+    retention: Retention,
+    sessions: SessionPolicy,
+    now: DateTime<Utc>,
+) -> u64 {
     let mut deleted = 0;
     for (what, keep) in [
         (Retained::Activity, retention.activity),
         (Retained::UsageMinutes, retention.usage_minutes),
         (Retained::UsageHours, retention.usage_hours),
+        // Ended sessions and links open nothing any more; their story is in the audit trails.
+        (Retained::SessionsPastTheirEnd, chrono::Duration::zero()),
+        (Retained::IdleSessions, sessions.idle),
+        (Retained::ExpiredLinks, chrono::Duration::zero()),
     ] {
         let before = now - keep;
         loop {
@@ -79,7 +89,7 @@ pub async fn enforce(store: &Store, retention: Retention, now: DateTime<Utc>) ->
     if deleted > 0 {
         tracing::info!(
             deleted,
-            "retention deleted old activity rows and usage counters"
+            "retention deleted old activity rows, usage counters, ended sessions and links"
         );
     }
     deleted

@@ -94,7 +94,7 @@ impl Services {
                 }
             })
         });
-        let retention = retention::start(store.clone(), settings.retention);
+        let retention = retention::start(store.clone(), settings.retention, settings.sessions);
         // The dummy password hash, made off the executor before the first login needs it.
         tokio::task::spawn_blocking(crate::sessions::dummy_hash);
         let services = Self {

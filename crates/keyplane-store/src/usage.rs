@@ -201,6 +201,9 @@ impl Store {
             Retained::Activity => ("activity_events", "occurred_at"),
             Retained::UsageMinutes => (MINUTES.name, "bucket_at"),
             Retained::UsageHours => (HOURS.name, "bucket_at"),
+            Retained::SessionsPastTheirEnd => ("sessions", "expires_at"),
+            Retained::IdleSessions => ("sessions", "last_seen_at"),
+            Retained::ExpiredLinks => ("user_links", "expires_at"),
         };
         // Any `limit` old rows, found through the index on the age column; no ORDER BY, which
         // would sort every old row to pick the first few.
@@ -230,4 +233,10 @@ pub enum Retained {
     Activity,
     UsageMinutes,
     UsageHours,
+    /// Sessions whose absolute end is before the cut-off.
+    SessionsPastTheirEnd,
+    /// Sessions last seen before the cut-off (now minus the idle timeout).
+    IdleSessions,
+    /// One-time links that expired before the cut-off, used or not.
+    ExpiredLinks,
 }

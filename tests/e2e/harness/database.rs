@@ -80,6 +80,22 @@ impl TestDatabase {
         matches!(self, Self::Postgres { .. })
     }
 
+    /// How many rows `table` holds now.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let db = Database::connect(self.url()).await.unwrap();
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let n = row.try_get::<i64>("", "n").unwrap();
+        db.close().await.ok();
+        n
+    }
+
     /// Every byte the database keeps, as text: the SQLite files, or every row of PostgreSQL.
     pub async fn raw_contents(&self) -> String {
         match self {
