@@ -55,13 +55,13 @@ pub struct Environment {
 }
 
 /// Environment settings (default rate limit, client-side security) bind every key of the
-/// environment, so only a full-access key may change them.
+/// environment, so only full access (`*`: the full-access key, or an owner) may change them.
 pub fn ensure_may_configure(caller: &crate::scope::ScopeSet) -> Result<(), crate::RuleViolation> {
     if caller.is_all() {
         Ok(())
     } else {
         Err(crate::RuleViolation::forbidden(
-            "only a full-access key may change environment settings",
+            "only full access (the full-access key or an owner) may change environment settings",
             None,
         ))
     }

@@ -8,7 +8,7 @@ use keyplane_domain::audit::Actor;
 use keyplane_domain::environment::Environment;
 use keyplane_domain::key::ApiKey;
 use keyplane_domain::scope::{Scope, ScopeSet};
-use keyplane_domain::user::{Role, User};
+use keyplane_domain::user::User;
 
 use crate::error::ServiceError;
 
@@ -98,14 +98,10 @@ impl Principal {
         })
     }
 
-    /// The signed-in user if they hold `role`'s rights (an owner for user management).
+    /// The signed-in user, if an owner (user management, recoverable keys).
     pub fn require_owner(&self, what: &str) -> Result<&SignedIn, ServiceError> {
         let signed_in = self.require_user()?;
         keyplane_domain::user::ensure_owner(signed_in.user.role, what)?;
         Ok(signed_in)
-    }
-
-    pub fn role(&self) -> Option<Role> {
-        self.user().map(|s| s.user.role)
     }
 }

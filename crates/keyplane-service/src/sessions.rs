@@ -18,8 +18,8 @@ use crate::Services;
 use crate::error::ServiceError;
 use crate::principal::Principal;
 
-/// Failed-login throttles: per email (guessing one person's password) and per client address
-/// (trying many). Both are checked on every attempt, before the password is.
+/// Login throttles: per email (guessing one person's password) and per client address (trying
+/// many). Both count every attempt, and are checked before the password is.
 #[derive(Debug)]
 pub struct LoginLimiter {
     per_email: DefaultKeyedRateLimiter<String>,

@@ -18,7 +18,6 @@ use crate::sessions::{self, LoggedIn, blocking};
 /// A one-time link just made: its URL carries the token and is shown this once.
 #[derive(Debug)]
 pub struct IssuedLink {
-    pub purpose: LinkPurpose,
     pub url: String,
     pub expires_at: DateTime<Utc>,
 }
@@ -298,7 +297,6 @@ async fn issue_link(
         )
         .await?;
     Ok(IssuedLink {
-        purpose,
         url: purpose.url(public_url, &token),
         expires_at,
     })

@@ -8,11 +8,11 @@ use keyplane_domain::account_audit::{
 use keyplane_domain::audit::{Actor, ActorType};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
 
 use crate::entity::account_audit_event::{self, Column};
-use crate::page::{Page, PageRequest};
+use crate::page::{Page, PageRequest, newest_first};
 use crate::{Store, StoreError};
 
 pub(crate) async fn insert(
@@ -47,16 +47,9 @@ impl Store {
         page: &PageRequest<i64>,
     ) -> Result<Page<AccountEvent>, StoreError> {
         self.read(move || async move {
-            let mut query =
+            let query =
                 account_audit_event::Entity::find().filter(Column::AccountId.eq(account_id));
-            if let Some(after) = page.after {
-                query = query.filter(Column::Id.lt(after));
-            }
-            let rows = query
-                .order_by_desc(Column::Id)
-                .limit(page.first + 1)
-                .all(&self.db)
-                .await?;
+            let rows = newest_first(query, Column::Id, page).all(&self.db).await?;
             let events = rows
                 .into_iter()
                 .map(event_from_model)

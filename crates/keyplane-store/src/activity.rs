@@ -3,13 +3,10 @@
 use chrono::{DateTime, Utc};
 use keyplane_domain::activity::{ActivityEvent, NewActivityEvent, OperationType};
 use sea_orm::sea_query::{CaseStatement, Expr};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
 
 use crate::entity::{activity_event, api_key};
-use crate::page::{Page, PageRequest};
+use crate::page::{Page, PageRequest, newest_first};
 use crate::{Store, StoreError, stored_instant};
 
 #[derive(Debug, Clone, Default)]
@@ -123,14 +120,7 @@ impl Store {
         if let Some(until) = filter.until {
             query = query.filter(Column::OccurredAt.lt(until));
         }
-        if let Some(after) = page.after {
-            query = query.filter(Column::Id.lt(after));
-        }
-        let rows = query
-            .order_by_desc(Column::Id)
-            .limit(page.first + 1)
-            .all(&self.db)
-            .await?;
+        let rows = newest_first(query, Column::Id, page).all(&self.db).await?;
         let events = rows
             .into_iter()
             .map(activity_from_model)

@@ -7,11 +7,11 @@ use keyplane_domain::audit::{
 };
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
 
 use crate::entity::audit_event::{self, Column};
-use crate::page::{Page, PageRequest};
+use crate::page::{Page, PageRequest, newest_first};
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, Default)]
@@ -99,14 +99,7 @@ impl Store {
         if let Some(types) = &filter.types {
             query = query.filter(Column::EventType.is_in(types.iter().map(|t| t.as_str())));
         }
-        if let Some(after) = page.after {
-            query = query.filter(Column::Id.lt(after));
-        }
-        let rows = query
-            .order_by_desc(Column::Id)
-            .limit(page.first + 1)
-            .all(&self.db)
-            .await?;
+        let rows = newest_first(query, Column::Id, page).all(&self.db).await?;
         let events = rows
             .into_iter()
             .map(event_from_model)

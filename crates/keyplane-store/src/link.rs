@@ -182,7 +182,11 @@ impl Store {
                         }
                         .update(&txn)
                         .await
-                        .map_err(|_| StoreError::from(invalid_link()))?;
+                        .map_err(|err| match err {
+                            // The user was removed after the link was made.
+                            sea_orm::DbErr::RecordNotUpdated => StoreError::from(invalid_link()),
+                            other => StoreError::from(other),
+                        })?;
                         end_sessions(&txn, &user_id, None).await?;
                         (user_from_model(updated)?, AccountEventType::PasswordChanged)
                     }

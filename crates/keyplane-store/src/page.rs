@@ -30,3 +30,17 @@ impl<T> Page<T> {
         }
     }
 }
+
+/// A listing keyset-paginated on an integer id, newest first: the rows after the page's cursor,
+/// one more than the page holds (for [`Page::from_overfetch`]).
+pub(crate) fn newest_first<E: sea_orm::EntityTrait>(
+    mut query: sea_orm::Select<E>,
+    id: E::Column,
+    page: &PageRequest<i64>,
+) -> sea_orm::Select<E> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    if let Some(after) = page.after {
+        query = query.filter(id.lt(after));
+    }
+    query.order_by_desc(id).limit(page.first + 1)
+}
