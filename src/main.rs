@@ -118,7 +118,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 load_data_key(cli.global.data_key.as_deref(), &cli.global.data_key_file)?;
             let shutdown = shutdown_signal();
             let app = Application::build(store, hasher, data_key, settings).await?;
-            tracing::info!(listen = %app.local_addr(), "keyplane serving; GraphiQL at /graphql");
+            tracing::info!(listen = %app.local_addr(), "keyplane serving; console at /console, GraphiQL at /graphql");
             app.run_until(shutdown).await
         }
     }

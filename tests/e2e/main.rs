@@ -7,6 +7,7 @@ mod activity;
 mod auth;
 mod cli;
 mod client_security;
+mod console;
 mod database_faults;
 mod fast_path;
 mod graphql_over_http;

@@ -97,25 +97,6 @@ async fn get_serves_queries_and_refuses_mutations_with_405() {
 }
 
 #[tokio::test]
-async fn graphiql_is_served_to_browsers_with_a_key_header() {
-    let app = TestApp::spawn().await;
-    let page = app
-        .client
-        .get(app.url("/graphql"))
-        .header("accept", "text/html,application/xhtml+xml")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.unwrap();
-    assert!(html.contains("graphiql"), "a GraphiQL page");
-    assert!(
-        html.contains("X-API-Key"),
-        "the key header is ready to fill in"
-    );
-}
-
-#[tokio::test]
 async fn parse_and_validation_failures_are_400_with_codes_and_no_suggestions() {
     let app = TestApp::spawn().await;
     let parse = app.gql(Some(&app.admin()), "{ viewer { ", json!({})).await;

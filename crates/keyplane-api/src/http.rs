@@ -1,5 +1,6 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP), `POST /v1/verify`, `POST /auth/login` and
-//! `/auth/logout`, `/healthz`, `/readyz`, `/metrics`. Every error body carries `extensions.code`.
+//! `/auth/logout`, `/healthz`, `/readyz`, `/metrics`, and the web console under `/console` (`/`
+//! redirects there). Every error body carries `extensions.code`.
 
 mod activity;
 mod admission;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
+use axum::response::Redirect;
 use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
 use tracing::Level;
@@ -57,6 +59,9 @@ pub fn router(services: Services, http: HttpSettings) -> Router {
         .route("/auth/login", post(sessions::login))
         .route("/auth/logout", post(sessions::logout))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), activity::record_activity))
+        .route("/", get(|| async { Redirect::temporary(keyplane_console::PATH) }))
+        .route("/console/", get(|| async { Redirect::permanent(keyplane_console::PATH) }))
+        .nest(keyplane_console::PATH, keyplane_console::router())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use async_graphql::Positioned;
 use async_graphql::Variables;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{
     ExecutableDocument, OperationDefinition, OperationType as GqlOperationType, Selection,
 };
@@ -13,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use keyplane_domain::ErrorCode;
 use keyplane_domain::activity::OUTCOME_OK;
 use serde::Deserialize;
@@ -387,13 +386,8 @@ pub(super) async fn execute(
     }
 }
 
+/// GraphiQL for a browser: the page built with the console (bundled, no CDN). A key goes in its
+/// header editor; a signed-in person's session cookie comes along by itself.
 pub(super) fn graphiql() -> Response {
-    let page = GraphiQLSource::build()
-        .endpoint("/graphql")
-        .title("Keyplane GraphiQL")
-        .header("X-API-Key", "")
-        // For a signed-in user (the session cookie): the environment to act in. Keys ignore it.
-        .header("Keyplane-Environment", "production")
-        .finish();
-    Html(page).into_response()
+    keyplane_console::graphiql_page()
 }

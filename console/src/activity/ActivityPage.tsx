@@ -1,0 +1,131 @@
+import { Link, useParams, useSearchParams } from "react-router";
+import { useQuery } from "urql";
+import { problemOfError } from "../api/errors";
+import { graphql, type VariablesOf } from "../graphql";
+import { ProblemMessage } from "../ui/Problem";
+import { Time } from "../ui/Time";
+
+const ActivityQuery = graphql(`
+  query Activity($after: String, $filter: ActivityEventFilter) {
+    activityEvents(first: 50, after: $after, filter: $filter) {
+      edges { node { id occurredAt operationName operationType rootFields outcome httpStatus durationMicros userId apiKey { id name } } }
+      pageInfo { hasNextPage endCursor }
+    }
+    users { id displayName }
+  }
+`);
+type Filter = NonNullable<VariablesOf<typeof ActivityQuery>["filter"]>;
+
+/** The environment's API requests, filtered by what the URL says. */
+export function ActivityPage() {
+  const { env } = useParams();
+  const [params, setParams] = useSearchParams();
+  const filter: Filter = {};
+  const type = params.get("type");
+  if (type === "QUERY" || type === "MUTATION") filter.operationType = type;
+  const outcome = params.get("outcome");
+  if (outcome) filter.outcome = outcome;
+  const after = params.get("after");
+  const [{ data, error, fetching }] = useQuery({ query: ActivityQuery, variables: { after, filter } });
+  const names = new Map(data?.users.map((u) => [u.id, u.displayName]));
+  const set = (name: string, value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    next.delete("after");
+    setParams(next, { flushSync: true });
+  };
+  const edges = data?.activityEvents.edges ?? [];
+  return (
+    <section aria-labelledby="activity-title">
+      <h1 id="activity-title">Activity</h1>
+      <p className="muted">Every management request in this environment. Verifications are counted per key, on each key's Usage tab.</p>
+      <div className="filters" role="group" aria-label="Filters">
+        <label className="field inline">
+          <span>Operation</span>
+          <select value={type ?? ""} onChange={(e) => set("type", e.target.value)}>
+            <option value="">All</option>
+            <option value="QUERY">Queries</option>
+            <option value="MUTATION">Mutations</option>
+          </select>
+        </label>
+        <label className="field inline">
+          <span>Outcome</span>
+          <select value={outcome ?? ""} onChange={(e) => set("outcome", e.target.value)}>
+            <option value="">All</option>
+            <option value="OK">OK</option>
+            <option value="UNAUTHENTICATED">Unauthenticated</option>
+            <option value="FORBIDDEN">Forbidden</option>
+            <option value="BAD_USER_INPUT">Bad input</option>
+            <option value="CONFLICT">Conflict</option>
+            <option value="NOT_FOUND">Not found</option>
+            <option value="RATE_LIMITED">Rate limited</option>
+          </select>
+        </label>
+      </div>
+      <ProblemMessage problem={problemOfError(error)} />
+      <div className="table-wrap">
+        <table aria-label="Activity" aria-busy={fetching}>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Operation</th>
+              <th scope="col">By</th>
+              <th scope="col">Outcome</th>
+              <th scope="col">Duration</th>
+            </tr>
+          </thead>
+          <tbody>
+            {edges.map(({ node }) => (
+              <tr key={node.id}>
+                <td>
+                  <Time at={node.occurredAt} />
+                </td>
+                <td>
+                  {node.operationName ?? <span className="muted">anonymous</span>} <span className="muted">{node.rootFields.join(", ")}</span>
+                </td>
+                <td>
+                  {node.apiKey ? (
+                    <Link to={`/${env}/keys/${node.apiKey.id}`}>{node.apiKey.name}</Link>
+                  ) : node.userId ? (
+                    names.get(node.userId) ?? "a removed user"
+                  ) : (
+                    "—"
+                  )}
+                </td>
+                <td>
+                  {node.outcome} <span className="muted">({node.httpStatus})</span>
+                </td>
+                <td>{(node.durationMicros / 1000).toFixed(1)} ms</td>
+              </tr>
+            ))}
+            {data && edges.length === 0 ? (
+              <tr>
+                <td colSpan={5} className="empty">
+                  No request matches these filters yet.
+                </td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      </div>
+      <nav className="pager" aria-label="Pages">
+        <button type="button" className="button secondary" disabled={!after} onClick={() => set("after", "")}>
+          Newest
+        </button>
+        <button
+          type="button"
+          className="button secondary"
+          disabled={!data?.activityEvents.pageInfo.hasNextPage}
+          onClick={() => {
+            const next = new URLSearchParams(params);
+            next.set("after", data?.activityEvents.pageInfo.endCursor ?? "");
+            setParams(next, { flushSync: true });
+          }}
+        >
+          Older
+        </button>
+      </nav>
+    </section>
+  );
+}

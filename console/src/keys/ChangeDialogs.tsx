@@ -1,0 +1,76 @@
+import { useState, type FormEvent } from "react";
+import { useMutation } from "urql";
+import { problemOfError, type Problem } from "../api/errors";
+import { Modal, ModalClose } from "../ui/Modal";
+import { ProblemMessage } from "../ui/Problem";
+import { RevokeKey, UpdateExpiration, type KeyDetail } from "./documents";
+import { instantOf, localInputValue, ONE_YEAR_MS } from "./format";
+
+export function ExpirationDialog({ apiKey, onClose }: { apiKey: KeyDetail; onClose: () => void }) {
+  const [problem, setProblem] = useState<Problem>();
+  const [{ fetching }, change] = useMutation(UpdateExpiration);
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const local = String(new FormData(event.currentTarget).get("expiresAt") ?? "");
+    const result = await change({ input: { id: apiKey.id, expiresAt: instantOf(local) } });
+    if (result.error) setProblem(problemOfError(result.error));
+    else onClose();
+  };
+  const now = new Date();
+  return (
+    <Modal title={`Change the expiration of ${apiKey.name}`} description="The key keeps working until this moment, at most a year from now." onClose={onClose}>
+      <form onSubmit={(e) => void submit(e)}>
+        <label className="field">
+          <span>Expires at (your time zone)</span>
+          <input
+            name="expiresAt"
+            type="datetime-local"
+            required
+            defaultValue={apiKey.expiresAt ? localInputValue(new Date(apiKey.expiresAt)) : ""}
+            min={localInputValue(now)}
+            max={localInputValue(new Date(now.getTime() + ONE_YEAR_MS))}
+          />
+        </label>
+        <ProblemMessage problem={problem} />
+        <div className="actions">
+          <ModalClose className="button secondary">Cancel</ModalClose>
+          <button type="submit" className="button primary" disabled={fetching}>
+            Save expiration
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+/** Revoking is for good: the person types the key's name to confirm. */
+export function RevokeDialog({ apiKey, onClose }: { apiKey: KeyDetail; onClose: () => void }) {
+  const [typed, setTyped] = useState("");
+  const [problem, setProblem] = useState<Problem>();
+  const [{ fetching }, revoke] = useMutation(RevokeKey);
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const result = await revoke({ input: { id: apiKey.id } });
+    if (result.error) setProblem(problemOfError(result.error));
+    else onClose();
+  };
+  return (
+    <Modal title={`Revoke ${apiKey.name}`} description="Every request made with this key is refused from now on. This cannot be undone." onClose={onClose}>
+      <form onSubmit={(e) => void submit(e)}>
+        <label className="field">
+          <span>
+            Type <strong>{apiKey.name}</strong> to confirm
+          </span>
+          <input value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" />
+        </label>
+        <ProblemMessage problem={problem} />
+        <div className="actions">
+          <ModalClose className="button secondary">Cancel</ModalClose>
+          <button type="submit" className="button danger" disabled={fetching || typed !== apiKey.name}>
+            Revoke for good
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

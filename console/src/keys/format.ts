@@ -1,0 +1,52 @@
+import type { KeyRow } from "./documents";
+
+const TYPE_LABELS: Record<string, string> = {
+  FULL_ACCESS: "Full access",
+  PUBLISHABLE: "Publishable",
+  SCOPED: "Scoped",
+  INTEGRATION: "Integration",
+};
+
+export function typeLabel(type: string): string {
+  return TYPE_LABELS[type] ?? type;
+}
+
+/** "Full access", or "customers: write · coupons: read", the way the matrix reads; past two, "+N more". */
+export function scopesSummary(key: Pick<KeyRow, "fullAccess" | "scopes">): string {
+  if (key.fullAccess) return "Full access";
+  if (key.scopes.length === 0) return "None";
+  const shown = key.scopes.slice(0, 2).map((s) => s.replace(":", ": "));
+  const more = key.scopes.length - shown.length;
+  return shown.join(" · ") + (more > 0 ? ` · +${more} more` : "");
+}
+
+const PERIODS: [number, string][] = [
+  [86400, "day"],
+  [3600, "hour"],
+  [60, "minute"],
+  [1, "second"],
+];
+
+export function rateLimitText(limit: { requests: number; periodSeconds: number } | null | undefined): string {
+  if (!limit) return "Default";
+  for (const [seconds, unit] of PERIODS) {
+    if (limit.periodSeconds % seconds === 0) {
+      const count = limit.periodSeconds / seconds;
+      return `${limit.requests.toLocaleString()} / ${count === 1 ? unit : `${count} ${unit}s`}`;
+    }
+  }
+  return `${limit.requests} / ${limit.periodSeconds} s`;
+}
+
+/** The value of a `datetime-local` input as the exact instant the person meant, in UTC. */
+export function instantOf(local: string): string {
+  return new Date(local).toISOString();
+}
+
+/** An instant as a `datetime-local` value in the browser's time zone. */
+export function localInputValue(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+export const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
