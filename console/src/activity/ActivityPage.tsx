@@ -1,8 +1,9 @@
 import { Link, useParams, useSearchParams } from "react-router";
 import { useQuery } from "urql";
 import { problemOfError } from "../api/errors";
-import { graphql, type VariablesOf } from "../graphql";
+import { graphql, type ResultOf, type VariablesOf } from "../graphql";
 import { ProblemMessage } from "../ui/Problem";
+import { Table, type Column } from "../ui/Table";
 import { Time } from "../ui/Time";
 
 const ActivityQuery = graphql(`
@@ -15,6 +16,7 @@ const ActivityQuery = graphql(`
   }
 `);
 type Filter = NonNullable<VariablesOf<typeof ActivityQuery>["filter"]>;
+type Event = ResultOf<typeof ActivityQuery>["activityEvents"]["edges"][number]["node"];
 
 /** The environment's API requests, filtered by what the URL says. */
 export function ActivityPage() {
@@ -35,7 +37,31 @@ export function ActivityPage() {
     next.delete("after");
     setParams(next, { flushSync: true });
   };
-  const edges = data?.activityEvents.edges ?? [];
+  const columns: Column<Event>[] = [
+    { header: "When", cell: (e) => <Time at={e.occurredAt} /> },
+    {
+      header: "Operation",
+      cell: (e) => (
+        <>
+          {e.operationName ?? <span className="muted">anonymous</span>} <span className="muted">{e.rootFields.join(", ")}</span>
+        </>
+      ),
+    },
+    {
+      header: "By",
+      cell: (e) =>
+        e.apiKey ? <Link to={`/${env}/keys/${e.apiKey.id}`}>{e.apiKey.name}</Link> : e.userId ? (names.get(e.userId) ?? "a removed user") : "—",
+    },
+    {
+      header: "Outcome",
+      cell: (e) => (
+        <>
+          {e.outcome} <span className="muted">({e.httpStatus})</span>
+        </>
+      ),
+    },
+    { header: "Duration", cell: (e) => `${(e.durationMicros / 1000).toFixed(1)} ms` },
+  ];
   return (
     <section aria-labelledby="activity-title">
       <h1 id="activity-title">Activity</h1>
@@ -64,51 +90,15 @@ export function ActivityPage() {
         </label>
       </div>
       <ProblemMessage problem={problemOfError(error)} />
-      <div className="table-wrap">
-        <table aria-label="Activity" aria-busy={fetching}>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Operation</th>
-              <th scope="col">By</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Duration</th>
-            </tr>
-          </thead>
-          <tbody>
-            {edges.map(({ node }) => (
-              <tr key={node.id}>
-                <td>
-                  <Time at={node.occurredAt} />
-                </td>
-                <td>
-                  {node.operationName ?? <span className="muted">anonymous</span>} <span className="muted">{node.rootFields.join(", ")}</span>
-                </td>
-                <td>
-                  {node.apiKey ? (
-                    <Link to={`/${env}/keys/${node.apiKey.id}`}>{node.apiKey.name}</Link>
-                  ) : node.userId ? (
-                    names.get(node.userId) ?? "a removed user"
-                  ) : (
-                    "—"
-                  )}
-                </td>
-                <td>
-                  {node.outcome} <span className="muted">({node.httpStatus})</span>
-                </td>
-                <td>{(node.durationMicros / 1000).toFixed(1)} ms</td>
-              </tr>
-            ))}
-            {data && edges.length === 0 ? (
-              <tr>
-                <td colSpan={5} className="empty">
-                  No request matches these filters yet.
-                </td>
-              </tr>
-            ) : null}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        label="Activity"
+        columns={columns}
+        rows={data?.activityEvents.edges.map((e) => e.node)}
+        rowKey={(e) => e.id}
+        empty="No request matches these filters yet."
+        busy={fetching}
+        placeholderRows={5}
+      />
       <nav className="pager" aria-label="Pages">
         <button type="button" className="button secondary" disabled={!after} onClick={() => set("after", "")}>
           Newest

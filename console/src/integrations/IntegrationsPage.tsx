@@ -3,10 +3,11 @@ import { Link, useParams } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { problemOfError, type Problem } from "../api/errors";
 import { usePermissions } from "../app/viewer";
-import { graphql } from "../graphql";
+import { graphql, type ResultOf } from "../graphql";
 import { Modal, ModalClose } from "../ui/Modal";
 import { OneTimeSecret } from "../ui/OneTimeSecret";
 import { ProblemMessage } from "../ui/Problem";
+import { Table, type Column } from "../ui/Table";
 import { Time } from "../ui/Time";
 
 const IntegrationsQuery = graphql(`
@@ -25,6 +26,8 @@ const Disconnect = graphql(`
   }
 `);
 
+type Integration = ResultOf<typeof IntegrationsQuery>["integrations"][number];
+
 // An empty list names no type, so the cache is told which mutations refresh it.
 const INTEGRATION_TYPES = { additionalTypenames: ["Integration"] };
 
@@ -42,6 +45,23 @@ export function IntegrationsPage() {
   const [disconnecting, setDisconnecting] = useState<{ id: string; name: string }>();
   const [, connect] = useMutation(Connect);
   const [{ fetching }, disconnect] = useMutation(Disconnect);
+  const columns: Column<Integration>[] = [
+    { header: "Provider", cell: (i) => i.displayName },
+    { header: "Key", cell: (i) => (i.apiKey ? <Link to={`/${env}/keys/${i.apiKey.id}`}>{i.apiKey.maskedKey}</Link> : "—") },
+    { header: "Permissions", cell: (i) => i.scopes.join(", ") },
+    { header: "Connected", cell: (i) => <Time at={i.connectedAt} /> },
+    { header: "Disconnected", cell: (i) => <Time at={i.disconnectedAt} /> },
+    {
+      header: "Actions",
+      headerHidden: true,
+      cell: (i) =>
+        i.connected && canWrite ? (
+          <button type="button" className="button danger small" onClick={() => setDisconnecting({ id: i.id, name: i.displayName })}>
+            Disconnect {i.displayName}
+          </button>
+        ) : null,
+    },
+  ];
   const connected = new Set(data?.integrations.filter((i) => i.connected).map((i) => i.provider));
 
   return (
@@ -73,51 +93,14 @@ export function IntegrationsPage() {
           </li>
         ))}
       </ul>
-      <div className="table-wrap">
-        <table aria-label="Integrations">
-          <thead>
-            <tr>
-              <th scope="col">Provider</th>
-              <th scope="col">Key</th>
-              <th scope="col">Permissions</th>
-              <th scope="col">Connected</th>
-              <th scope="col">Disconnected</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {data?.integrations.map((i) => (
-              <tr key={i.id}>
-                <td>{i.displayName}</td>
-                <td>{i.apiKey ? <Link to={`/${env}/keys/${i.apiKey.id}`}>{i.apiKey.maskedKey}</Link> : "—"}</td>
-                <td>{i.scopes.join(", ")}</td>
-                <td>
-                  <Time at={i.connectedAt} />
-                </td>
-                <td>
-                  <Time at={i.disconnectedAt} />
-                </td>
-                <td>
-                  {i.connected && canWrite ? (
-                    <button type="button" className="button danger small" onClick={() => setDisconnecting({ id: i.id, name: i.displayName })}>
-                      Disconnect {i.displayName}
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-            {data && data.integrations.length === 0 ? (
-              <tr>
-                <td colSpan={6} className="empty">
-                  No integration has been connected in this environment.
-                </td>
-              </tr>
-            ) : null}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        label="Integrations"
+        columns={columns}
+        rows={data?.integrations}
+        rowKey={(i) => i.id}
+        empty="No integration has been connected in this environment."
+        placeholderRows={2}
+      />
       {disconnecting ? (
         <Modal title={`Disconnect ${disconnecting.name}?`} description="Its key is revoked at once; the provider's calls stop working." onClose={() => setDisconnecting(undefined)}>
           <div className="actions">

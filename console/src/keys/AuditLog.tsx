@@ -2,6 +2,7 @@ import { useQuery } from "urql";
 import { problemOfError } from "../api/errors";
 import type { ResultOf } from "../graphql";
 import { ProblemMessage } from "../ui/Problem";
+import { Table, type Column } from "../ui/Table";
 import { Time } from "../ui/Time";
 import { AuditState, KeyAuditQuery } from "./documents";
 import { rateLimitText } from "./format";
@@ -42,51 +43,39 @@ function StateCell({ state }: { state: State }) {
   );
 }
 
+const ACTORS: Record<string, string> = { USER: "user", API_KEY: "API key", SYSTEM: "Keyplane" };
+
+type Event = NonNullable<ResultOf<typeof KeyAuditQuery>["apiKey"]>["auditEvents"]["edges"][number]["node"];
+
+const COLUMNS: Column<Event>[] = [
+  { header: "When", cell: (e) => <Time at={e.occurredAt} /> },
+  { header: "Event", cell: (e) => EVENT_LABELS[e.type] ?? e.type },
+  {
+    header: "Actor",
+    cell: (e) => (
+      <>
+        {e.actor.name} <span className="muted">({ACTORS[e.actor.type] ?? e.actor.type})</span>
+      </>
+    ),
+  },
+  { header: "Before", cell: (e) => <StateCell state={e.before} /> },
+  { header: "After", cell: (e) => <StateCell state={e.after} /> },
+];
+
 export function AuditLog({ id }: { id: string }) {
   const [{ data, error, fetching }] = useQuery({ query: KeyAuditQuery, variables: { id } });
-  const edges = data?.apiKey?.auditEvents.edges ?? [];
   return (
     <div>
       <ProblemMessage problem={problemOfError(error)} />
-      <div className="table-wrap">
-        <table aria-label="Audit log" aria-busy={fetching}>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Event</th>
-              <th scope="col">Actor</th>
-              <th scope="col">Before</th>
-              <th scope="col">After</th>
-            </tr>
-          </thead>
-          <tbody>
-            {edges.map(({ node }) => (
-              <tr key={node.id}>
-                <td>
-                  <Time at={node.occurredAt} />
-                </td>
-                <td>{EVENT_LABELS[node.type] ?? node.type}</td>
-                <td>
-                  {node.actor.name} <span className="muted">({node.actor.type === "USER" ? "user" : node.actor.type === "API_KEY" ? "API key" : "Keyplane"})</span>
-                </td>
-                <td>
-                  <StateCell state={node.before} />
-                </td>
-                <td>
-                  <StateCell state={node.after} />
-                </td>
-              </tr>
-            ))}
-            {data && edges.length === 0 ? (
-              <tr>
-                <td colSpan={5} className="empty">
-                  No events yet.
-                </td>
-              </tr>
-            ) : null}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        label="Audit log"
+        columns={COLUMNS}
+        rows={data?.apiKey?.auditEvents.edges.map((e) => e.node)}
+        rowKey={(e) => e.id}
+        empty="No events yet."
+        busy={fetching}
+        placeholderRows={3}
+      />
     </div>
   );
 }

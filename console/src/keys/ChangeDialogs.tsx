@@ -4,7 +4,8 @@ import { problemOfError, type Problem } from "../api/errors";
 import { Modal, ModalClose } from "../ui/Modal";
 import { ProblemMessage } from "../ui/Problem";
 import { RevokeKey, UpdateExpiration, type KeyDetail } from "./documents";
-import { instantOf, localInputValue, ONE_YEAR_MS } from "./format";
+import { ExpiryInput } from "./ExpiryInput";
+import { instantOf } from "./format";
 
 export function ExpirationDialog({ apiKey, onClose }: { apiKey: KeyDetail; onClose: () => void }) {
   const [problem, setProblem] = useState<Problem>();
@@ -16,21 +17,10 @@ export function ExpirationDialog({ apiKey, onClose }: { apiKey: KeyDetail; onClo
     if (result.error) setProblem(problemOfError(result.error));
     else onClose();
   };
-  const now = new Date();
   return (
     <Modal title={`Change the expiration of ${apiKey.name}`} description="The key keeps working until this moment, at most a year from now." onClose={onClose}>
       <form onSubmit={(e) => void submit(e)}>
-        <label className="field">
-          <span>Expires at (your time zone)</span>
-          <input
-            name="expiresAt"
-            type="datetime-local"
-            required
-            defaultValue={apiKey.expiresAt ? localInputValue(new Date(apiKey.expiresAt)) : ""}
-            min={localInputValue(now)}
-            max={localInputValue(new Date(now.getTime() + ONE_YEAR_MS))}
-          />
-        </label>
+        <ExpiryInput label="Expires at (your time zone)" required initial={apiKey.expiresAt} />
         <ProblemMessage problem={problem} />
         <div className="actions">
           <ModalClose className="button secondary">Cancel</ModalClose>

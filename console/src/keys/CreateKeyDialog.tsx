@@ -7,7 +7,8 @@ import { Modal, ModalClose } from "../ui/Modal";
 import { OneTimeSecret } from "../ui/OneTimeSecret";
 import { ProblemMessage } from "../ui/Problem";
 import { CatalogQuery, CreateKey } from "./documents";
-import { instantOf, localInputValue, ONE_YEAR_MS } from "./format";
+import { ExpiryInput } from "./ExpiryInput";
+import { instantOf } from "./format";
 import { levelsOf, PRESETS, ScopeMatrix, scopesOf, type Preset } from "./Permissions";
 import { RateLimitFields, rateLimitOf } from "./RateLimitFields";
 
@@ -61,7 +62,6 @@ export function CreateKeyDialog({ onClose }: { onClose: () => void }) {
     if (result.data) setCreated({ name: result.data.createApiKey.apiKey.name, secret: result.data.createApiKey.secret });
     else setProblem(problemOfError(result.error));
   };
-  const now = new Date();
   return (
     <Modal title="Add a scoped key" description="A server key with only the permissions it needs." onClose={onClose}>
       <form onSubmit={(e) => void submit(e)} className="create-form">
@@ -87,10 +87,7 @@ export function CreateKeyDialog({ onClose }: { onClose: () => void }) {
         {access === "CUSTOM" && catalog ? (
           <ScopeMatrix catalog={catalog.permissionCatalog} levels={levels ?? levelsOf(catalog.permissionCatalog, [])} onChange={setLevels} />
         ) : null}
-        <label className="field">
-          <span>Expires (optional, your time zone)</span>
-          <input name="expiresAt" type="datetime-local" min={localInputValue(now)} max={localInputValue(new Date(now.getTime() + ONE_YEAR_MS))} />
-        </label>
+        <ExpiryInput label="Expires (optional, your time zone)" />
         <label className="field">
           <span>Only for these customers (optional, one per line)</span>
           <textarea name="customers" rows={2} />

@@ -5,10 +5,11 @@ import { problemOfError } from "../api/errors";
 import { usePermissions, useViewer } from "../app/viewer";
 import type { VariablesOf } from "../graphql";
 import { ProblemMessage } from "../ui/Problem";
+import { Table, type Column } from "../ui/Table";
 import { StatusBadge } from "../ui/StatusBadge";
 import { Time } from "../ui/Time";
 import { CreateKeyDialog } from "./CreateKeyDialog";
-import { KeysQuery } from "./documents";
+import { KeysQuery, type KeyRow } from "./documents";
 import { rateLimitText, scopesSummary, typeLabel } from "./format";
 import { KeyPanel } from "./KeyPanel";
 
@@ -94,7 +95,23 @@ export function KeysPage() {
     update({ q: String(new FormData(event.currentTarget).get("q") ?? "") || null });
   };
   const query = params.toString() ? `?${params.toString()}` : "";
-  const edges = data?.apiKeys.edges ?? [];
+  const columns: Column<KeyRow>[] = [
+    {
+      header: "Name",
+      cell: (k) => (
+        <Link to={`/${env}/keys/${k.id}${query}`} className="key-link">
+          {k.name}
+        </Link>
+      ),
+    },
+    { header: "Type", cell: (k) => typeLabel(k.type) },
+    { header: "Key", cell: (k) => <code>{k.maskedKey}</code> },
+    { header: "Status", cell: (k) => <StatusBadge status={k.status} /> },
+    { header: "Scopes", className: "scopes", cell: (k) => <span title={k.scopes.join(", ")}>{scopesSummary(k)}</span> },
+    { header: "Rate limit", cell: (k) => rateLimitText(k.rateLimit) },
+    { header: "Last used", cell: (k) => <Time at={k.lastUsedAt} empty="Never" /> },
+    { header: "Created", cell: (k) => <Time at={k.createdAt} /> },
+  ];
 
   return (
     <div>
@@ -139,64 +156,16 @@ export function KeysPage() {
           </form>
         </div>
         <ProblemMessage problem={problemOfError(error)} />
-        <div className="table-wrap">
-          <table aria-busy={fetching} aria-label="API keys">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Key</th>
-                <th scope="col">Status</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Rate limit</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {edges.map(({ node }) => (
-                <tr key={node.id} aria-current={node.id === keyId ? "true" : undefined}>
-                  <td>
-                    <Link to={`/${env}/keys/${node.id}${query}`} className="key-link">
-                      {node.name}
-                    </Link>
-                  </td>
-                  <td>{typeLabel(node.type)}</td>
-                  <td>
-                    <code>{node.maskedKey}</code>
-                  </td>
-                  <td>
-                    <StatusBadge status={node.status} />
-                  </td>
-                  <td className="scopes" title={node.scopes.join(", ")}>
-                    {scopesSummary(node)}
-                  </td>
-                  <td>{rateLimitText(node.rateLimit)}</td>
-                  <td>
-                    <Time at={node.lastUsedAt} empty="Never" />
-                  </td>
-                  <td>
-                    <Time at={node.createdAt} />
-                  </td>
-                </tr>
-              ))}
-              {data && edges.length === 0 ? (
-                <tr>
-                  <td colSpan={8} className="empty">
-                    No key matches these filters.
-                  </td>
-                </tr>
-              ) : null}
-              {!data && fetching
-                ? Array.from({ length: 5 }, (_, i) => (
-                    <tr key={i} className="placeholder-row" aria-hidden="true">
-                      <td colSpan={8}>&nbsp;</td>
-                    </tr>
-                  ))
-                : null}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          label="API keys"
+          columns={columns}
+          rows={data?.apiKeys.edges.map((e) => e.node)}
+          rowKey={(k) => k.id}
+          current={keyId}
+          empty="No key matches these filters."
+          busy={fetching}
+          placeholderRows={5}
+        />
         <nav className="pager" aria-label="Pages">
           <button type="button" className="button secondary" disabled={!after} onClick={previousPage}>
             Previous page

@@ -8,7 +8,8 @@ import { ProblemMessage } from "../ui/Problem";
 import { statusLabel } from "../ui/StatusBadge";
 import { exactTime } from "../ui/Time";
 import { RotateKey, type KeyDetail } from "./documents";
-import { instantOf, localInputValue, ONE_YEAR_MS } from "./format";
+import { ExpiryInput } from "./ExpiryInput";
+import { instantOf } from "./format";
 
 const GRACES = [
   ["NOW", "Now (the old key stops at once)"],
@@ -48,7 +49,6 @@ export function RotateDialog({ apiKey, onClose }: { apiKey: KeyDetail; onClose: 
     if (result.data) setDone(result.data.rotateApiKey);
     else setProblem(problemOfError(result.error));
   };
-  const now = new Date();
   return (
     <Modal title={`Rotate ${apiKey.name}`} description="A new key with the same name, permissions and settings is made. Choose when the old one stops working." onClose={onClose}>
       <form onSubmit={(e) => void submit(e)}>
@@ -62,16 +62,7 @@ export function RotateDialog({ apiKey, onClose }: { apiKey: KeyDetail; onClose: 
           ))}
         </fieldset>
         {grace === "DATE" ? (
-          <label className="field">
-            <span>Old key expires at (your time zone)</span>
-            <input
-              name="expiresAt"
-              type="datetime-local"
-              required
-              min={localInputValue(now)}
-              max={localInputValue(new Date(now.getTime() + ONE_YEAR_MS))}
-            />
-          </label>
+          <ExpiryInput label="Old key expires at (your time zone)" required />
         ) : null}
         <ProblemMessage problem={problem} />
         <div className="actions">

@@ -2,6 +2,7 @@ import { useMemo } from "react";
 import { useQuery } from "urql";
 import { problemOfError } from "../api/errors";
 import { ProblemMessage } from "../ui/Problem";
+import { Table, type Column } from "../ui/Table";
 import { Time } from "../ui/Time";
 import { KeyUsageQuery } from "./documents";
 
@@ -47,61 +48,42 @@ function UsageChart({ points }: { points: readonly Point[] }) {
           });
         })}
       </svg>
-      <table aria-label="Verifications by outcome">
-        <thead>
-          <tr>
-            <th scope="col">Outcome</th>
-            <th scope="col">Verifications</th>
-          </tr>
-        </thead>
-        <tbody>
-          {codes.map((code) => (
-            <tr key={code}>
-              <td>{code}</td>
-              <td>{points.reduce((sum, p) => sum + (p.byOutcome.find((o) => o.code === code)?.count ?? 0), 0)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table
+        label="Verifications by outcome"
+        columns={OUTCOME_COLUMNS}
+        rows={codes.map((code) => ({ code, count: points.reduce((sum, p) => sum + (p.byOutcome.find((o) => o.code === code)?.count ?? 0), 0) }))}
+        rowKey={(r) => r.code}
+        empty="No verifications."
+      />
     </figure>
   );
 }
 
 type Event = { id: string; occurredAt: string; operationName: string | null; rootFields: readonly string[]; outcome: string; httpStatus: number };
 
+const OUTCOME_COLUMNS: Column<{ code: string; count: number }>[] = [
+  { header: "Outcome", cell: (r) => r.code },
+  { header: "Verifications", cell: (r) => r.count.toLocaleString() },
+];
+
+const REQUEST_COLUMNS: Column<Event>[] = [
+  { header: "When", cell: (e) => <Time at={e.occurredAt} /> },
+  { header: "Operation", cell: (e) => e.operationName ?? e.rootFields.join(", ") },
+  {
+    header: "Outcome",
+    cell: (e) => (
+      <>
+        {e.outcome} <span className="muted">({e.httpStatus})</span>
+      </>
+    ),
+  },
+];
+
 function Activity({ events }: { events: readonly Event[] }) {
   return (
     <div>
       <p className="muted">No verifications of this key in the last 24 hours. Its own most recent requests:</p>
-      <table aria-label="Recent requests">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Operation</th>
-            <th scope="col">Outcome</th>
-          </tr>
-        </thead>
-        <tbody>
-          {events.map((e) => (
-            <tr key={e.id}>
-              <td>
-                <Time at={e.occurredAt} />
-              </td>
-              <td>{e.operationName ?? e.rootFields.join(", ")}</td>
-              <td>
-                {e.outcome} <span className="muted">({e.httpStatus})</span>
-              </td>
-            </tr>
-          ))}
-          {events.length === 0 ? (
-            <tr>
-              <td colSpan={3} className="empty">
-                This key has made no requests.
-              </td>
-            </tr>
-          ) : null}
-        </tbody>
-      </table>
+      <Table label="Recent requests" columns={REQUEST_COLUMNS} rows={events} rowKey={(e) => e.id} empty="This key has made no requests." />
     </div>
   );
 }

@@ -2,10 +2,11 @@ import { useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
 import { problemOfError, type Problem } from "../api/errors";
 import { usePermissions, useViewer } from "../app/viewer";
-import { graphql } from "../graphql";
+import { graphql, type ResultOf } from "../graphql";
 import { Modal, ModalClose } from "../ui/Modal";
 import { OneTimeSecret } from "../ui/OneTimeSecret";
 import { ProblemMessage } from "../ui/Problem";
+import { Table, type Column } from "../ui/Table";
 import { Time } from "../ui/Time";
 
 const UsersQuery = graphql(`
@@ -38,6 +39,7 @@ const ROLES = [
 ] as const;
 type Role = (typeof ROLES)[number][0];
 const USER_TYPES = { additionalTypenames: ["User"] };
+type User = ResultOf<typeof UsersQuery>["users"][number];
 
 export function UsersPage() {
   const viewer = useViewer();
@@ -57,6 +59,59 @@ export function UsersPage() {
     setProblem(problemOfError(result.error));
   };
 
+  const columns: Column<User>[] = [
+    {
+      header: "Name",
+      cell: (u) => (
+        <>
+          {u.displayName}
+          {u.id === viewer.user?.id ? <span className="muted"> (you)</span> : null}
+        </>
+      ),
+    },
+    { header: "Email", cell: (u) => u.email },
+    {
+      header: "Role",
+      cell: (u) =>
+        isOwner ? (
+          <select aria-label={`Role of ${u.displayName}`} value={u.role} onChange={(e) => void run(changeRole({ input: { id: u.id, role: e.target.value as Role } }))}>
+            {ROLES.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        ) : (
+          ROLES.find(([value]) => value === u.role)?.[1]
+        ),
+    },
+    { header: "Status", cell: (u) => (u.disabled ? "Disabled" : "Active") },
+    { header: "Last sign-in", cell: (u) => <Time at={u.lastLoginAt} empty="Never" /> },
+  ];
+  if (isOwner) {
+    columns.push({
+      header: "Actions",
+      headerHidden: true,
+      className: "row-actions",
+      cell: (u) => (
+        <>
+          {u.disabled ? (
+            <button type="button" className="button secondary small" onClick={() => void run(enable({ input: { id: u.id } }))}>
+              Enable {u.displayName}
+            </button>
+          ) : (
+            <button type="button" className="button secondary small" onClick={() => void run(disable({ input: { id: u.id } }))}>
+              Disable {u.displayName}
+            </button>
+          )}
+          <button type="button" className="button danger small" onClick={() => setRemoving({ id: u.id, name: u.displayName })}>
+            Remove {u.displayName}
+          </button>
+        </>
+      ),
+    });
+  }
+
   return (
     <section aria-labelledby="users-title">
       <div className="page-head">
@@ -69,72 +124,7 @@ export function UsersPage() {
       </div>
       <p className="muted">People of the {viewer.account.name} account. Owners manage users; every account keeps at least one active owner.</p>
       <ProblemMessage problem={problemOfError(error) ?? problem} />
-      <div className="table-wrap">
-        <table aria-label="Users">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Status</th>
-              <th scope="col">Last sign-in</th>
-              {isOwner ? (
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {data?.users.map((u) => (
-              <tr key={u.id}>
-                <td>
-                  {u.displayName}
-                  {u.id === viewer.user?.id ? <span className="muted"> (you)</span> : null}
-                </td>
-                <td>{u.email}</td>
-                <td>
-                  {isOwner ? (
-                    <select
-                      aria-label={`Role of ${u.displayName}`}
-                      value={u.role}
-                      onChange={(e) => void run(changeRole({ input: { id: u.id, role: e.target.value as Role } }))}
-                    >
-                      {ROLES.map(([value, label]) => (
-                        <option key={value} value={value}>
-                          {label}
-                        </option>
-                      ))}
-                    </select>
-                  ) : (
-                    ROLES.find(([value]) => value === u.role)?.[1]
-                  )}
-                </td>
-                <td>{u.disabled ? "Disabled" : "Active"}</td>
-                <td>
-                  <Time at={u.lastLoginAt} empty="Never" />
-                </td>
-                {isOwner ? (
-                  <td className="row-actions">
-                    {u.disabled ? (
-                      <button type="button" className="button secondary small" onClick={() => void run(enable({ input: { id: u.id } }))}>
-                        Enable {u.displayName}
-                      </button>
-                    ) : (
-                      <button type="button" className="button secondary small" onClick={() => void run(disable({ input: { id: u.id } }))}>
-                        Disable {u.displayName}
-                      </button>
-                    )}
-                    <button type="button" className="button danger small" onClick={() => setRemoving({ id: u.id, name: u.displayName })}>
-                      Remove {u.displayName}
-                    </button>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table label="Users" columns={columns} rows={data?.users} rowKey={(u) => u.id} empty="No users." placeholderRows={2} />
       {inviting ? <InviteDialog onClose={() => setInviting(false)} onInvited={(url) => { setInviting(false); setLink(url); }} /> : null}
       {link ? (
         <OneTimeSecret title="Invitation link" secret={link} secretLabel="Link" onDone={() => { setLink(undefined); refetch({ requestPolicy: "network-only" }); }}>

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+use std::sync::OnceLock;
+
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -22,17 +24,23 @@ pub const BUILT: bool = matches!(env!("KEYPLANE_CONSOLE").as_bytes(), b"built");
 const INDEX_HTML: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/console/index.html"));
 const GRAPHIQL_HTML: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/console/graphiql.html"));
 
-/// The console's router, to be nested at [`PATH`]. Call once: memory-serve leaks its assets
-/// into `'static` memory.
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    load!()
-        .index_file(Some("/index.html"))
-        .html_cache_control(CacheControl::NoCache)
-        // Vite puts a content hash in every asset's name: a changed file is a new URL.
-        .cache_control(CacheControl::Long)
-        .into_router()
-        .fallback(history_fallback)
-        .layer(axum::middleware::map_response(secure_headers))
+/// The console's router, to be nested at [`PATH`] with `Router::nest_service`. It is built
+/// once per process (memory-serve leaks the assets it prepares into `'static` memory), and
+/// every later call clones it.
+pub fn router() -> Router {
+    static ROUTER: OnceLock<Router> = OnceLock::new();
+    ROUTER
+        .get_or_init(|| {
+            load!()
+                .index_file(Some("/index.html"))
+                .html_cache_control(CacheControl::NoCache)
+                // Vite puts a content hash in every asset's name: a changed file is a new URL.
+                .cache_control(CacheControl::Long)
+                .into_router()
+                .fallback(history_fallback)
+                .layer(axum::middleware::map_response(secure_headers))
+        })
+        .clone()
 }
 
 /// A console route (`/console/production/keys/…`) is a page of the single-page app: answer
