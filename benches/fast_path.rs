@@ -53,6 +53,8 @@ fn sample_key(id: usize) -> ApiKey {
         rate_limit: None,
         integration_id: None,
         recoverable: false,
+        metadata: None,
+        external_id: None,
     }
 }
 

@@ -12,6 +12,7 @@ mod m20261122_000006_idempotency;
 mod m20261122_000007_environment_audit;
 mod m20261122_000008_usage;
 mod m20261122_000009_people;
+mod m20261202_000010_key_metadata;
 
 /// Every migration, oldest first. `keyplane migrate` and `keyplane serve` apply the pending ones.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_environment_audit::Migration),
             Box::new(m20261122_000008_usage::Migration),
             Box::new(m20261122_000009_people::Migration),
+            Box::new(m20261202_000010_key_metadata::Migration),
         ]
     }
 }

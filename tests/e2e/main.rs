@@ -15,6 +15,7 @@ mod idempotency;
 mod integrations;
 mod lifecycle;
 mod listing;
+mod metadata;
 mod people;
 mod persistence;
 mod plain_verify;

@@ -22,6 +22,19 @@ async fn plain_verification_answers_exactly_as_graphql_does() {
     let app = TestApp::spawn().await;
     let (_, writer) = app.create_key("writer", &["customers:write"]).await;
     let (revoked_id, revoked) = app.create_key("revoked", &["customers:read"]).await;
+    let tagged = app
+        .ok(
+            &app.admin(),
+            "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }",
+            json!({ "input": {
+                "name": "tagged", "preset": "READ_ONLY", "externalId": "tenant_7",
+                "metadata": { "tenant": "acme", "plan": "pro", "seats": 12, "flags": ["beta"] },
+            } }),
+        )
+        .await["createApiKey"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.ok(
         &app.admin(),
         "mutation($id: ID!) { revokeApiKey(input: {id: $id}) { id } }",
@@ -34,8 +47,9 @@ async fn plain_verification_answers_exactly_as_graphql_does() {
         json!({ "key": "server-garbage" }),
         json!({ "key": revoked }),
         json!({ "key": app.server_key("staging") }),
+        json!({ "key": tagged, "permission": "coupons:read" }),
     ];
-    let graphql = "query($input: VerifyApiKeyInput!) { verifyApiKey(input: $input) { valid code scopes customerId apiKey { id name type } environment { slug } } }";
+    let graphql = "query($input: VerifyApiKeyInput!) { verifyApiKey(input: $input) { valid code scopes customerId apiKey { id name type metadata externalId } environment { slug } } }";
     for input in cases {
         let over_graphql = app
             .ok(&app.admin(), graphql, json!({ "input": input }))

@@ -50,6 +50,10 @@ export function Overview({ apiKey, editable }: { apiKey: KeyDetail; editable: Re
         <dd>{apiKey.customerIds ? apiKey.customerIds.join(", ") : "Any customer"}</dd>
         <dt>Rate limit</dt>
         <dd>{rateLimitText(apiKey.rateLimit)}</dd>
+        <dt>External id</dt>
+        <dd>{apiKey.externalId ?? <span className="muted">None</span>}</dd>
+        <dt>Metadata</dt>
+        <dd>{apiKey.metadata ? <pre className="metadata">{JSON.stringify(apiKey.metadata, null, 2)}</pre> : <span className="muted">None</span>}</dd>
         <dt>Last used</dt>
         <dd>
           <Time at={apiKey.lastUsedAt} empty="Never" />

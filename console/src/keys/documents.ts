@@ -14,6 +14,8 @@ export const KeyDetailFields = graphql(
     ...KeyRowFields
     createdBy { type id name }
     customerIds
+    externalId
+    metadata
     environment { id slug name }
     rotatedFrom { id name }
     replacedBy { id name status }

@@ -171,6 +171,10 @@ pub struct KeySnapshot {
     /// The integration's provider code (`SALESFORCE`, `HUBSPOT`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integration: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
 }
 
 /// An event about to be written, in the same transaction as the change it records.

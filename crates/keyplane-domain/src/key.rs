@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::audit::Actor;
 use crate::error::RuleViolation;
+use crate::metadata::Metadata;
 use crate::rate_limit::RateLimit;
 use crate::scope::ScopeSet;
 use crate::secret::KeyPrefix;
@@ -130,6 +131,10 @@ pub struct ApiKey {
     pub integration_id: Option<String>,
     /// Whether a sealed copy of the secret is kept, so owners and members can reveal it.
     pub recoverable: bool,
+    /// The platform's own data about the key, answered with every verification.
+    pub metadata: Option<Metadata>,
+    /// The platform's own id for the key's owner (a tenant, a user).
+    pub external_id: Option<String>,
 }
 
 impl ApiKey {

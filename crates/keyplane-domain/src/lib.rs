@@ -13,6 +13,7 @@ pub mod integration;
 pub mod invitation;
 pub mod key;
 pub mod lifecycle;
+pub mod metadata;
 pub mod password;
 pub mod rate_limit;
 pub mod rotation;

@@ -8,6 +8,7 @@ use crate::account::Plan;
 use crate::customer::parse_customer_ids;
 use crate::error::RuleViolation;
 use crate::key::{ApiKey, ApiKeyType, parse_key_description, parse_key_name};
+use crate::metadata::{Metadata, parse_external_id};
 use crate::rate_limit::RateLimit;
 use crate::scope::{Missing, ScopePreset, ScopeSet};
 
@@ -45,6 +46,8 @@ pub struct CreateKeyRequest<'a> {
     pub expires_at: Option<DateTime<Utc>>,
     pub customer_ids: Option<&'a [String]>,
     pub rate_limit: Option<RateLimit>,
+    pub metadata: Option<&'a serde_json::Value>,
+    pub external_id: Option<&'a str>,
 }
 
 /// A scoped key that passed every creation rule.
@@ -56,6 +59,8 @@ pub struct NewScopedKey {
     pub expires_at: Option<DateTime<Utc>>,
     pub customer_ids: Option<Vec<String>>,
     pub rate_limit: Option<RateLimit>,
+    pub metadata: Option<Metadata>,
+    pub external_id: Option<String>,
 }
 
 /// Exactly one of an explicit scope list or a preset.
@@ -89,6 +94,8 @@ pub fn validate_create(
         .map(|at| validate_expiration("expiresAt", at, now))
         .transpose()?;
     let customer_ids = request.customer_ids.map(parse_customer_ids).transpose()?;
+    let metadata = request.metadata.map(Metadata::parse).transpose()?;
+    let external_id = request.external_id.map(parse_external_id).transpose()?;
     ensure_covers(caller, &scopes, "grant")?;
     Ok(NewScopedKey {
         name,
@@ -97,6 +104,8 @@ pub fn validate_create(
         expires_at,
         customer_ids,
         rate_limit: request.rate_limit,
+        metadata,
+        external_id,
     })
 }
 
@@ -144,6 +153,8 @@ pub struct SettingsRequest<'a> {
     pub description: Option<Option<&'a str>>,
     pub customer_ids: Option<Option<&'a [String]>>,
     pub rate_limit: Option<Option<RateLimit>>,
+    pub metadata: Option<Option<&'a serde_json::Value>>,
+    pub external_id: Option<Option<&'a str>>,
 }
 
 /// A key's settings after a validated `updateApiKey`.
@@ -153,10 +164,26 @@ pub struct SettingsChange {
     pub description: Option<String>,
     pub customer_ids: Option<Vec<String>>,
     pub rate_limit: Option<RateLimit>,
+    pub metadata: Option<Metadata>,
+    pub external_id: Option<String>,
 }
 
-/// `updateApiKey`: name, description and customer restriction of scoped keys; the rate limit
-/// of any key. Not on revoked keys, and only within the caller's reach.
+impl SettingsChange {
+    /// A key's settings as they are, the "before" of a change.
+    pub fn of(key: &ApiKey) -> Self {
+        Self {
+            name: key.name.clone(),
+            description: key.description.clone(),
+            customer_ids: key.customer_ids.clone(),
+            rate_limit: key.rate_limit,
+            metadata: key.metadata.clone(),
+            external_id: key.external_id.clone(),
+        }
+    }
+}
+
+/// `updateApiKey`: name, description and customer restriction of scoped keys; the rate limit,
+/// metadata and external id of any key. Not on revoked keys, and only within the caller's reach.
 pub fn validate_settings_change(
     caller: &ScopeSet,
     target: &ApiKey,
@@ -168,14 +195,24 @@ pub fn validate_settings_change(
         .customer_ids
         .map(|ids| ids.map(parse_customer_ids).transpose())
         .transpose()?;
+    let metadata = request
+        .metadata
+        .map(|value| value.map(Metadata::parse).transpose())
+        .transpose()?;
+    let external_id = request
+        .external_id
+        .map(|id| id.map(parse_external_id).transpose())
+        .transpose()?;
     if name.is_none()
         && description.is_none()
         && customer_ids.is_none()
         && request.rate_limit.is_none()
+        && metadata.is_none()
+        && external_id.is_none()
     {
         return Err(RuleViolation::bad_input(
             "input",
-            "give a name, description, customerIds or rateLimit to change",
+            "give a name, description, customerIds, rateLimit, metadata or externalId to change",
         ));
     }
     if name.is_some() || description.is_some() || customer_ids.is_some() {
@@ -188,6 +225,8 @@ pub fn validate_settings_change(
         description: description.unwrap_or_else(|| target.description.clone()),
         customer_ids: customer_ids.unwrap_or_else(|| target.customer_ids.clone()),
         rate_limit: request.rate_limit.unwrap_or(target.rate_limit),
+        metadata: metadata.unwrap_or_else(|| target.metadata.clone()),
+        external_id: external_id.unwrap_or_else(|| target.external_id.clone()),
     })
 }
 

@@ -44,6 +44,8 @@ pub async fn connect(
         customer_ids: None,
         rate_limit: None,
         integration_id: None,
+        metadata: None,
+        external_id: None,
         sealed_secret: Some(seal_secret(services, environment_id, &hash, &secret)),
     };
     let (integration, key) = services

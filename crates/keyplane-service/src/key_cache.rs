@@ -259,6 +259,8 @@ mod tests {
             rate_limit: None,
             integration_id: None,
             recoverable: false,
+            metadata: None,
+            external_id: None,
         };
         CachedKey::Found(Arc::new(key))
     }

@@ -78,6 +78,8 @@ pub async fn create(
         customer_ids: valid.customer_ids,
         rate_limit: valid.rate_limit,
         integration_id: None,
+        metadata: valid.metadata,
+        external_id: valid.external_id,
         sealed_secret: Some(seal_secret(services, environment_id, &hash, &secret)),
     };
     let key = services

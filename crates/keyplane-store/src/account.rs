@@ -132,6 +132,8 @@ impl Store {
                     customer_ids: None,
                     rate_limit: None,
                     integration_id: None,
+                    metadata: None,
+                    external_id: None,
                     sealed_secret: None,
                 };
                 let created = insert_key(&txn, &env.id, new_key, &Actor::system(), now).await?;

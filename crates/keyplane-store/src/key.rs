@@ -7,6 +7,7 @@ use keyplane_domain::RuleViolation;
 use keyplane_domain::audit::{Actor, ActorType};
 use keyplane_domain::key::{ApiKey, ApiKeyType, KeyStatus};
 use keyplane_domain::lifecycle::SettingsChange;
+use keyplane_domain::metadata::Metadata;
 use keyplane_domain::rate_limit::RateLimit;
 use keyplane_domain::scope::ScopeSet;
 use keyplane_domain::secret::KeyHash;
@@ -36,6 +37,8 @@ pub struct NewKey {
     pub customer_ids: Option<Vec<String>>,
     pub rate_limit: Option<RateLimit>,
     pub integration_id: Option<String>,
+    pub metadata: Option<Metadata>,
+    pub external_id: Option<String>,
     /// The secret sealed with the data key. Kept only if the environment has recoverable keys
     /// on when the key is written (checked inside the transaction), else dropped.
     pub sealed_secret: Option<String>,
@@ -66,6 +69,9 @@ pub struct KeyFilter {
     pub types: Option<Vec<ApiKeyType>>,
     pub statuses: Option<Vec<KeyStatus>>,
     pub name_contains: Option<String>,
+    pub external_id: Option<String>,
+    /// Keys whose metadata holds this key with this string value.
+    pub metadata: Option<(String, String)>,
 }
 
 impl Store {
@@ -166,6 +172,16 @@ impl Store {
                 any.add(status_condition(*status, now, expiring_soon))
             });
             query = query.filter(any);
+        }
+        if let Some(external_id) = &filter.external_id {
+            query = query.filter(Column::ExternalId.eq(external_id.as_str()));
+        }
+        if let Some((key, value)) = &filter.metadata {
+            query = query.filter(metadata_condition(
+                self.db.get_database_backend(),
+                key,
+                value,
+            ));
         }
         if let Some(fragment) = &filter.name_contains {
             let pattern = format!("%{}%", escape_like(&fragment.to_lowercase()));
@@ -270,6 +286,8 @@ async fn insert_key_with_id(
         rate_limit_period_seconds,
         integration_id: key.integration_id,
         sealed_secret,
+        metadata: key.metadata.as_ref().map(|m| m.as_json().to_owned()),
+        external_id: key.external_id,
     };
     let inserted = model.into_active_model().insert(db).await.map_err(|e| {
         StoreError::conflict_on_unique(e, "a key with this secret or role already exists")
@@ -305,6 +323,23 @@ fn status_condition(status: KeyStatus, now: DateTime<Utc>, expiring_soon: Durati
             Condition::any()
                 .add(Column::ExpiresAt.is_null())
                 .add(Column::ExpiresAt.gt(soon)),
+        ),
+    }
+}
+
+/// Metadata holding `key` with the string `value`, through bound parameters (any key, no JSON
+/// path to build). Numbers and booleans never match a string.
+fn metadata_condition(backend: sea_orm::DbBackend, key: &str, value: &str) -> Expr {
+    let (key, value) = (key.to_owned(), value.to_owned());
+    match backend {
+        sea_orm::DbBackend::Postgres => Expr::cust_with_values(
+            "(api_keys.metadata::jsonb -> $1) = to_jsonb($2::text)",
+            [key, value],
+        ),
+        _ => Expr::cust_with_values(
+            "EXISTS (SELECT 1 FROM json_each(api_keys.metadata) \
+             WHERE json_each.key = ? AND json_each.type = 'text' AND json_each.value = ?)",
+            [key, value],
         ),
     }
 }
@@ -354,6 +389,12 @@ pub(crate) fn key_from_model(model: api_key::Model) -> Result<ApiKey, StoreError
             .map_err(|_| StoreError::corrupt("customer ids"))?,
         integration_id: model.integration_id,
         recoverable: model.sealed_secret.is_some(),
+        metadata: model
+            .metadata
+            .as_deref()
+            .map(|text| Metadata::from_stored(text).ok_or_else(|| StoreError::corrupt("metadata")))
+            .transpose()?,
+        external_id: model.external_id,
         rate_limit: rate_limit_from_columns(
             model.rate_limit_requests,
             model.rate_limit_period_seconds,

@@ -40,6 +40,9 @@ pub(super) struct VerifiedKey<'a> {
     name: &'a str,
     #[serde(rename = "type")]
     key_type: &'static str,
+    /// Written as the cached JSON text, never re-serialised from a parsed value.
+    metadata: Option<&'a serde_json::value::RawValue>,
+    external_id: Option<&'a str>,
 }
 
 /// Borrows everything it shows: the answer is written straight from the cached key.
@@ -126,6 +129,11 @@ pub(super) fn verify_answer(
             id: &k.id,
             name: &k.name,
             key_type: k.key_type.as_str(),
+            metadata: k
+                .metadata
+                .as_ref()
+                .and_then(|m| serde_json::from_str(m.as_json()).ok()),
+            external_id: k.external_id.as_deref(),
         }),
         customer_id: verified.customer_id.as_deref(),
         rate_limit: verified.rate.map(|d| RateLimitBody {

@@ -34,6 +34,8 @@ pub struct AuditKeyState {
     /// When the previously current signing secret stops being accepted.
     pub signing_secret_valid_until: Option<DateTime<Utc>>,
     pub integration: Option<enums::IntegrationProvider>,
+    pub metadata: Option<async_graphql::Json<serde_json::Value>>,
+    pub external_id: Option<String>,
 }
 
 impl From<KeySnapshot> for AuditKeyState {
@@ -54,6 +56,8 @@ impl From<KeySnapshot> for AuditKeyState {
                 .as_deref()
                 .and_then(keyplane_domain::integration::IntegrationProvider::parse)
                 .map(Into::into),
+            metadata: s.metadata.map(async_graphql::Json),
+            external_id: s.external_id,
         }
     }
 }

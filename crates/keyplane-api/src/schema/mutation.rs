@@ -2,7 +2,7 @@
 //! input, calls its use case in `keyplane-service` (which authorizes it and runs its domain rule
 //! on the locked row, so a refusal changes nothing) and shapes the answer.
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use keyplane_domain::lifecycle::{CreateKeyRequest, SettingsRequest};
 use keyplane_domain::rotation::RotationExpiry;
@@ -28,6 +28,11 @@ pub struct CreateApiKeyInput {
     /// Restrict the key to these customers (1 to 100 ids).
     pub customer_ids: Option<Vec<String>>,
     pub rate_limit: Option<RateLimitInput>,
+    /// A JSON object of at most 4 KB, answered with every verification of the key. No key may
+    /// start with `keyplane`.
+    pub metadata: Option<Json<serde_json::Value>>,
+    /// The platform's own id for the key's owner (a tenant, a user): 1 to 255 characters.
+    pub external_id: Option<String>,
 }
 
 #[derive(SimpleObject, Debug)]
@@ -38,8 +43,9 @@ pub struct CreateApiKeyPayload {
 }
 
 /// Settings of a key. An omitted field stays as it is; null clears `description`,
-/// `customerIds` (no restriction) or `rateLimit` (the environment default applies). Name,
-/// description and customers are for scoped keys; any key may get a rate limit.
+/// `customerIds` (no restriction), `rateLimit` (the environment default applies), `metadata`
+/// or `externalId`. Name, description and customers are for scoped keys; any key may get a
+/// rate limit, metadata and an external id.
 #[derive(InputObject, Debug)]
 pub struct UpdateApiKeyInput {
     pub id: ID,
@@ -47,6 +53,8 @@ pub struct UpdateApiKeyInput {
     pub description: MaybeUndefined<String>,
     pub customer_ids: MaybeUndefined<Vec<String>>,
     pub rate_limit: MaybeUndefined<RateLimitInput>,
+    pub metadata: MaybeUndefined<Json<serde_json::Value>>,
+    pub external_id: MaybeUndefined<String>,
 }
 
 /// `allowedOrigins` omitted keeps the current list; an empty list accepts any origin.
@@ -151,6 +159,8 @@ impl KeyMutations {
             expires_at: input.expires_at,
             customer_ids: input.customer_ids.as_deref(),
             rate_limit: input.rate_limit.map(|l| l.parse("rateLimit")).transpose()?,
+            metadata: input.metadata.as_ref().map(|m| &m.0),
+            external_id: input.external_id.as_deref(),
         };
         let created = keys::create(services(ctx)?, principal(ctx)?, request).await?;
         Ok(CreateApiKeyPayload {
@@ -159,7 +169,8 @@ impl KeyMutations {
         })
     }
 
-    /// Changes a key's name, description, customer restriction or rate limit.
+    /// Changes a key's name, description, customer restriction, rate limit, metadata or
+    /// external id.
     async fn update_api_key(
         &self,
         ctx: &Context<'_>,
@@ -175,6 +186,8 @@ impl KeyMutations {
             description: maybe(&input.description).map(|d| d.map(String::as_str)),
             customer_ids: maybe(&input.customer_ids).map(|ids| ids.map(Vec::as_slice)),
             rate_limit,
+            metadata: maybe(&input.metadata).map(|m| m.map(|m| &m.0)),
+            external_id: maybe(&input.external_id).map(|id| id.map(String::as_str)),
         };
         let key =
             keys::update_settings(services(ctx)?, principal(ctx)?, &input.id, request).await?;

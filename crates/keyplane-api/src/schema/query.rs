@@ -4,6 +4,7 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use keyplane_domain::key::{ApiKeyKind as DomainKeyKind, ApiKeyType as DomainKeyType};
+use keyplane_domain::metadata::{parse_external_id, parse_metadata_filter_key};
 use keyplane_store::{ActivityFilter, AuditFilter, KeyFilter};
 
 use super::activity::{ActivityEventConnection, activity_connection};
@@ -33,6 +34,17 @@ pub struct ApiKeyFilter {
     pub status: Option<Vec<ApiKeyStatus>>,
     /// Case-insensitive substring of the key's name.
     pub name_contains: Option<String>,
+    /// Exactly this external id: every key of one tenant or user of the platform.
+    pub external_id: Option<String>,
+    /// Keys whose metadata holds this key with this string value.
+    pub metadata: Option<MetadataFilter>,
+}
+
+/// A metadata key and the string it must hold (numbers and booleans never match).
+#[derive(InputObject, Debug)]
+pub struct MetadataFilter {
+    pub key: String,
+    pub value: String,
 }
 
 impl ApiKeyFilter {
@@ -63,10 +75,23 @@ impl ApiKeyFilter {
                 format!("nameContains must be at most {MAX_NAME_FILTER_CHARS} characters"),
             ));
         }
+        let external_id = self
+            .external_id
+            .as_deref()
+            .map(parse_external_id)
+            .transpose()
+            .map_err(ApiError::from)?;
+        let metadata = self
+            .metadata
+            .map(|m| parse_metadata_filter_key(&m.key).map(|key| (key, m.value)))
+            .transpose()
+            .map_err(ApiError::from)?;
         Ok(KeyFilter {
             types,
             statuses: self.status.map(|s| s.into_iter().map(Into::into).collect()),
             name_contains,
+            external_id,
+            metadata,
         })
     }
 }

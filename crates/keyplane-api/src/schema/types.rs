@@ -114,6 +114,20 @@ impl ApiKeyNode {
         self.0.customer_ids.as_deref()
     }
 
+    /// The platform's own data about the key (a JSON object), answered with every
+    /// verification; null when none was set.
+    async fn metadata(&self) -> Option<async_graphql::Json<serde_json::Value>> {
+        self.0
+            .metadata
+            .as_ref()
+            .map(|m| async_graphql::Json(m.to_value()))
+    }
+
+    /// The platform's own id for the key's owner (a tenant, a user).
+    async fn external_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
+    }
+
     /// The key's own rate limit; null when the environment's default (if any) applies.
     async fn rate_limit(&self) -> Option<RateLimitSettings> {
         self.0.rate_limit.map(Into::into)

@@ -34,6 +34,8 @@ pub fn key(key_type: ApiKeyType, scopes: ScopeSet) -> ApiKey {
         rate_limit: None,
         integration_id: None,
         recoverable: false,
+        metadata: None,
+        external_id: None,
     }
 }
 
@@ -71,6 +73,8 @@ fn request<'a>(scopes: Option<&'a [String]>, preset: Option<ScopePreset>) -> Cre
         expires_at: None,
         customer_ids: None,
         rate_limit: None,
+        metadata: None,
+        external_id: None,
     }
 }
 

@@ -27,6 +27,9 @@ pub struct Model {
     pub integration_id: Option<String>,
     /// The secret sealed with the data key, for recoverable keys only.
     pub sealed_secret: Option<String>,
+    /// A JSON object, as compact text.
+    pub metadata: Option<String>,
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use keyplane_domain::RuleViolation;
 use keyplane_domain::audit::{Actor, AuditEventType, KeySnapshot, NewAuditEvent};
 use keyplane_domain::key::ApiKey;
-use keyplane_domain::rate_limit::RateLimit;
+use keyplane_domain::lifecycle::SettingsChange;
+use keyplane_domain::metadata::Metadata;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
 use crate::change::{Change, notify};
@@ -47,6 +48,8 @@ impl Store {
             expires_at: created.expires_at,
             customer_ids: created.customer_ids.clone(),
             rate_limit: created.rate_limit,
+            metadata: created.metadata.as_ref().map(Metadata::to_value),
+            external_id: created.external_id.clone(),
             ..KeySnapshot::default()
         };
         let event = event(
@@ -106,18 +109,10 @@ impl Store {
                 model.customer_ids = Set(encode_customer_ids(change.customer_ids.as_deref())?);
                 model.rate_limit_requests = Set(requests);
                 model.rate_limit_period_seconds = Set(period);
-                let before = settings_snapshot(
-                    &current.name,
-                    current.description.as_deref(),
-                    current.customer_ids.as_deref(),
-                    current.rate_limit,
-                );
-                let after = settings_snapshot(
-                    &change.name,
-                    change.description.as_deref(),
-                    change.customer_ids.as_deref(),
-                    change.rate_limit,
-                );
+                model.metadata = Set(change.metadata.as_ref().map(|m| m.as_json().to_owned()));
+                model.external_id = Set(change.external_id.clone());
+                let before = settings_snapshot(&SettingsChange::of(&current));
+                let after = settings_snapshot(&change);
                 (AuditEventType::KeyUpdated, before, after)
             }
             KeyChange::Scopes(scopes) => {
@@ -227,6 +222,8 @@ impl Store {
             customer_ids: current.customer_ids.clone(),
             rate_limit: current.rate_limit,
             integration_id: current.integration_id.clone(),
+            metadata: current.metadata.clone(),
+            external_id: current.external_id.clone(),
             sealed_secret: rotation.sealed_secret,
         };
         let created = insert_key_with_id(&txn, environment_id, new_id, new_key, actor, now).await?;
@@ -285,17 +282,14 @@ fn event(
     }
 }
 
-fn settings_snapshot(
-    name: &str,
-    description: Option<&str>,
-    customer_ids: Option<&[String]>,
-    rate_limit: Option<RateLimit>,
-) -> KeySnapshot {
+fn settings_snapshot(settings: &SettingsChange) -> KeySnapshot {
     KeySnapshot {
-        name: Some(name.to_owned()),
-        description: description.map(str::to_owned),
-        customer_ids: customer_ids.map(<[String]>::to_vec),
-        rate_limit,
+        name: Some(settings.name.clone()),
+        description: settings.description.clone(),
+        customer_ids: settings.customer_ids.clone(),
+        rate_limit: settings.rate_limit,
+        metadata: settings.metadata.as_ref().map(Metadata::to_value),
+        external_id: settings.external_id.clone(),
         ..KeySnapshot::default()
     }
 }
