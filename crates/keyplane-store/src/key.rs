@@ -1,5 +1,6 @@
 //! API keys: lookup, listing and the rows they are read from; `lifecycle` holds the changes.
 
+mod filter;
 mod lifecycle;
 
 use chrono::{DateTime, Duration, Utc};
@@ -22,6 +23,7 @@ use crate::page::{Page, PageRequest};
 use crate::{
     Store, StoreError, new_id, rate_limit_columns, rate_limit_from_columns, stored_instant,
 };
+use filter::{escape_like, metadata_condition, status_condition};
 
 /// A key about to be inserted. Only the hash of its secret is here.
 #[derive(Debug, Clone)]
@@ -310,51 +312,6 @@ async fn recoverable_keys_on(
     Ok(query.one(db).await?.is_some_and(|env| env.recoverable_keys))
 }
 
-fn status_condition(status: KeyStatus, now: DateTime<Utc>, expiring_soon: Duration) -> Condition {
-    let soon = now + expiring_soon;
-    let live = Condition::all().add(Column::RevokedAt.is_null());
-    match status {
-        KeyStatus::Revoked => Condition::all().add(Column::RevokedAt.is_not_null()),
-        KeyStatus::Expired => live.add(Column::ExpiresAt.lte(now)),
-        KeyStatus::ExpiringSoon => live
-            .add(Column::ExpiresAt.gt(now))
-            .add(Column::ExpiresAt.lte(soon)),
-        KeyStatus::Active => live.add(
-            Condition::any()
-                .add(Column::ExpiresAt.is_null())
-                .add(Column::ExpiresAt.gt(soon)),
-        ),
-    }
-}
-
-/// Metadata holding `key` with the string `value`, through bound parameters (any key, no JSON
-/// path to build). Numbers and booleans never match a string.
-fn metadata_condition(backend: sea_orm::DbBackend, key: &str, value: &str) -> Expr {
-    let (key, value) = (key.to_owned(), value.to_owned());
-    match backend {
-        sea_orm::DbBackend::Postgres => Expr::cust_with_values(
-            "(api_keys.metadata::jsonb -> $1) = to_jsonb($2::text)",
-            [key, value],
-        ),
-        _ => Expr::cust_with_values(
-            "EXISTS (SELECT 1 FROM json_each(api_keys.metadata) \
-             WHERE json_each.key = ? AND json_each.type = 'text' AND json_each.value = ?)",
-            [key, value],
-        ),
-    }
-}
-
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 pub(crate) fn key_from_model(model: api_key::Model) -> Result<ApiKey, StoreError> {
     let key_type = ApiKeyType::parse(&model.key_type)
         .ok_or_else(|| StoreError::corrupt(format!("key type {:?}", model.key_type)))?;
@@ -406,15 +363,4 @@ fn encode_customer_ids(ids: Option<&[String]>) -> Result<Option<String>, StoreEr
     ids.map(serde_json::to_string)
         .transpose()
         .map_err(|e| StoreError::corrupt(e.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape_like;
-
-    #[test]
-    fn like_wildcards_in_a_name_fragment_match_literally() {
-        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
-        assert_eq!(escape_like("plain"), "plain");
-    }
 }
