@@ -55,6 +55,8 @@ fn sample_key(id: usize) -> ApiKey {
         recoverable: false,
         metadata: None,
         external_id: None,
+        disabled: None,
+        allowed_ips: None,
     }
 }
 
@@ -235,6 +237,7 @@ fn verify_request(target: &str) -> VerifyRequest<'_> {
         customer_id: None,
         customer_token: None,
         origin: None,
+        ip: None,
     }
 }
 

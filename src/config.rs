@@ -114,6 +114,18 @@ impl From<RoleArg> for keyplane_domain::user::Role {
 }
 
 /// The public URL given, or the one a server on `listen` is reached at.
+/// One `--trusted-proxies` entry: an IPv4 or IPv6 address or CIDR range.
+fn parse_trusted_proxy(text: &str) -> Result<String, String> {
+    keyplane_domain::ip_ranges::IpRanges::parse("trusted-proxies", &[text], 1)
+        .map(|_| text.trim().to_owned())
+        .map_err(|_| format!("{text:?} is not an IP address or CIDR range"))
+}
+
+/// The trusted proxies as ranges; `None` when there are none.
+pub fn trusted_proxies(entries: &[String]) -> Option<keyplane_domain::ip_ranges::IpRanges> {
+    keyplane_domain::ip_ranges::IpRanges::parse("trusted-proxies", entries, usize::MAX).ok()
+}
+
 pub fn public_url(given: Option<&str>, listen: SocketAddr) -> String {
     given.map_or_else(
         || format!("http://{listen}"),
@@ -211,11 +223,12 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYPLANE_SESSION_ABSOLUTE_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u16).range(1..=90))]
     pub session_absolute_days: u16,
 
-    /// Trust `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Forwarded-Host` from a reverse proxy
-    /// in front (client addresses for the login throttle, `Secure` cookies, the same-origin
-    /// check). Only set it when such a proxy always sets them.
-    #[arg(long, env = "KEYPLANE_TRUST_PROXY_HEADERS")]
-    pub trust_proxy_headers: bool,
+    /// The reverse proxies in front, as addresses or CIDR ranges (comma-separated). From a
+    /// peer inside them, `X-Forwarded-For` is read from the right and its right-most address
+    /// outside them is the client (for IP allow-lists and the login throttle), and
+    /// `X-Forwarded-Proto` and `-Host` are believed. Unset: forwarded headers are never read.
+    #[arg(long, env = "KEYPLANE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_trusted_proxy)]
+    pub trusted_proxies: Vec<String>,
 
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use keyplane::config::{
     BootstrapArgs, Cli, Command, DEFAULT_LISTEN, OutputFormat, UserCommand, public_url,
+    trusted_proxies,
 };
 use keyplane::{
     AppError, Application, BootstrapOutput, ServerSettings, bootstrap, key_hasher, load_data_key,
@@ -90,7 +91,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                     parse_cache_capacity: usize::try_from(args.parse_cache_capacity)
                         .unwrap_or(usize::MAX),
                     metrics_token: args.metrics_token.clone(),
-                    trust_proxy_headers: args.trust_proxy_headers,
+                    trusted_proxies: trusted_proxies(&args.trusted_proxies),
                 },
                 service: ServiceSettings {
                     expiring_soon: chrono::Duration::days(i64::from(args.expiring_soon_days)),

@@ -182,3 +182,24 @@ test("revoke a key after typing its name", async ({ page }) => {
   await expect(page.getByRole("button", { name: "Revoke key" })).toHaveCount(0);
   expect(await authenticates(secret)).toBe(false);
 });
+
+test("disable a key with a reason, then enable it again", async ({ page }) => {
+  const { secret } = await keyViaApi("paused-key");
+  await openKey(page, "paused-key");
+  await page.getByRole("button", { name: "Disable key" }).click();
+  await page.getByLabel("Reason").fill("investigating incident 7");
+  await page.getByRole("dialog").getByRole("button", { name: "Disable key" }).click();
+  const panel = page.getByRole("complementary");
+  await expect(panel.getByText("investigating incident 7")).toBeVisible();
+  await expect(panel.getByText("Disabled").first()).toBeVisible();
+  expect(await authenticates(secret)).toBe(false);
+
+  await page.getByRole("button", { name: "Enable key" }).click();
+  await expect(page.getByRole("button", { name: "Disable key" })).toBeVisible();
+  await expect(panel.getByText("investigating incident 7")).toHaveCount(0);
+  expect(await authenticates(secret)).toBe(true);
+
+  await page.getByRole("tab", { name: "Audit log" }).click();
+  await expect(panel.getByRole("cell", { name: "Enabled", exact: true })).toBeVisible();
+  await expect(panel.getByText("reason: investigating incident 7").first()).toBeVisible();
+});

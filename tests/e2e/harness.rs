@@ -80,7 +80,11 @@ async fn start_server(
             max_body_bytes: 64 * 1024,
             parse_cache_capacity: 1_000,
             metrics_token: options.metrics_token.map(str::to_owned),
-            trust_proxy_headers: false,
+            trusted_proxies: options.trusted_proxies.map(|list| {
+                let entries: Vec<&str> = list.split(',').collect();
+                keyplane_domain::ip_ranges::IpRanges::parse("trusted-proxies", &entries, 100)
+                    .expect("trusted proxies")
+            }),
         },
         service: ServiceSettings {
             expiring_soon: chrono::Duration::days(7),
@@ -167,6 +171,8 @@ pub struct TestOptions {
     pub retention_interval: std::time::Duration,
     pub metrics_token: Option<&'static str>,
     pub sessions: keyplane_domain::session::SessionPolicy,
+    /// `--trusted-proxies`, comma-separated.
+    pub trusted_proxies: Option<&'static str>,
 }
 
 impl Default for TestOptions {
@@ -178,6 +184,7 @@ impl Default for TestOptions {
             retention_interval: std::time::Duration::from_secs(3600),
             metrics_token: None,
             sessions: keyplane_domain::session::SessionPolicy::default(),
+            trusted_proxies: None,
         }
     }
 }

@@ -35,13 +35,35 @@ async fn plain_verification_answers_exactly_as_graphql_does() {
         .as_str()
         .unwrap()
         .to_owned();
+    let pinned = app
+        .ok(
+            &app.admin(),
+            "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }",
+            json!({ "input": { "name": "pinned", "preset": "READ_ONLY", "allowedIps": ["2001:db8::/32", "192.0.2.0/24"] } }),
+        )
+        .await["createApiKey"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (disabled_id, disabled) = app.create_key("disabled", &["customers:read"]).await;
     app.ok(
         &app.admin(),
         "mutation($id: ID!) { revokeApiKey(input: {id: $id}) { id } }",
         json!({ "id": revoked_id }),
     )
     .await;
+    app.ok(
+        &app.admin(),
+        "mutation($id: ID!) { disableApiKey(input: {id: $id, reason: \"audit\"}) { id } }",
+        json!({ "id": disabled_id }),
+    )
+    .await;
     let cases = [
+        json!({ "key": pinned, "ip": "2001:db8::1" }),
+        json!({ "key": pinned, "ip": "192.0.2.200", "permission": "coupons:read" }),
+        json!({ "key": pinned, "ip": "198.51.100.1" }),
+        json!({ "key": pinned }),
+        json!({ "key": disabled }),
         json!({ "key": writer, "permission": "customers:read", "customerId": "c1" }),
         json!({ "key": writer, "permission": "coupons:read" }),
         json!({ "key": "server-garbage" }),
@@ -109,6 +131,17 @@ async fn plain_verification_refuses_like_the_graphql_transport() {
         (bad_permission.status, bad_permission.code().as_str()),
         (StatusCode::BAD_REQUEST, "BAD_USER_INPUT")
     );
+    let bad_ip = plain(
+        &app,
+        &app.admin(),
+        &json!({ "key": app.admin(), "ip": "10.0.0.999" }),
+    )
+    .await;
+    assert_eq!(
+        (bad_ip.status, bad_ip.code().as_str()),
+        (StatusCode::BAD_REQUEST, "BAD_USER_INPUT")
+    );
+    assert_eq!(bad_ip.first_error()["extensions"]["field"], "ip");
     let wrong_type = app
         .client
         .post(app.url("/v1/verify"))

@@ -15,6 +15,8 @@ const EVENT_LABELS: Record<string, string> = {
   EXPIRATION_CHANGED: "Expiration changed",
   KEY_REVOKED: "Revoked",
   KEY_REVEALED: "Secret revealed",
+  KEY_DISABLED: "Disabled",
+  KEY_ENABLED: "Enabled",
 };
 
 type State = ResultOf<typeof AuditState>;
@@ -28,6 +30,8 @@ function describe(state: State): string[] {
   if (state.expiresAt) lines.push(`expires: ${new Date(state.expiresAt).toLocaleString()}`);
   if (state.customerIds) lines.push(`customers: ${state.customerIds.join(", ")}`);
   if (state.rateLimit) lines.push(`rate limit: ${rateLimitText(state.rateLimit)}`);
+  if (state.allowedIps) lines.push(`allowed IPs: ${state.allowedIps.join(", ")}`);
+  if (state.disabledReason != null) lines.push(`reason: ${state.disabledReason}`);
   return lines;
 }
 

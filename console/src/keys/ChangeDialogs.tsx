@@ -3,7 +3,7 @@ import { useMutation } from "urql";
 import { problemOfError, type Problem } from "../api/errors";
 import { Modal, ModalClose } from "../ui/Modal";
 import { ProblemMessage } from "../ui/Problem";
-import { RevokeKey, UpdateExpiration, type KeyDetail } from "./documents";
+import { DisableKey, RevokeKey, UpdateExpiration, type KeyDetail } from "./documents";
 import { ExpiryInput } from "./ExpiryInput";
 import { instantOf } from "./format";
 
@@ -26,6 +26,36 @@ export function ExpirationDialog({ apiKey, onClose }: { apiKey: KeyDetail; onClo
           <ModalClose className="button secondary">Cancel</ModalClose>
           <button type="submit" className="button primary" disabled={fetching}>
             Save expiration
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+/** Disabling asks why: the reason goes to the audit log and shows on the key. */
+export function DisableDialog({ apiKey, onClose }: { apiKey: KeyDetail; onClose: () => void }) {
+  const [problem, setProblem] = useState<Problem>();
+  const [{ fetching }, disable] = useMutation(DisableKey);
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const reason = String(new FormData(event.currentTarget).get("reason") ?? "");
+    const result = await disable({ input: { id: apiKey.id, reason } });
+    if (result.error) setProblem(problemOfError(result.error));
+    else onClose();
+  };
+  return (
+    <Modal title={`Disable ${apiKey.name}`} description="Requests made with this key are refused until it is enabled again. Nothing about the key is lost." onClose={onClose}>
+      <form onSubmit={(e) => void submit(e)}>
+        <label className="field">
+          <span>Reason</span>
+          <input name="reason" required maxLength={500} autoComplete="off" />
+        </label>
+        <ProblemMessage problem={problem} />
+        <div className="actions">
+          <ModalClose className="button secondary">Cancel</ModalClose>
+          <button type="submit" className="button danger" disabled={fetching}>
+            Disable key
           </button>
         </div>
       </form>

@@ -1,20 +1,20 @@
 import * as Tabs from "@radix-ui/react-tabs";
 import { useState } from "react";
 import { Link } from "react-router";
-import { useQuery } from "urql";
+import { useMutation, useQuery } from "urql";
 import { problemOfError } from "../api/errors";
 import { usePermissions } from "../app/viewer";
 import { ProblemMessage } from "../ui/Problem";
 import { AuditLog } from "./AuditLog";
-import { KeyQuery } from "./documents";
-import { ExpirationDialog, RevokeDialog } from "./ChangeDialogs";
+import { EnableKey, KeyQuery } from "./documents";
+import { DisableDialog, ExpirationDialog, RevokeDialog } from "./ChangeDialogs";
 import { Overview } from "./Overview";
 import { Permissions } from "./Permissions";
 import { RotateDialog } from "./RotateDialog";
 import { keyActions } from "./rules";
 import { Usage } from "./Usage";
 
-type Dialog = "rotate" | "expiration" | "revoke" | null;
+type Dialog = "rotate" | "expiration" | "disable" | "revoke" | null;
 
 /** The key's detail panel: overview, permissions, audit log and usage, and its lifecycle actions. */
 export function KeyPanel({ id, backTo }: { id: string; backTo: string }) {
@@ -35,7 +35,7 @@ export function KeyPanel({ id, backTo }: { id: string; backTo: string }) {
       {!data && !error ? <p aria-busy="true">Loading…</p> : null}
       {key ? (
         <>
-          <Actions actions={keyActions(key, perms)} open={setDialog} />
+          <Actions id={key.id} actions={keyActions(key, perms)} open={setDialog} />
           <Tabs.Root defaultValue="overview" className="tabs">
             <Tabs.List aria-label="Key details" className="tab-list">
               <Tabs.Trigger value="overview">Overview</Tabs.Trigger>
@@ -58,6 +58,7 @@ export function KeyPanel({ id, backTo }: { id: string; backTo: string }) {
           </Tabs.Root>
           {dialog === "rotate" ? <RotateDialog apiKey={key} onClose={() => setDialog(null)} /> : null}
           {dialog === "expiration" ? <ExpirationDialog apiKey={key} onClose={() => setDialog(null)} /> : null}
+          {dialog === "disable" ? <DisableDialog apiKey={key} onClose={() => setDialog(null)} /> : null}
           {dialog === "revoke" ? <RevokeDialog apiKey={key} onClose={() => setDialog(null)} /> : null}
         </>
       ) : null}
@@ -65,10 +66,12 @@ export function KeyPanel({ id, backTo }: { id: string; backTo: string }) {
   );
 }
 
-function Actions({ actions, open }: { actions: ReturnType<typeof keyActions>; open: (d: Dialog) => void }) {
-  if (!actions.rotate && !actions.changeExpiration && !actions.revoke) return null;
+function Actions({ id, actions, open }: { id: string; actions: ReturnType<typeof keyActions>; open: (d: Dialog) => void }) {
+  const [enabling, enable] = useMutation(EnableKey);
+  if (!actions.rotate && !actions.changeExpiration && !actions.disable && !actions.enable && !actions.revoke) return null;
   return (
     <div className="actions" role="group" aria-label="Key actions">
+      <ProblemMessage problem={problemOfError(enabling.error)} />
       {actions.rotate ? (
         <button type="button" className="button secondary" onClick={() => open("rotate")}>
           Rotate key
@@ -77,6 +80,16 @@ function Actions({ actions, open }: { actions: ReturnType<typeof keyActions>; op
       {actions.changeExpiration ? (
         <button type="button" className="button secondary" onClick={() => open("expiration")}>
           Change expiration
+        </button>
+      ) : null}
+      {actions.disable ? (
+        <button type="button" className="button secondary" onClick={() => open("disable")}>
+          Disable key
+        </button>
+      ) : null}
+      {actions.enable ? (
+        <button type="button" className="button secondary" disabled={enabling.fetching} onClick={() => void enable({ input: { id } })}>
+          Enable key
         </button>
       ) : null}
       {actions.revoke ? (

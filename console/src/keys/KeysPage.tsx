@@ -21,6 +21,7 @@ const STATUSES = [
   ["EXPIRING_SOON", "Expiring soon"],
   ["EXPIRED", "Expired"],
   ["REVOKED", "Revoked"],
+  ["DISABLED", "Disabled"],
 ] as const;
 type Status = (typeof STATUSES)[number][0];
 type Filter = NonNullable<VariablesOf<typeof KeysQuery>["filter"]>;

@@ -30,6 +30,14 @@ export function Overview({ apiKey, editable }: { apiKey: KeyDetail; editable: Re
         <dd>
           <Time at={apiKey.revokedAt ? null : apiKey.expiresAt} empty={apiKey.revokedAt ? "Revoked" : "Never"} />
         </dd>
+        {apiKey.disabledAt ? (
+          <>
+            <dt>Disabled</dt>
+            <dd>
+              <Time at={apiKey.disabledAt} /> — {apiKey.disabledReason}
+            </dd>
+          </>
+        ) : null}
         {apiKey.revokedAt ? (
           <>
             <dt>Revoked</dt>
@@ -50,6 +58,8 @@ export function Overview({ apiKey, editable }: { apiKey: KeyDetail; editable: Re
         <dd>{apiKey.customerIds ? apiKey.customerIds.join(", ") : "Any customer"}</dd>
         <dt>Rate limit</dt>
         <dd>{rateLimitText(apiKey.rateLimit)}</dd>
+        <dt>Allowed IPs</dt>
+        <dd>{apiKey.allowedIps ? apiKey.allowedIps.join(", ") : "Any address"}</dd>
         <dt>External id</dt>
         <dd>{apiKey.externalId ?? <span className="muted">None</span>}</dd>
         <dt>Metadata</dt>

@@ -16,6 +16,9 @@ export const KeyDetailFields = graphql(
     customerIds
     externalId
     metadata
+    allowedIps
+    disabledAt
+    disabledReason
     environment { id slug name }
     rotatedFrom { id name }
     replacedBy { id name status }
@@ -48,6 +51,7 @@ export const KeyQuery = graphql(
 export const AuditState = graphql(`
   fragment AuditState on AuditKeyState {
     name description scopes expiresAt customerIds rateLimit { requests periodSeconds }
+    allowedIps disabledReason
   }
 `);
 
@@ -137,6 +141,24 @@ export const RevokeKey = graphql(
   `
   mutation RevokeKey($input: RevokeApiKeyInput!) {
     revokeApiKey(input: $input) { ...KeyDetailFields }
+  }
+`,
+  [KeyDetailFields],
+);
+
+export const DisableKey = graphql(
+  `
+  mutation DisableKey($input: DisableApiKeyInput!) {
+    disableApiKey(input: $input) { ...KeyDetailFields }
+  }
+`,
+  [KeyDetailFields],
+);
+
+export const EnableKey = graphql(
+  `
+  mutation EnableKey($input: EnableApiKeyInput!) {
+    enableApiKey(input: $input) { ...KeyDetailFields }
   }
 `,
   [KeyDetailFields],

@@ -13,6 +13,9 @@ export function keyActions(key: KeyDetail, perms: { canWrite: boolean; isOwner: 
     editNameAndScopes: mayChange && live && key.type === "SCOPED",
     rotate: mayChange && live && !key.replacedBy,
     changeExpiration: mayChange && live && key.expiresAt !== null,
+    // Disabling the full-access key also needs a second usable one: the server says so.
+    disable: mayChange && live && key.disabledAt === null,
+    enable: mayChange && key.status !== "REVOKED" && key.disabledAt !== null,
     revoke:
       mayChange &&
       key.status !== "REVOKED" &&

@@ -3,6 +3,7 @@ const LABELS: Record<string, string> = {
   EXPIRING_SOON: "Expiring soon",
   EXPIRED: "Expired",
   REVOKED: "Revoked",
+  DISABLED: "Disabled",
 };
 
 export function statusLabel(status: string): string {

@@ -73,6 +73,9 @@ impl From<ApiError> for async_graphql::Error {
             if let Some(scope) = &err.required_scope {
                 ext.set("requiredScope", scope.as_str());
             }
+            if let Some(reason) = err.reason {
+                ext.set("reason", reason);
+            }
         })
     }
 }

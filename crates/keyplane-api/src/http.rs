@@ -4,6 +4,7 @@
 
 mod activity;
 mod admission;
+mod client;
 pub(crate) mod credentials;
 mod graphql;
 mod graphql_response;

@@ -6,6 +6,7 @@ mod connection;
 mod context;
 mod enums;
 mod environment;
+mod key_policies;
 mod limits;
 mod mutation;
 pub mod people;
@@ -30,10 +31,14 @@ pub use related::RelatedKeys;
 #[graphql(name = "Query")]
 pub struct QueryRoot(query::KeyQueries, people::PeopleQueries);
 
-/// The mutation root: the key lifecycle and settings, and the people mutations.
+/// The mutation root: the key lifecycle and settings, key policies, and the people mutations.
 #[derive(MergedObject, Debug, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(mutation::KeyMutations, people::PeopleMutations);
+pub struct MutationRoot(
+    mutation::KeyMutations,
+    key_policies::KeyPolicyMutations,
+    people::PeopleMutations,
+);
 
 pub type KeyplaneSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

@@ -24,10 +24,12 @@ pub enum AuditEventType {
     IntegrationDisconnected,
     /// A person read a recoverable key's full secret.
     KeyRevealed,
+    KeyDisabled,
+    KeyEnabled,
 }
 
 impl AuditEventType {
-    pub const ALL: [AuditEventType; 12] = [
+    pub const ALL: [AuditEventType; 14] = [
         Self::KeyCreated,
         Self::KeyUpdated,
         Self::ScopesUpdated,
@@ -40,6 +42,8 @@ impl AuditEventType {
         Self::IntegrationConnected,
         Self::IntegrationDisconnected,
         Self::KeyRevealed,
+        Self::KeyDisabled,
+        Self::KeyEnabled,
     ];
 
     /// The events about an environment's settings rather than one key: they name no key.
@@ -66,6 +70,8 @@ impl AuditEventType {
             Self::IntegrationConnected => "INTEGRATION_CONNECTED",
             Self::IntegrationDisconnected => "INTEGRATION_DISCONNECTED",
             Self::KeyRevealed => "KEY_REVEALED",
+            Self::KeyDisabled => "KEY_DISABLED",
+            Self::KeyEnabled => "KEY_ENABLED",
         }
     }
 
@@ -175,6 +181,11 @@ pub struct KeySnapshot {
     pub metadata: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_ips: Option<Vec<String>>,
+    /// For `KEY_DISABLED` (after) and `KEY_ENABLED` (before): why the key was disabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
 }
 
 /// An event about to be written, in the same transaction as the change it records.

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::audit::Actor;
 use crate::error::RuleViolation;
+use crate::ip_ranges::IpRanges;
 use crate::metadata::Metadata;
 use crate::rate_limit::RateLimit;
 use crate::scope::ScopeSet;
@@ -81,12 +82,16 @@ pub enum KeyStatus {
     ExpiringSoon,
     Expired,
     Revoked,
+    /// Switched off for now; enabling it makes it work again.
+    Disabled,
 }
 
-/// Status is derived, never stored: `REVOKED`, else `EXPIRED` once `expires_at <= now`, else
+/// Status is derived, never stored: `REVOKED`, else `EXPIRED` once `expires_at <= now` (an
+/// expired key stays expired whether or not it is disabled), else `DISABLED`, else
 /// `EXPIRING_SOON` within `expiring_soon` of expiry, else `ACTIVE`.
 pub fn derive_status(
     revoked_at: Option<DateTime<Utc>>,
+    disabled_at: Option<DateTime<Utc>>,
     expires_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
     expiring_soon: Duration,
@@ -94,6 +99,7 @@ pub fn derive_status(
     match (revoked_at, expires_at) {
         (Some(_), _) => KeyStatus::Revoked,
         (None, Some(at)) if at <= now => KeyStatus::Expired,
+        _ if disabled_at.is_some() => KeyStatus::Disabled,
         (None, Some(at)) if at - now <= expiring_soon => KeyStatus::ExpiringSoon,
         _ => KeyStatus::Active,
     }
@@ -104,6 +110,7 @@ pub fn derive_status(
 pub enum Unusable {
     Expired,
     Revoked,
+    Disabled,
 }
 
 /// A stored key, as every layer above the store sees it. It never holds the secret.
@@ -135,22 +142,52 @@ pub struct ApiKey {
     pub metadata: Option<Metadata>,
     /// The platform's own id for the key's owner (a tenant, a user).
     pub external_id: Option<String>,
+    /// Set while the key is disabled: when, and the reason given.
+    pub disabled: Option<Disabled>,
+    /// The only addresses the key may be used from; `None` means any.
+    pub allowed_ips: Option<IpRanges>,
+}
+
+/// A disabled key's state: since when, and why (as its disabler wrote it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disabled {
+    pub at: DateTime<Utc>,
+    pub reason: String,
 }
 
 impl ApiKey {
     pub fn status(&self, now: DateTime<Utc>, expiring_soon: Duration) -> KeyStatus {
-        derive_status(self.revoked_at, self.expires_at, now, expiring_soon)
+        derive_status(
+            self.revoked_at,
+            self.disabled.as_ref().map(|d| d.at),
+            self.expires_at,
+            now,
+            expiring_soon,
+        )
     }
 
-    /// Whether the key may authenticate a request at `now`. An old key inside its rotation
-    /// grace period still does.
+    /// Whether the key may authenticate a request at `now`, in the order of [`derive_status`].
+    /// An old key inside its rotation grace period still does.
     pub fn check_usable(&self, now: DateTime<Utc>) -> Result<(), Unusable> {
         if self.revoked_at.is_some() {
             return Err(Unusable::Revoked);
         }
-        match self.expires_at {
-            Some(at) if at <= now => Err(Unusable::Expired),
-            _ => Ok(()),
+        if self.is_expired(now) {
+            return Err(Unusable::Expired);
+        }
+        match self.disabled {
+            Some(_) => Err(Unusable::Disabled),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether a request from `client` may use the key. A key held to an allow-list refuses a
+    /// request whose address is unknown.
+    pub fn allows_address(&self, client: Option<std::net::IpAddr>) -> bool {
+        match (&self.allowed_ips, client) {
+            (None, _) => true,
+            (Some(ranges), Some(address)) => ranges.contains(address),
+            (Some(_), None) => false,
         }
     }
 
@@ -211,25 +248,32 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         let week = Duration::days(7);
+        let soon = Some(now + Duration::seconds(1));
+        let past = Some(now - Duration::days(1));
         let cases = [
-            (None, None, KeyStatus::Active),
-            (None, Some(now + Duration::days(8)), KeyStatus::Active),
-            (None, Some(now + Duration::days(7)), KeyStatus::ExpiringSoon),
+            (None, None, None, KeyStatus::Active),
+            (None, None, Some(now + Duration::days(8)), KeyStatus::Active),
             (
                 None,
-                Some(now + Duration::seconds(1)),
+                None,
+                Some(now + Duration::days(7)),
                 KeyStatus::ExpiringSoon,
             ),
-            (None, Some(now), KeyStatus::Expired),
-            (None, Some(now - Duration::days(1)), KeyStatus::Expired),
-            (Some(now), None, KeyStatus::Revoked),
-            (Some(now), Some(now - Duration::days(1)), KeyStatus::Revoked),
+            (None, None, soon, KeyStatus::ExpiringSoon),
+            (None, None, Some(now), KeyStatus::Expired),
+            (None, None, past, KeyStatus::Expired),
+            (Some(now), None, None, KeyStatus::Revoked),
+            (Some(now), None, past, KeyStatus::Revoked),
+            (None, Some(now), None, KeyStatus::Disabled),
+            (None, Some(now), soon, KeyStatus::Disabled),
+            (None, Some(now), past, KeyStatus::Expired),
+            (Some(now), Some(now), None, KeyStatus::Revoked),
         ];
-        for (revoked, expires, expected) in cases {
+        for (revoked, disabled, expires, expected) in cases {
             assert_eq!(
-                derive_status(revoked, expires, now, week),
+                derive_status(revoked, disabled, expires, now, week),
                 expected,
-                "{revoked:?} {expires:?}"
+                "{revoked:?} {disabled:?} {expires:?}"
             );
         }
     }

@@ -6,7 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::account::Plan;
 use crate::customer::parse_customer_ids;
+use crate::disablement::ensure_not_last_full_access;
 use crate::error::RuleViolation;
+use crate::ip_ranges::{IpRanges, MAX_ALLOWED_IPS};
 use crate::key::{ApiKey, ApiKeyType, parse_key_description, parse_key_name};
 use crate::metadata::{Metadata, parse_external_id};
 use crate::rate_limit::RateLimit;
@@ -48,6 +50,7 @@ pub struct CreateKeyRequest<'a> {
     pub rate_limit: Option<RateLimit>,
     pub metadata: Option<&'a serde_json::Value>,
     pub external_id: Option<&'a str>,
+    pub allowed_ips: Option<&'a [String]>,
 }
 
 /// A scoped key that passed every creation rule.
@@ -61,6 +64,12 @@ pub struct NewScopedKey {
     pub rate_limit: Option<RateLimit>,
     pub metadata: Option<Metadata>,
     pub external_id: Option<String>,
+    pub allowed_ips: Option<IpRanges>,
+}
+
+/// An IP allow-list given by a caller: 1 to 100 addresses or CIDR ranges.
+pub fn parse_allowed_ips(entries: &[String]) -> Result<IpRanges, RuleViolation> {
+    IpRanges::parse("allowedIps", entries, MAX_ALLOWED_IPS)
 }
 
 /// Exactly one of an explicit scope list or a preset.
@@ -96,6 +105,7 @@ pub fn validate_create(
     let customer_ids = request.customer_ids.map(parse_customer_ids).transpose()?;
     let metadata = request.metadata.map(Metadata::parse).transpose()?;
     let external_id = request.external_id.map(parse_external_id).transpose()?;
+    let allowed_ips = request.allowed_ips.map(parse_allowed_ips).transpose()?;
     ensure_covers(caller, &scopes, "grant")?;
     Ok(NewScopedKey {
         name,
@@ -106,6 +116,7 @@ pub fn validate_create(
         rate_limit: request.rate_limit,
         metadata,
         external_id,
+        allowed_ips,
     })
 }
 
@@ -155,6 +166,7 @@ pub struct SettingsRequest<'a> {
     pub rate_limit: Option<Option<RateLimit>>,
     pub metadata: Option<Option<&'a serde_json::Value>>,
     pub external_id: Option<Option<&'a str>>,
+    pub allowed_ips: Option<Option<&'a [String]>>,
 }
 
 /// A key's settings after a validated `updateApiKey`.
@@ -166,6 +178,7 @@ pub struct SettingsChange {
     pub rate_limit: Option<RateLimit>,
     pub metadata: Option<Metadata>,
     pub external_id: Option<String>,
+    pub allowed_ips: Option<IpRanges>,
 }
 
 impl SettingsChange {
@@ -178,12 +191,13 @@ impl SettingsChange {
             rate_limit: key.rate_limit,
             metadata: key.metadata.clone(),
             external_id: key.external_id.clone(),
+            allowed_ips: key.allowed_ips.clone(),
         }
     }
 }
 
 /// `updateApiKey`: name, description and customer restriction of scoped keys; the rate limit,
-/// metadata and external id of any key. Not on revoked keys, and only within the caller's reach.
+/// metadata, external id and IP allow-list of any key. Not on revoked keys, and only within the caller's reach.
 pub fn validate_settings_change(
     caller: &ScopeSet,
     target: &ApiKey,
@@ -203,16 +217,21 @@ pub fn validate_settings_change(
         .external_id
         .map(|id| id.map(parse_external_id).transpose())
         .transpose()?;
+    let allowed_ips = request
+        .allowed_ips
+        .map(|ips| ips.map(parse_allowed_ips).transpose())
+        .transpose()?;
     if name.is_none()
         && description.is_none()
         && customer_ids.is_none()
         && request.rate_limit.is_none()
         && metadata.is_none()
         && external_id.is_none()
+        && allowed_ips.is_none()
     {
         return Err(RuleViolation::bad_input(
             "input",
-            "give a name, description, customerIds, rateLimit, metadata or externalId to change",
+            "give a name, description, customerIds, rateLimit, metadata, externalId or allowedIps to change",
         ));
     }
     if name.is_some() || description.is_some() || customer_ids.is_some() {
@@ -227,6 +246,7 @@ pub fn validate_settings_change(
         rate_limit: request.rate_limit.unwrap_or(target.rate_limit),
         metadata: metadata.unwrap_or_else(|| target.metadata.clone()),
         external_id: external_id.unwrap_or_else(|| target.external_id.clone()),
+        allowed_ips: allowed_ips.unwrap_or_else(|| target.allowed_ips.clone()),
     })
 }
 
@@ -251,8 +271,14 @@ pub fn validate_scope_change(
 }
 
 /// Rule 6: revocation is immediate and irreversible. Default keys must have an expiration
-/// first (rotate them), so an environment always keeps a usable default key.
-pub fn validate_revoke(caller: &ScopeSet, target: &ApiKey) -> Result<(), RuleViolation> {
+/// first (rotate them), so an environment always keeps a usable default key; a usable
+/// full-access key also needs `other_usable_full_access` (another one that works now).
+pub fn validate_revoke(
+    caller: &ScopeSet,
+    target: &ApiKey,
+    other_usable_full_access: usize,
+    now: DateTime<Utc>,
+) -> Result<(), RuleViolation> {
     ensure_may_manage(caller, target)?;
     ensure_not_revoked(target)?;
     match target.key_type {
@@ -264,6 +290,9 @@ pub fn validate_revoke(caller: &ScopeSet, target: &ApiKey) -> Result<(), RuleVio
             Err(RuleViolation::conflict(
                 "a default key without an expiration cannot be revoked: rotate it first",
             ))
+        }
+        ApiKeyType::FullAccess if target.check_usable(now).is_ok() => {
+            ensure_not_last_full_access(other_usable_full_access, "revoke")
         }
         ApiKeyType::FullAccess | ApiKeyType::Publishable => Ok(()),
     }

@@ -1,5 +1,7 @@
 //! "May this key do that?": the outcome of verifying a key for another service.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 
 use crate::key::{ApiKey, Unusable};
@@ -13,6 +15,8 @@ pub enum VerificationCode {
     NotFound,
     Expired,
     Revoked,
+    Disabled,
+    IpNotAllowed,
     WrongEnvironment,
     Forbidden,
     RateLimited,
@@ -31,6 +35,8 @@ impl VerificationCode {
             Self::NotFound => "NOT_FOUND",
             Self::Expired => "EXPIRED",
             Self::Revoked => "REVOKED",
+            Self::Disabled => "DISABLED",
+            Self::IpNotAllowed => "IP_NOT_ALLOWED",
             Self::WrongEnvironment => "WRONG_ENVIRONMENT",
             Self::Forbidden => "FORBIDDEN",
             Self::RateLimited => "RATE_LIMITED",
@@ -55,6 +61,16 @@ pub fn check_key(
         Ok(()) => Ok(()),
         Err(Unusable::Revoked) => Err(VerificationCode::Revoked),
         Err(Unusable::Expired) => Err(VerificationCode::Expired),
+        Err(Unusable::Disabled) => Err(VerificationCode::Disabled),
+    }
+}
+
+/// A key held to an IP allow-list answers only for a listed address; naming none is not enough.
+pub fn check_address(key: &ApiKey, client: Option<IpAddr>) -> Result<(), VerificationCode> {
+    if key.allows_address(client) {
+        Ok(())
+    } else {
+        Err(VerificationCode::IpNotAllowed)
     }
 }
 

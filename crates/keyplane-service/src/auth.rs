@@ -1,6 +1,7 @@
 //! Authentication: from a presented credential (an API key, a session token) to a
 //! [`Principal`], or a coded refusal. Transports read the credential; this decides.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -8,6 +9,7 @@ use keyplane_domain::environment::Environment;
 use keyplane_domain::key::{ApiKey, Unusable};
 use keyplane_domain::secret::{KeyHash, KeySecret};
 use keyplane_domain::token::{Token, TokenKind};
+use keyplane_domain::verification::VerificationCode;
 
 use crate::Services;
 use crate::error::ServiceError;
@@ -15,10 +17,12 @@ use crate::key_cache::CachedKey;
 use crate::principal::{Caller, Principal, SignedIn};
 
 /// Validates the key's format before any lookup, then finds it by hash (cache first) and
-/// checks that it may still authenticate at `now`.
+/// checks that it may still authenticate at `now`, from `client` (the request's address, when
+/// known): a key held to an IP allow-list refuses any other with `FORBIDDEN`.
 pub async fn authenticate_key(
     services: &Services,
     text: &str,
+    client: Option<IpAddr>,
     now: DateTime<Utc>,
 ) -> Result<Principal, ServiceError> {
     let secret = KeySecret::parse(text.trim())
@@ -34,6 +38,15 @@ pub async fn authenticate_key(
         Err(Unusable::Revoked) => {
             return Err(ServiceError::unauthenticated("the API key was revoked"));
         }
+        Err(Unusable::Disabled) => {
+            return Err(ServiceError::unauthenticated("the API key is disabled"));
+        }
+    }
+    if !key.allows_address(client) {
+        return Err(
+            ServiceError::forbidden("the API key may not be used from this address")
+                .with_reason(VerificationCode::IpNotAllowed.as_str()),
+        );
     }
     principal_for(services, key).await
 }

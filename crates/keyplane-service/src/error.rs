@@ -14,6 +14,8 @@ pub struct ServiceError {
     pub message: String,
     pub field: Option<&'static str>,
     pub required_scope: Option<String>,
+    /// Which check refused, where a code alone does not say (`IP_NOT_ALLOWED`).
+    pub reason: Option<&'static str>,
 }
 
 impl ServiceError {
@@ -23,6 +25,7 @@ impl ServiceError {
             message: message.into(),
             field: None,
             required_scope: None,
+            reason: None,
         }
     }
 
@@ -48,6 +51,12 @@ impl ServiceError {
         self
     }
 
+    /// Names the check that refused, as `extensions.reason`.
+    pub fn with_reason(mut self, reason: &'static str) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
     pub fn internal() -> Self {
         Self::new(ErrorCode::InternalServerError, "internal error")
     }
@@ -60,6 +69,7 @@ impl From<RuleViolation> for ServiceError {
             message: violation.message,
             field: violation.field,
             required_scope: violation.required_scope.map(|s| s.to_string()),
+            reason: None,
         }
     }
 }

@@ -46,6 +46,7 @@ pub async fn connect(
         integration_id: None,
         metadata: None,
         external_id: None,
+        allowed_ips: None,
         sealed_secret: Some(seal_secret(services, environment_id, &hash, &secret)),
     };
     let (integration, key) = services

@@ -261,6 +261,8 @@ mod tests {
             recoverable: false,
             metadata: None,
             external_id: None,
+            disabled: None,
+            allowed_ips: None,
         };
         CachedKey::Found(Arc::new(key))
     }

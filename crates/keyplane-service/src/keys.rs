@@ -1,5 +1,5 @@
 //! The key lifecycle's use cases: create, change settings, re-scope, rotate, change the
-//! expiration, revoke, reveal; and reading keys (`get`, `list`, `find_many`). Each checks the caller, runs its domain rule on the locked row
+//! expiration, disable and enable, revoke, reveal; and reading keys (`get`, `list`, `find_many`). Each checks the caller, runs its domain rule on the locked row
 //! inside the store's transaction (so a refusal changes nothing), and evicts what it changed
 //! from this replica's cache before answering.
 
@@ -7,12 +7,16 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use keyplane_domain::RuleViolation;
+use keyplane_domain::disablement::{self, Disabler};
 use keyplane_domain::key::{ApiKey, ApiKeyType};
 use keyplane_domain::lifecycle::{self, CreateKeyRequest, SettingsRequest};
 use keyplane_domain::rotation::{self, RotationExpiry};
 use keyplane_domain::scope::{Scope, ScopePreset, ScopeSet};
 use keyplane_domain::secret::{KeyHash, KeyPrefix, KeySecret};
-use keyplane_store::{Change, KeyChange, KeyFilter, NewKey, Page, PageRequest, Rotation};
+use keyplane_domain::user::Role;
+use keyplane_store::{
+    Change, KeyChange, KeyContext, KeyFilter, NewKey, Page, PageRequest, Rotation,
+};
 
 use crate::Services;
 use crate::error::ServiceError;
@@ -80,6 +84,7 @@ pub async fn create(
         integration_id: None,
         metadata: valid.metadata,
         external_id: valid.external_id,
+        allowed_ips: valid.allowed_ips,
         sealed_secret: Some(seal_secret(services, environment_id, &hash, &secret)),
     };
     let key = services
@@ -96,7 +101,7 @@ pub async fn update_settings(
     id: &str,
     request: SettingsRequest<'_>,
 ) -> Result<ApiKey, ServiceError> {
-    change(services, principal, id, |caller, key, _| {
+    change(services, principal, id, |caller, key, _, _| {
         let change = lifecycle::validate_settings_change(caller, key, request)?;
         Ok(KeyChange::Settings(change))
     })
@@ -112,7 +117,7 @@ pub async fn update_scopes(
     scopes: Option<&[String]>,
     preset: Option<ScopePreset>,
 ) -> Result<ApiKey, ServiceError> {
-    change(services, principal, id, |caller, key, now| {
+    change(services, principal, id, |caller, key, _, now| {
         let scopes = lifecycle::validate_scope_change(caller, key, scopes, preset, now)?;
         Ok(KeyChange::Scopes(scopes))
     })
@@ -126,7 +131,7 @@ pub async fn update_expiration(
     id: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<ApiKey, ServiceError> {
-    change(services, principal, id, |caller, key, now| {
+    change(services, principal, id, |caller, key, _, now| {
         let at = rotation::validate_expiration_change(caller, key, expires_at, now)?;
         Ok(KeyChange::Expiration(at))
     })
@@ -139,9 +144,48 @@ pub async fn revoke(
     principal: &Principal,
     id: &str,
 ) -> Result<ApiKey, ServiceError> {
-    change(services, principal, id, |caller, key, _| {
-        lifecycle::validate_revoke(caller, key)?;
+    change(services, principal, id, |caller, key, context, now| {
+        lifecycle::validate_revoke(caller, key, context.other_usable_full_access, now)?;
         Ok(KeyChange::Revoke)
+    })
+    .await
+}
+
+/// Switches a key off until it is enabled: it is refused like a revoked key meanwhile. The
+/// full-access key needs an owner and another usable full-access key.
+pub async fn disable(
+    services: &Services,
+    principal: &Principal,
+    id: &str,
+    reason: &str,
+) -> Result<ApiKey, ServiceError> {
+    let disabler = match principal.user() {
+        Some(signed_in) if signed_in.user.role == Role::Owner => Disabler::Owner,
+        _ => Disabler::Other,
+    };
+    change(services, principal, id, |caller, key, context, now| {
+        let disabled = disablement::validate_disable(
+            caller,
+            disabler,
+            key,
+            reason,
+            context.other_usable_full_access,
+            now,
+        )?;
+        Ok(KeyChange::Disable(disabled))
+    })
+    .await
+}
+
+/// Switches a disabled key back on.
+pub async fn enable(
+    services: &Services,
+    principal: &Principal,
+    id: &str,
+) -> Result<ApiKey, ServiceError> {
+    change(services, principal, id, |caller, key, _, _| {
+        disablement::validate_enable(caller, key)?;
+        Ok(KeyChange::Enable)
     })
     .await
 }
@@ -222,8 +266,9 @@ pub async fn reveal(
     Ok((key, secret))
 }
 
-/// Locks the caller's key `id`, lets `decide` apply a domain rule with the caller's scopes and
-/// `now`, and writes the change it answers with its audit event.
+/// Locks the caller's key `id`, lets `decide` apply a domain rule with the caller's scopes, what
+/// the store read about the key's neighbours, and `now`, and writes the change it answers with
+/// its audit event.
 async fn change<F>(
     services: &Services,
     principal: &Principal,
@@ -231,7 +276,9 @@ async fn change<F>(
     decide: F,
 ) -> Result<ApiKey, ServiceError>
 where
-    F: Fn(&ScopeSet, &ApiKey, DateTime<Utc>) -> Result<KeyChange, RuleViolation> + Send + Sync,
+    F: Fn(&ScopeSet, &ApiKey, KeyContext, DateTime<Utc>) -> Result<KeyChange, RuleViolation>
+        + Send
+        + Sync,
 {
     principal.require(Scope::API_KEYS_WRITE)?;
     let now = Utc::now();
@@ -242,7 +289,7 @@ where
             id,
             &principal.actor(),
             now,
-            |key| decide(principal.scopes(), key, now),
+            |key, context| decide(principal.scopes(), key, context, now),
         )
         .await?;
     // Before answering: this replica's next request must see the change.

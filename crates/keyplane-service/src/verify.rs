@@ -1,6 +1,7 @@
 //! The one verification path: `verifyApiKey` (GraphQL) and `POST /v1/verify` (plain JSON) both
 //! answer through [`verify`], so their semantics, codes and rate limiting cannot drift apart.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -27,6 +28,8 @@ pub struct VerifyRequest<'a> {
     pub customer_id: Option<&'a str>,
     pub customer_token: Option<&'a str>,
     pub origin: Option<&'a str>,
+    /// The address the key was presented from, for a key held to an IP allow-list.
+    pub ip: Option<&'a str>,
 }
 
 /// The answer. `key` is set when the key belongs to the caller's environment.
@@ -73,8 +76,21 @@ pub async fn verify(
         .customer_id
         .map(|id| parse_customer_id("customerId", id))
         .transpose()?;
+    let ip = request
+        .ip
+        .map(|ip| {
+            ip.trim()
+                .parse::<IpAddr>()
+                .map_err(|_| ServiceError::bad_input("ip", "ip must be an IPv4 or IPv6 address"))
+        })
+        .transpose()?;
+    let asked = Asked {
+        permission,
+        customer_id,
+        ip,
+    };
     let now = Utc::now();
-    let verified = answer(services, principal, request, permission, customer_id, now).await?;
+    let verified = answer(services, principal, request, asked, now).await?;
     services.write_behind.count_verification(
         &principal.environment.id,
         verified.key.as_deref().map(|key| key.id.as_str()),
@@ -85,14 +101,25 @@ pub async fn verify(
     Ok(verified)
 }
 
+/// The request's arguments, parsed.
+struct Asked {
+    permission: Option<Scope>,
+    customer_id: Option<String>,
+    ip: Option<IpAddr>,
+}
+
 async fn answer(
     services: &Services,
     principal: &Principal,
     request: VerifyRequest<'_>,
-    permission: Option<Scope>,
-    customer_id: Option<String>,
+    asked: Asked,
     now: DateTime<Utc>,
 ) -> Result<Verified, ServiceError> {
+    let Asked {
+        permission,
+        customer_id,
+        ip,
+    } = asked;
     let Ok(secret) = KeySecret::parse(request.key.trim()) else {
         return Ok(Verified::hidden(Code::Malformed));
     };
@@ -114,6 +141,11 @@ async fn answer(
     };
     if let Err(code) = check_publishable(services, &key, &principal.environment, proof, now).await?
     {
+        return Ok(Verified::shown(code, key));
+    }
+    // Before the rate limit: a request from an address the key may not be used from spends
+    // nothing of its budget.
+    if let Err(code) = verification::check_address(&key, ip) {
         return Ok(Verified::shown(code, key));
     }
     let rate = effective_limit(&key, principal.environment.default_rate_limit)

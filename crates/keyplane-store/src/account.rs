@@ -134,6 +134,7 @@ impl Store {
                     integration_id: None,
                     metadata: None,
                     external_id: None,
+                    allowed_ips: None,
                     sealed_secret: None,
                 };
                 let created = insert_key(&txn, &env.id, new_key, &Actor::system(), now).await?;

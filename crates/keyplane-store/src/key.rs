@@ -6,7 +6,8 @@ mod lifecycle;
 use chrono::{DateTime, Duration, Utc};
 use keyplane_domain::RuleViolation;
 use keyplane_domain::audit::{Actor, ActorType};
-use keyplane_domain::key::{ApiKey, ApiKeyType, KeyStatus};
+use keyplane_domain::ip_ranges::IpRanges;
+use keyplane_domain::key::{ApiKey, ApiKeyType, Disabled, KeyStatus};
 use keyplane_domain::lifecycle::SettingsChange;
 use keyplane_domain::metadata::Metadata;
 use keyplane_domain::rate_limit::RateLimit;
@@ -41,6 +42,7 @@ pub struct NewKey {
     pub integration_id: Option<String>,
     pub metadata: Option<Metadata>,
     pub external_id: Option<String>,
+    pub allowed_ips: Option<IpRanges>,
     /// The secret sealed with the data key. Kept only if the environment has recoverable keys
     /// on when the key is written (checked inside the transaction), else dropped.
     pub sealed_secret: Option<String>,
@@ -53,6 +55,16 @@ pub enum KeyChange {
     Scopes(ScopeSet),
     Expiration(DateTime<Utc>),
     Revoke,
+    Disable(Disabled),
+    Enable,
+}
+
+/// What a change decision may need to know beyond the key itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyContext {
+    /// For a full-access key: how many other full-access keys of its environment are usable
+    /// now. Read with those keys locked, so two changes cannot each count on the other.
+    pub other_usable_full_access: usize,
 }
 
 /// What a rotation decided: the old key's new expiration, and the new key's secret hash.
@@ -242,6 +254,66 @@ async fn lock_in_environment(
         .ok_or_else(|| RuleViolation::not_found("API key").into())
 }
 
+/// The key, locked, with what a change decision needs to know. A full-access key is locked
+/// together with its environment's other full-access keys, all in id order (so two changes of
+/// two such keys never deadlock), and they are counted while locked.
+async fn lock_for_change(
+    txn: &impl ConnectionTrait,
+    environment_id: &str,
+    key_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(ApiKey, KeyContext), StoreError> {
+    // A key's type never changes, so reading it unlocked first is safe.
+    let peek = find_in_environment(txn, environment_id, key_id, false)
+        .await?
+        .ok_or_else(|| StoreError::from(RuleViolation::not_found("API key")))?;
+    if peek.key_type != ApiKeyType::FullAccess {
+        let current = lock_in_environment(txn, environment_id, key_id).await?;
+        let context = KeyContext {
+            other_usable_full_access: 0,
+        };
+        return Ok((current, context));
+    }
+    let full_access = lock_full_access(txn, environment_id).await?;
+    let context = KeyContext {
+        other_usable_full_access: usable_full_access(&full_access, now, |key| key.id != key_id),
+    };
+    let current = full_access
+        .into_iter()
+        .find(|key| key.id == key_id)
+        .ok_or_else(|| StoreError::from(RuleViolation::not_found("API key")))?;
+    Ok((current, context))
+}
+
+/// Every full-access key of the environment, locked, in id order.
+pub(crate) async fn lock_full_access(
+    txn: &impl ConnectionTrait,
+    environment_id: &str,
+) -> Result<Vec<ApiKey>, StoreError> {
+    api_key::Entity::find()
+        .filter(Column::EnvironmentId.eq(environment_id))
+        .filter(Column::KeyType.eq(ApiKeyType::FullAccess.as_str()))
+        .order_by_asc(Column::Id)
+        .lock_exclusive()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(key_from_model)
+        .collect()
+}
+
+/// How many of `keys` that `counts` are full-access keys usable at `now`.
+pub(crate) fn usable_full_access(
+    keys: &[ApiKey],
+    now: DateTime<Utc>,
+    counts: impl Fn(&ApiKey) -> bool,
+) -> usize {
+    keys.iter()
+        .filter(|key| key.key_type == ApiKeyType::FullAccess)
+        .filter(|key| counts(key) && key.check_usable(now).is_ok())
+        .count()
+}
+
 pub(crate) async fn insert_key(
     db: &impl ConnectionTrait,
     environment_id: &str,
@@ -290,6 +362,9 @@ async fn insert_key_with_id(
         sealed_secret,
         metadata: key.metadata.as_ref().map(|m| m.as_json().to_owned()),
         external_id: key.external_id,
+        disabled_at: None,
+        disabled_reason: None,
+        allowed_ips: encode_allowed_ips(key.allowed_ips.as_ref())?,
     };
     let inserted = model.into_active_model().insert(db).await.map_err(|e| {
         StoreError::conflict_on_unique(e, "a key with this secret or role already exists")
@@ -352,11 +427,33 @@ pub(crate) fn key_from_model(model: api_key::Model) -> Result<ApiKey, StoreError
             .map(|text| Metadata::from_stored(text).ok_or_else(|| StoreError::corrupt("metadata")))
             .transpose()?,
         external_id: model.external_id,
+        disabled: match (model.disabled_at, model.disabled_reason) {
+            (Some(at), Some(reason)) => Some(Disabled { at, reason }),
+            (None, None) => None,
+            _ => return Err(StoreError::corrupt("disabled columns set by halves")),
+        },
+        allowed_ips: model
+            .allowed_ips
+            .as_deref()
+            .map(|text| {
+                serde_json::from_str::<Vec<String>>(text)
+                    .ok()
+                    .and_then(|entries| IpRanges::from_stored(&entries))
+                    .ok_or_else(|| StoreError::corrupt("allowed ips"))
+            })
+            .transpose()?,
         rate_limit: rate_limit_from_columns(
             model.rate_limit_requests,
             model.rate_limit_period_seconds,
         )?,
     })
+}
+
+fn encode_allowed_ips(ranges: Option<&IpRanges>) -> Result<Option<String>, StoreError> {
+    ranges
+        .map(|r| serde_json::to_string(&r.to_strings()))
+        .transpose()
+        .map_err(|e| StoreError::corrupt(e.to_string()))
 }
 
 fn encode_customer_ids(ids: Option<&[String]>) -> Result<Option<String>, StoreError> {

@@ -11,6 +11,7 @@ use keyplane_domain::rate_limit::effective_limit;
 use keyplane_domain::verification::VerificationCode;
 
 use super::AppState;
+use super::client::Client;
 use super::credentials::{Credential, ENVIRONMENT_HEADER, credential, same_origin};
 use super::response::{
     api_error_response, error_response, error_response_with_reason, rate_limit_headers, status_of,
@@ -29,20 +30,28 @@ pub(super) enum Admission {
     Post,
 }
 
+/// Who sent a request: where from, and its headers.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Asker<'h> {
+    pub client: Client,
+    pub headers: &'h HeaderMap,
+}
+
 fn refusal(err: keyplane_service::ServiceError) -> Response {
     api_error_response(status_of(err.code), &ApiError(err))
 }
 
-/// Lets a request in, or answers why not. A key: authentication (401), the publishable key's
-/// client-side security (401/403), then the key's rate limit (429), and the key is noted as
-/// used. A session: the same-origin check of cookie POSTs (403), the session (401) and the
+/// Lets a request in, or answers why not. A key: authentication (401, or 403 from an address
+/// its allow-list leaves out), the publishable key's client-side security (401/403), then the
+/// key's rate limit (429), and the key is noted as used. A session: the same-origin check of cookie POSTs (403), the session (401) and the
 /// `Keyplane-Environment` it acts in (400).
 pub(super) async fn admit(
     state: &AppState,
-    headers: &HeaderMap,
+    asker: Asker<'_>,
     admission: Admission,
 ) -> Result<(Principal, Option<RateDecision>), Response> {
     let services = &state.services;
+    let headers = asker.headers;
     let now = Utc::now();
     match credential(headers)? {
         Credential::None => Err(error_response(
@@ -56,7 +65,7 @@ pub(super) async fn admit(
                 && !same_origin(
                     headers,
                     &services.settings.public_url,
-                    state.http.trust_proxy_headers,
+                    asker.client.via_trusted_proxy,
                 )
             {
                 return Err(error_response(
@@ -76,17 +85,18 @@ pub(super) async fn admit(
                 .map_err(refusal)?;
             Ok((principal, None))
         }
-        Credential::ApiKey(text) => admit_key(services, headers, text, now).await,
+        Credential::ApiKey(text) => admit_key(services, asker, text, now).await,
     }
 }
 
 async fn admit_key(
     services: &Services,
-    headers: &HeaderMap,
+    asker: Asker<'_>,
     text: &str,
     now: chrono::DateTime<Utc>,
 ) -> Result<(Principal, Option<RateDecision>), Response> {
-    let principal = authenticate_key(services, text, now)
+    let headers = asker.headers;
+    let principal = authenticate_key(services, text, asker.client.address, now)
         .await
         .map_err(refusal)?;
     let Some(key) = principal.key().cloned() else {

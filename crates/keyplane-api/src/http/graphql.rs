@@ -18,7 +18,8 @@ use keyplane_domain::activity::OUTCOME_OK;
 use serde::Deserialize;
 
 use super::AppState;
-use super::admission::{Admission, admit};
+use super::admission::{Admission, Asker, admit};
+use super::client::Client;
 use super::credentials::{Credential, credential};
 use super::graphql_response::{ensure_code, error_code, graphql_response};
 use super::idempotency::{IdempotencyStep, complete_idempotency, idempotency_claim};
@@ -31,18 +32,20 @@ use crate::schema::{RelatedKeys, RequestObservation, set_code};
 
 pub(super) async fn graphql_post(
     State(state): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let Some(format) = ResponseFormat::negotiate(&headers) else {
         return not_acceptable();
     };
-    let response = post(&state, &headers, format, body).await;
+    let response = post(&state, client, &headers, format, body).await;
     written_as(format, response)
 }
 
 async fn post(
     state: &AppState,
+    client: Client,
     headers: &HeaderMap,
     format: ResponseFormat,
     body: Result<Bytes, BytesRejection>,
@@ -70,7 +73,7 @@ async fn post(
     };
     execute(
         state,
-        headers,
+        Asker { client, headers },
         format,
         request,
         Source::Body(&body),
@@ -89,6 +92,7 @@ pub(super) struct GetParams {
 
 pub(super) async fn graphql_get(
     State(state): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -103,12 +107,13 @@ pub(super) async fn graphql_get(
     let Some(format) = ResponseFormat::negotiate(&headers) else {
         return not_acceptable();
     };
-    let response = get(&state, &headers, format, params).await;
+    let response = get(&state, client, &headers, format, params).await;
     written_as(format, response)
 }
 
 async fn get(
     state: &AppState,
+    client: Client,
     headers: &HeaderMap,
     format: ResponseFormat,
     params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
@@ -175,7 +180,8 @@ async fn get(
         variables,
         operation_name: params.operation_name,
     };
-    execute(state, headers, format, request, source, Admission::Get).await
+    let asker = Asker { client, headers };
+    execute(state, asker, format, request, source, Admission::Get).await
 }
 
 /// 406: the client accepts neither media type `/graphql` answers in.
@@ -296,20 +302,21 @@ fn only_accepts_invitation(request: &async_graphql::Request) -> bool {
 /// `acceptInvitation` alone.
 pub(super) async fn execute(
     state: &AppState,
-    headers: &HeaderMap,
+    asker: Asker<'_>,
     format: ResponseFormat,
     request: async_graphql::Request,
     source: Source<'_>,
     admission: Admission,
 ) -> Response {
     let services = &state.services;
+    let headers = asker.headers;
     let anonymous = admission == Admission::Post
         && matches!(credential(headers), Ok(Credential::None))
         && only_accepts_invitation(&request);
     let (principal, decision) = if anonymous {
         (None, None)
     } else {
-        match admit(state, headers, admission).await {
+        match admit(state, asker, admission).await {
             Ok((principal, decision)) => (Some(principal), decision),
             Err(refusal) => return refusal,
         }
@@ -341,7 +348,7 @@ pub(super) async fn execute(
             secure: secure_cookies(
                 headers,
                 &services.settings.public_url,
-                state.http.trust_proxy_headers,
+                asker.client.via_trusted_proxy,
             ),
         });
     if let Some(agent) = headers

@@ -73,6 +73,9 @@ pub(super) fn api_error_response(status: StatusCode, err: &ApiError) -> Response
     if let Some(scope) = &err.required_scope {
         extensions["requiredScope"] = serde_json::Value::from(scope.as_str());
     }
+    if let Some(reason) = err.reason {
+        extensions["reason"] = serde_json::Value::from(reason);
+    }
     let body =
         serde_json::json!({ "errors": [{ "message": err.message, "extensions": extensions }] });
     let mut response = (status, Json(body)).into_response();

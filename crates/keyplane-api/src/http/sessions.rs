@@ -1,12 +1,9 @@
 //! `POST /auth/login` and `POST /auth/logout`: sessions for people, as a cookie for browsers
 //! and as a bearer token in the body for scripts.
 
-use std::net::{IpAddr, SocketAddr};
-
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -15,6 +12,7 @@ use keyplane_service::sessions::{self, LoginRequest};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
+use super::client::Client;
 use super::credentials::{Credential, credential, same_origin};
 use super::response::{api_error_response, error_response, json_body, no_store, status_of};
 use crate::error::ApiError;
@@ -55,7 +53,7 @@ struct EnvironmentAnswer<'a> {
 }
 
 /// Whether cookies go out `Secure`: when Keyplane is reached over HTTPS, as its public URL or
-/// (behind a trusted proxy) `X-Forwarded-Proto` says.
+/// (from a trusted proxy) `X-Forwarded-Proto` says.
 pub(super) fn secure_cookies(headers: &HeaderMap, public_url: &str, trust_proxy: bool) -> bool {
     public_url.starts_with("https://")
         || (trust_proxy
@@ -65,45 +63,9 @@ pub(super) fn secure_cookies(headers: &HeaderMap, public_url: &str, trust_proxy:
                 .is_some_and(|proto| proto.eq_ignore_ascii_case("https")))
 }
 
-/// The client's address: the peer's, or behind a trusted proxy the first `X-Forwarded-For`.
-fn client_address(
-    headers: &HeaderMap,
-    peer: Option<SocketAddr>,
-    trust_proxy: bool,
-) -> Option<IpAddr> {
-    if trust_proxy
-        && let Some(forwarded) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return Some(forwarded);
-    }
-    peer.map(|addr| addr.ip())
-}
-
-/// The peer's address, when the server was started with connect info (it always is; a router
-/// driven in process has none).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Peer(Option<SocketAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for Peer {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| *addr),
-        ))
-    }
-}
-
 pub(super) async fn login(
     State(state): State<AppState>,
-    Peer(peer): Peer,
+    client: Client,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -119,11 +81,11 @@ pub(super) async fn login(
         );
     };
     let services = &state.services;
-    let trust_proxy = state.http.trust_proxy_headers;
+    let trust_proxy = client.via_trusted_proxy;
     let request = LoginRequest {
         email: &input.email,
         password: &input.password,
-        client: client_address(&headers, peer, trust_proxy),
+        client: client.address,
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok()),
@@ -164,9 +126,13 @@ pub(super) async fn login(
     response
 }
 
-pub(super) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn logout(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+) -> Response {
     let services = &state.services;
-    let trust_proxy = state.http.trust_proxy_headers;
+    let trust_proxy = client.via_trusted_proxy;
     let token = match credential(&headers) {
         Err(refusal) => return refusal,
         Ok(Credential::Session { token, via_cookie }) => {

@@ -13,7 +13,8 @@ use keyplane_domain::verification::VerificationCode;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::admission::{Admission, admit};
+use super::admission::{Admission, Asker, admit};
+use super::client::Client;
 use super::response::{
     Outcome, Performed, api_error_response, error_response, json_body, no_store,
     rate_limit_headers, status_of,
@@ -31,6 +32,7 @@ pub(super) struct VerifyBody {
     customer_id: Option<String>,
     customer_token: Option<String>,
     origin: Option<String>,
+    ip: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -70,6 +72,7 @@ pub(super) struct RateLimitBody {
 /// `POST /v1/verify`: `verifyApiKey` as plain JSON, for services that want the lowest latency.
 pub(super) async fn v1_verify(
     State(state): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -82,11 +85,12 @@ pub(super) async fn v1_verify(
         return error_response(
             StatusCode::BAD_REQUEST,
             ErrorCode::BadRequest,
-            "the body must be a JSON object with a \"key\" string and optional permission, customerId, customerToken, origin",
+            "the body must be a JSON object with a \"key\" string and optional permission, customerId, customerToken, origin, ip",
         );
     };
     let services = &state.services;
-    let (principal, decision) = match admit(state, headers, Admission::Post).await {
+    let asker = Asker { client, headers };
+    let (principal, decision) = match admit(state, asker, Admission::Post).await {
         Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
@@ -96,6 +100,7 @@ pub(super) async fn v1_verify(
         customer_id: input.customer_id.as_deref(),
         customer_token: input.customer_token.as_deref(),
         origin: input.origin.as_deref(),
+        ip: input.ip.as_deref(),
     };
     let mut response = match verify(services, &principal, request).await {
         Ok(verified) => verify_answer(&principal, &verified),

@@ -36,6 +36,9 @@ pub struct AuditKeyState {
     pub integration: Option<enums::IntegrationProvider>,
     pub metadata: Option<async_graphql::Json<serde_json::Value>>,
     pub external_id: Option<String>,
+    pub allowed_ips: Option<Vec<String>>,
+    /// For `KEY_DISABLED` (after) and `KEY_ENABLED` (before): why the key was disabled.
+    pub disabled_reason: Option<String>,
 }
 
 impl From<KeySnapshot> for AuditKeyState {
@@ -58,6 +61,8 @@ impl From<KeySnapshot> for AuditKeyState {
                 .map(Into::into),
             metadata: s.metadata.map(async_graphql::Json),
             external_id: s.external_id,
+            allowed_ips: s.allowed_ips,
+            disabled_reason: s.disabled_reason,
         }
     }
 }

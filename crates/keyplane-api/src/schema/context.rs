@@ -15,9 +15,10 @@ pub struct HttpSettings {
     pub parse_cache_capacity: usize,
     /// When set, `GET /metrics` needs `Authorization: Bearer` with this token.
     pub metrics_token: Option<String>,
-    /// Trust `X-Forwarded-For` and `X-Forwarded-Proto` from the proxy in front (client address
-    /// for the login throttle, `Secure` cookies). Only when a proxy sets them.
-    pub trust_proxy_headers: bool,
+    /// The reverse proxies whose `X-Forwarded-For`, `-Proto` and `-Host` are believed (client
+    /// addresses for IP allow-lists and the login throttle, `Secure` cookies, the same-origin
+    /// check). `None`: no forwarded header is read.
+    pub trusted_proxies: Option<keyplane_domain::ip_ranges::IpRanges>,
 }
 
 pub fn services<'c>(ctx: &Context<'c>) -> Result<&'c Services, ApiError> {

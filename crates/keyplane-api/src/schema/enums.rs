@@ -20,7 +20,8 @@ pub enum ApiKeyKind {
     Scoped,
 }
 
-/// Derived from revocation and expiry at the moment of the request; never stored.
+/// Derived from revocation, expiry and disabling at the moment of the request; never stored.
+/// `REVOKED` wins, then `EXPIRED`, then `DISABLED`.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 #[graphql(remote = "keyplane_domain::key::KeyStatus")]
 pub enum ApiKeyStatus {
@@ -28,6 +29,8 @@ pub enum ApiKeyStatus {
     ExpiringSoon,
     Expired,
     Revoked,
+    /// Switched off by `disableApiKey` until `enableApiKey`.
+    Disabled,
 }
 
 /// How long a rotated key's old secret keeps working.
@@ -92,6 +95,8 @@ pub enum AuditEventType {
     IntegrationConnected,
     IntegrationDisconnected,
     KeyRevealed,
+    KeyDisabled,
+    KeyEnabled,
 }
 
 /// What a user may do: see the roles table in the README.

@@ -33,6 +33,9 @@ pub struct CreateApiKeyInput {
     pub metadata: Option<Json<serde_json::Value>>,
     /// The platform's own id for the key's owner (a tenant, a user): 1 to 255 characters.
     pub external_id: Option<String>,
+    /// The only addresses the key may be used from: 1 to 100 IPv4 or IPv6 addresses or CIDR
+    /// ranges. Omitted or null: any address.
+    pub allowed_ips: Option<Vec<String>>,
 }
 
 #[derive(SimpleObject, Debug)]
@@ -43,9 +46,9 @@ pub struct CreateApiKeyPayload {
 }
 
 /// Settings of a key. An omitted field stays as it is; null clears `description`,
-/// `customerIds` (no restriction), `rateLimit` (the environment default applies), `metadata`
-/// or `externalId`. Name, description and customers are for scoped keys; any key may get a
-/// rate limit, metadata and an external id.
+/// `customerIds` (no restriction), `rateLimit` (the environment default applies), `metadata`,
+/// `externalId` or `allowedIps` (any address). Name, description and customers are for scoped
+/// keys; any key may get a rate limit, metadata, an external id and an IP allow-list.
 #[derive(InputObject, Debug)]
 pub struct UpdateApiKeyInput {
     pub id: ID,
@@ -55,6 +58,7 @@ pub struct UpdateApiKeyInput {
     pub rate_limit: MaybeUndefined<RateLimitInput>,
     pub metadata: MaybeUndefined<Json<serde_json::Value>>,
     pub external_id: MaybeUndefined<String>,
+    pub allowed_ips: MaybeUndefined<Vec<String>>,
 }
 
 /// `allowedOrigins` omitted keeps the current list; an empty list accepts any origin.
@@ -161,6 +165,7 @@ impl KeyMutations {
             rate_limit: input.rate_limit.map(|l| l.parse("rateLimit")).transpose()?,
             metadata: input.metadata.as_ref().map(|m| &m.0),
             external_id: input.external_id.as_deref(),
+            allowed_ips: input.allowed_ips.as_deref(),
         };
         let created = keys::create(services(ctx)?, principal(ctx)?, request).await?;
         Ok(CreateApiKeyPayload {
@@ -169,8 +174,8 @@ impl KeyMutations {
         })
     }
 
-    /// Changes a key's name, description, customer restriction, rate limit, metadata or
-    /// external id.
+    /// Changes a key's name, description, customer restriction, rate limit, metadata, external
+    /// id or IP allow-list.
     async fn update_api_key(
         &self,
         ctx: &Context<'_>,
@@ -188,6 +193,7 @@ impl KeyMutations {
             rate_limit,
             metadata: maybe(&input.metadata).map(|m| m.map(|m| &m.0)),
             external_id: maybe(&input.external_id).map(|id| id.map(String::as_str)),
+            allowed_ips: maybe(&input.allowed_ips).map(|ips| ips.map(Vec::as_slice)),
         };
         let key =
             keys::update_settings(services(ctx)?, principal(ctx)?, &input.id, request).await?;
@@ -333,7 +339,7 @@ impl KeyMutations {
 }
 
 /// A field's change: `None` when omitted, `Some(None)` when set to null.
-fn maybe<T>(value: &MaybeUndefined<T>) -> Option<Option<&T>> {
+pub(super) fn maybe<T>(value: &MaybeUndefined<T>) -> Option<Option<&T>> {
     match value {
         MaybeUndefined::Undefined => None,
         MaybeUndefined::Null => Some(None),

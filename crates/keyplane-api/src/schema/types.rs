@@ -128,6 +128,25 @@ impl ApiKeyNode {
         self.0.external_id.as_deref()
     }
 
+    /// The only addresses the key may be used from, as CIDR ranges (`203.0.113.7/32`); null
+    /// when any address may use it.
+    async fn allowed_ips(&self) -> Option<Vec<String>> {
+        self.0
+            .allowed_ips
+            .as_ref()
+            .map(|ranges| ranges.to_strings())
+    }
+
+    /// When the key was disabled; null unless it is disabled now.
+    async fn disabled_at(&self) -> Option<DateTime<Utc>> {
+        self.0.disabled.as_ref().map(|d| d.at)
+    }
+
+    /// Why the key was disabled, as its disabler wrote it; null unless it is disabled now.
+    async fn disabled_reason(&self) -> Option<&str> {
+        self.0.disabled.as_ref().map(|d| d.reason.as_str())
+    }
+
     /// The key's own rate limit; null when the environment's default (if any) applies.
     async fn rate_limit(&self) -> Option<RateLimitSettings> {
         self.0.rate_limit.map(Into::into)

@@ -21,6 +21,10 @@ pub enum VerificationCode {
     NotFound,
     Expired,
     Revoked,
+    /// The key is disabled; it works again once enabled.
+    Disabled,
+    /// The key is held to an IP allow-list that leaves out `ip` (or no `ip` was given).
+    IpNotAllowed,
     WrongEnvironment,
     Forbidden,
     RateLimited,
@@ -42,6 +46,9 @@ pub struct VerifyApiKeyInput {
     pub customer_token: Option<String>,
     /// For publishable keys: the browser's `Origin`.
     pub origin: Option<String>,
+    /// The address the key was presented from (IPv4 or IPv6), checked against the key's IP
+    /// allow-list.
+    pub ip: Option<String>,
 }
 
 /// The verified key's rate-limit budget after this verification.
@@ -92,6 +99,7 @@ pub async fn verify(
         customer_id: input.customer_id.as_deref(),
         customer_token: input.customer_token.as_deref(),
         origin: input.origin.as_deref(),
+        ip: input.ip.as_deref(),
     };
     let verified = keyplane_service::verify::verify(services(ctx)?, principal, request).await?;
     Ok(VerificationResult {

@@ -36,6 +36,8 @@ pub fn key(key_type: ApiKeyType, scopes: ScopeSet) -> ApiKey {
         recoverable: false,
         metadata: None,
         external_id: None,
+        disabled: None,
+        allowed_ips: None,
     }
 }
 
@@ -75,6 +77,7 @@ fn request<'a>(scopes: Option<&'a [String]>, preset: Option<ScopePreset>) -> Cre
         rate_limit: None,
         metadata: None,
         external_id: None,
+        allowed_ips: None,
     }
 }
 
@@ -267,6 +270,23 @@ fn only_scoped_keys_change_scopes_or_details() {
             ..SettingsRequest::default()
         };
         assert!(validate_settings_change(&ScopeSet::All, &target, throttle).is_ok());
+        let ips = ["2001:db8::/32".to_owned()];
+        let pinned = SettingsRequest {
+            allowed_ips: Some(Some(&ips)),
+            ..SettingsRequest::default()
+        };
+        let change = validate_settings_change(&ScopeSet::All, &target, pinned).unwrap();
+        assert_eq!(
+            change.allowed_ips.map(|r| r.to_strings()),
+            Some(vec!["2001:db8::/32".to_owned()])
+        );
+        let empty: [String; 0] = [];
+        let nothing = SettingsRequest {
+            allowed_ips: Some(Some(&empty)),
+            ..SettingsRequest::default()
+        };
+        let err = validate_settings_change(&ScopeSet::All, &target, nothing).unwrap_err();
+        assert_eq!(err.field, Some("allowedIps"));
     }
     let scoped = key(ApiKeyType::Scoped, scopes(&["customers:read"]));
     assert!(validate_scope_change(&ScopeSet::All, &scoped, Some(&list), None, now()).is_ok());
@@ -352,51 +372,82 @@ fn revoke_rules() {
     };
     let mut already = key(ApiKeyType::Scoped, scopes(&["customers:read"]));
     already.revoked_at = Some(now());
+    let mut disabled_full = with_expiry(key(ApiKeyType::FullAccess, ScopeSet::All));
+    disabled_full.disabled = Some(crate::key::Disabled {
+        at: now(),
+        reason: "audit".into(),
+    });
+    // (label, caller, target, other usable full-access keys, expected)
     let cases = [
         (
             "scoped",
             ScopeSet::All,
             key(ApiKeyType::Scoped, scopes(&["customers:read"])),
+            0,
             None,
         ),
         (
             "already revoked",
             ScopeSet::All,
             already,
+            0,
             Some(ErrorCode::Conflict),
         ),
         (
             "full access without expiry",
             ScopeSet::All,
             key(ApiKeyType::FullAccess, ScopeSet::All),
+            1,
             Some(ErrorCode::Conflict),
         ),
         (
             "full access after rotation",
             ScopeSet::All,
             with_expiry(key(ApiKeyType::FullAccess, ScopeSet::All)),
+            1,
+            None,
+        ),
+        (
+            "the last usable full-access key",
+            ScopeSet::All,
+            with_expiry(key(ApiKeyType::FullAccess, ScopeSet::All)),
+            0,
+            Some(ErrorCode::Conflict),
+        ),
+        (
+            "a disabled full-access key, none other usable",
+            ScopeSet::All,
+            disabled_full,
+            0,
             None,
         ),
         (
             "publishable without expiry",
             ScopeSet::All,
             key(ApiKeyType::Publishable, crate::scope::publishable_scopes()),
+            0,
             Some(ErrorCode::Conflict),
         ),
         (
             "integration",
             ScopeSet::All,
             key(ApiKeyType::Integration, scopes(&["customers:read"])),
+            0,
             Some(ErrorCode::Conflict),
         ),
         (
             "scoped caller on full access",
             scopes(&["api_keys:write"]),
             with_expiry(key(ApiKeyType::FullAccess, ScopeSet::All)),
+            1,
             Some(ErrorCode::Forbidden),
         ),
     ];
-    for (label, caller, target, expected) in cases {
-        assert_eq!(code(validate_revoke(&caller, &target)), expected, "{label}");
+    for (label, caller, target, others, expected) in cases {
+        assert_eq!(
+            code(validate_revoke(&caller, &target, others, now())),
+            expected,
+            "{label}"
+        );
     }
 }

@@ -30,6 +30,10 @@ pub struct Model {
     /// A JSON object, as compact text.
     pub metadata: Option<String>,
     pub external_id: Option<String>,
+    pub disabled_at: Option<ChronoDateTimeUtc>,
+    pub disabled_reason: Option<String>,
+    /// A JSON array of normalised CIDR ranges.
+    pub allowed_ips: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

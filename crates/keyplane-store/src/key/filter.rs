@@ -13,14 +13,20 @@ pub(super) fn status_condition(
     expiring_soon: Duration,
 ) -> Condition {
     let soon = now + expiring_soon;
+    // The order of `derive_status`: revoked, expired, disabled, then by expiry.
     let live = Condition::all().add(Column::RevokedAt.is_null());
+    let unexpired = Condition::any()
+        .add(Column::ExpiresAt.is_null())
+        .add(Column::ExpiresAt.gt(now));
+    let enabled = live.clone().add(Column::DisabledAt.is_null());
     match status {
         KeyStatus::Revoked => Condition::all().add(Column::RevokedAt.is_not_null()),
         KeyStatus::Expired => live.add(Column::ExpiresAt.lte(now)),
-        KeyStatus::ExpiringSoon => live
+        KeyStatus::Disabled => live.add(Column::DisabledAt.is_not_null()).add(unexpired),
+        KeyStatus::ExpiringSoon => enabled
             .add(Column::ExpiresAt.gt(now))
             .add(Column::ExpiresAt.lte(soon)),
-        KeyStatus::Active => live.add(
+        KeyStatus::Active => enabled.add(
             Condition::any()
                 .add(Column::ExpiresAt.is_null())
                 .add(Column::ExpiresAt.gt(soon)),

@@ -14,8 +14,8 @@ use crate::entity::api_key;
 use crate::{Store, StoreError, audit, commit, new_id, rate_limit_columns, stored_instant};
 
 use super::{
-    KeyChange, NewKey, Rotation, encode_customer_ids, insert_key, insert_key_with_id,
-    key_from_model, lock_in_environment,
+    KeyChange, KeyContext, NewKey, Rotation, encode_allowed_ips, encode_customer_ids, insert_key,
+    insert_key_with_id, key_from_model, lock_for_change, lock_in_environment,
 };
 
 impl Store {
@@ -50,6 +50,7 @@ impl Store {
             rate_limit: created.rate_limit,
             metadata: created.metadata.as_ref().map(Metadata::to_value),
             external_id: created.external_id.clone(),
+            allowed_ips: created.allowed_ips.as_ref().map(|r| r.to_strings()),
             ..KeySnapshot::default()
         };
         let event = event(
@@ -64,7 +65,8 @@ impl Store {
         Ok(created)
     }
 
-    /// Locks the key, lets `decide` apply the domain rules to its current state, then writes the
+    /// Locks the key, lets `decide` apply the domain rules to its current state (and, for a
+    /// full-access key, to the environment's other full-access keys, locked too), then writes the
     /// change and its audit event in the same transaction. A refusal writes nothing.
     pub async fn change_key<F>(
         &self,
@@ -75,7 +77,7 @@ impl Store {
         decide: F,
     ) -> Result<ApiKey, StoreError>
     where
-        F: Fn(&ApiKey) -> Result<KeyChange, RuleViolation> + Send + Sync,
+        F: Fn(&ApiKey, KeyContext) -> Result<KeyChange, RuleViolation> + Send + Sync,
     {
         let decide = &decide;
         self.write(move || self.change_key_once(environment_id, key_id, actor, now, decide))
@@ -91,12 +93,12 @@ impl Store {
         decide: F,
     ) -> Result<ApiKey, StoreError>
     where
-        F: Fn(&ApiKey) -> Result<KeyChange, RuleViolation> + Send + Sync,
+        F: Fn(&ApiKey, KeyContext) -> Result<KeyChange, RuleViolation> + Send + Sync,
     {
         let now = stored_instant(now);
         let txn = self.begin_write().await?;
-        let current = lock_in_environment(&txn, environment_id, key_id).await?;
-        let change = decide(&current)?;
+        let (current, context) = lock_for_change(&txn, environment_id, key_id, now).await?;
+        let change = decide(&current, context)?;
         let mut model = api_key::ActiveModel {
             id: Set(current.id.clone()),
             ..Default::default()
@@ -111,6 +113,7 @@ impl Store {
                 model.rate_limit_period_seconds = Set(period);
                 model.metadata = Set(change.metadata.as_ref().map(|m| m.as_json().to_owned()));
                 model.external_id = Set(change.external_id.clone());
+                model.allowed_ips = Set(encode_allowed_ips(change.allowed_ips.as_ref())?);
                 let before = settings_snapshot(&SettingsChange::of(&current));
                 let after = settings_snapshot(&change);
                 (AuditEventType::KeyUpdated, before, after)
@@ -147,6 +150,24 @@ impl Store {
                     KeySnapshot::default(),
                     KeySnapshot::default(),
                 )
+            }
+            KeyChange::Disable(disabled) => {
+                model.disabled_at = Set(Some(stored_instant(disabled.at)));
+                model.disabled_reason = Set(Some(disabled.reason.clone()));
+                let after = KeySnapshot {
+                    disabled_reason: Some(disabled.reason),
+                    ..KeySnapshot::default()
+                };
+                (AuditEventType::KeyDisabled, KeySnapshot::default(), after)
+            }
+            KeyChange::Enable => {
+                model.disabled_at = Set(None);
+                model.disabled_reason = Set(None);
+                let before = KeySnapshot {
+                    disabled_reason: current.disabled.as_ref().map(|d| d.reason.clone()),
+                    ..KeySnapshot::default()
+                };
+                (AuditEventType::KeyEnabled, before, KeySnapshot::default())
             }
         };
         let updated = key_from_model(model.update(&txn).await?)?;
@@ -224,6 +245,7 @@ impl Store {
             integration_id: current.integration_id.clone(),
             metadata: current.metadata.clone(),
             external_id: current.external_id.clone(),
+            allowed_ips: current.allowed_ips.clone(),
             sealed_secret: rotation.sealed_secret,
         };
         let created = insert_key_with_id(&txn, environment_id, new_id, new_key, actor, now).await?;
@@ -290,6 +312,7 @@ fn settings_snapshot(settings: &SettingsChange) -> KeySnapshot {
         rate_limit: settings.rate_limit,
         metadata: settings.metadata.as_ref().map(Metadata::to_value),
         external_id: settings.external_id.clone(),
+        allowed_ips: settings.allowed_ips.as_ref().map(|r| r.to_strings()),
         ..KeySnapshot::default()
     }
 }
