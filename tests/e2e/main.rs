@@ -5,6 +5,7 @@ mod harness;
 
 mod activity;
 mod auth;
+mod bulk_revoke;
 mod cli;
 mod client_security;
 mod console;

@@ -7,13 +7,11 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use keyplane_domain::RuleViolation;
-use keyplane_domain::disablement::{self, Disabler};
 use keyplane_domain::key::{ApiKey, ApiKeyType};
 use keyplane_domain::lifecycle::{self, CreateKeyRequest, SettingsRequest};
 use keyplane_domain::rotation::{self, RotationExpiry};
 use keyplane_domain::scope::{Scope, ScopePreset, ScopeSet};
 use keyplane_domain::secret::{KeyHash, KeyPrefix, KeySecret};
-use keyplane_domain::user::Role;
 use keyplane_store::{
     Change, KeyChange, KeyContext, KeyFilter, NewKey, Page, PageRequest, Rotation,
 };
@@ -21,6 +19,10 @@ use keyplane_store::{
 use crate::Services;
 use crate::error::ServiceError;
 use crate::principal::Principal;
+
+mod policies;
+
+pub use policies::{MAX_BULK_REVOCATION, disable, enable, revoke_many};
 
 /// A key just made, with its secret: shown this once.
 #[derive(Debug)]
@@ -151,45 +153,6 @@ pub async fn revoke(
     .await
 }
 
-/// Switches a key off until it is enabled: it is refused like a revoked key meanwhile. The
-/// full-access key needs an owner and another usable full-access key.
-pub async fn disable(
-    services: &Services,
-    principal: &Principal,
-    id: &str,
-    reason: &str,
-) -> Result<ApiKey, ServiceError> {
-    let disabler = match principal.user() {
-        Some(signed_in) if signed_in.user.role == Role::Owner => Disabler::Owner,
-        _ => Disabler::Other,
-    };
-    change(services, principal, id, |caller, key, context, now| {
-        let disabled = disablement::validate_disable(
-            caller,
-            disabler,
-            key,
-            reason,
-            context.other_usable_full_access,
-            now,
-        )?;
-        Ok(KeyChange::Disable(disabled))
-    })
-    .await
-}
-
-/// Switches a disabled key back on.
-pub async fn enable(
-    services: &Services,
-    principal: &Principal,
-    id: &str,
-) -> Result<ApiKey, ServiceError> {
-    change(services, principal, id, |caller, key, _, _| {
-        disablement::validate_enable(caller, key)?;
-        Ok(KeyChange::Enable)
-    })
-    .await
-}
-
 /// Issues a new secret for a key; the old one keeps working until its grace period ends.
 pub async fn rotate(
     services: &Services,
@@ -269,7 +232,7 @@ pub async fn reveal(
 /// Locks the caller's key `id`, lets `decide` apply a domain rule with the caller's scopes, what
 /// the store read about the key's neighbours, and `now`, and writes the change it answers with
 /// its audit event.
-async fn change<F>(
+pub(super) async fn change<F>(
     services: &Services,
     principal: &Principal,
     id: &str,

@@ -1,19 +1,22 @@
-//! API keys: lookup, listing and the rows they are read from; `lifecycle` holds the changes.
+//! API keys: lookup, listing and the rows they are read from; `lifecycle` holds the changes,
+//! `bulk` the revocation of many keys at once.
 
+mod bulk;
 mod filter;
 mod lifecycle;
+mod locks;
 
 use chrono::{DateTime, Duration, Utc};
 use keyplane_domain::RuleViolation;
 use keyplane_domain::audit::{Actor, ActorType};
 use keyplane_domain::ip_ranges::IpRanges;
-use keyplane_domain::key::{ApiKey, ApiKeyType, Disabled, KeyStatus};
+use keyplane_domain::key::{ApiKey, ApiKeyType, Disabled};
 use keyplane_domain::lifecycle::SettingsChange;
 use keyplane_domain::metadata::Metadata;
 use keyplane_domain::rate_limit::RateLimit;
 use keyplane_domain::scope::ScopeSet;
 use keyplane_domain::secret::KeyHash;
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::Condition;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect,
@@ -24,7 +27,10 @@ use crate::page::{Page, PageRequest};
 use crate::{
     Store, StoreError, new_id, rate_limit_columns, rate_limit_from_columns, stored_instant,
 };
-use filter::{escape_like, metadata_condition, status_condition};
+pub use bulk::{BulkRevocation, KeySelection, RevocationBatch};
+pub use filter::KeyFilter;
+use filter::filtered;
+use locks::{lock_for_change, lock_full_access, usable_full_access};
 
 /// A key about to be inserted. Only the hash of its secret is here.
 #[derive(Debug, Clone)]
@@ -75,17 +81,6 @@ pub struct Rotation {
     pub masked_key: String,
     /// The new secret sealed, kept as [`NewKey::sealed_secret`] is.
     pub sealed_secret: Option<String>,
-}
-
-/// Filters of a key listing; `None` means no filter. Several values of one filter are OR-ed.
-#[derive(Debug, Clone, Default)]
-pub struct KeyFilter {
-    pub types: Option<Vec<ApiKeyType>>,
-    pub statuses: Option<Vec<KeyStatus>>,
-    pub name_contains: Option<String>,
-    pub external_id: Option<String>,
-    /// Keys whose metadata holds this key with this string value.
-    pub metadata: Option<(String, String)>,
 }
 
 impl Store {
@@ -169,9 +164,6 @@ impl Store {
         if let Some(after) = &page.after {
             query = query.filter(Column::Id.lt(after.as_str()));
         }
-        if let Some(types) = &filter.types {
-            query = query.filter(Column::KeyType.is_in(types.iter().map(|t| t.as_str())));
-        }
         if filter.statuses.is_none() {
             // A disconnected integration's keys leave the default listing; asking for
             // REVOKED keys still shows them.
@@ -181,29 +173,13 @@ impl Store {
                     .add(Column::RevokedAt.is_null()),
             );
         }
-        if let Some(statuses) = &filter.statuses {
-            let any = statuses.iter().fold(Condition::any(), |any, status| {
-                any.add(status_condition(*status, now, expiring_soon))
-            });
-            query = query.filter(any);
-        }
-        if let Some(external_id) = &filter.external_id {
-            query = query.filter(Column::ExternalId.eq(external_id.as_str()));
-        }
-        if let Some((key, value)) = &filter.metadata {
-            query = query.filter(metadata_condition(
-                self.db.get_database_backend(),
-                key,
-                value,
-            ));
-        }
-        if let Some(fragment) = &filter.name_contains {
-            let pattern = format!("%{}%", escape_like(&fragment.to_lowercase()));
-            query = query.filter(
-                Expr::expr(Func::lower(Expr::col(Column::Name)))
-                    .like(LikeExpr::new(pattern).escape('\\')),
-            );
-        }
+        let query = filtered(
+            query,
+            filter,
+            self.db.get_database_backend(),
+            now,
+            expiring_soon,
+        );
         let rows = query
             .order_by_desc(Column::Id)
             .limit(page.first + 1)
@@ -217,7 +193,7 @@ impl Store {
     }
 }
 
-async fn find_in_environment(
+pub(super) async fn find_in_environment(
     db: &impl ConnectionTrait,
     environment_id: &str,
     key_id: &str,
@@ -244,7 +220,7 @@ pub(crate) async fn find_in_environment_with_secret(
 }
 
 /// The key, locked for the rest of the transaction, or `NOT_FOUND`.
-async fn lock_in_environment(
+pub(super) async fn lock_in_environment(
     txn: &impl ConnectionTrait,
     environment_id: &str,
     key_id: &str,
@@ -252,66 +228,6 @@ async fn lock_in_environment(
     find_in_environment(txn, environment_id, key_id, true)
         .await?
         .ok_or_else(|| RuleViolation::not_found("API key").into())
-}
-
-/// The key, locked, with what a change decision needs to know. A full-access key is locked
-/// together with its environment's other full-access keys, all in id order (so two changes of
-/// two such keys never deadlock), and they are counted while locked.
-async fn lock_for_change(
-    txn: &impl ConnectionTrait,
-    environment_id: &str,
-    key_id: &str,
-    now: DateTime<Utc>,
-) -> Result<(ApiKey, KeyContext), StoreError> {
-    // A key's type never changes, so reading it unlocked first is safe.
-    let peek = find_in_environment(txn, environment_id, key_id, false)
-        .await?
-        .ok_or_else(|| StoreError::from(RuleViolation::not_found("API key")))?;
-    if peek.key_type != ApiKeyType::FullAccess {
-        let current = lock_in_environment(txn, environment_id, key_id).await?;
-        let context = KeyContext {
-            other_usable_full_access: 0,
-        };
-        return Ok((current, context));
-    }
-    let full_access = lock_full_access(txn, environment_id).await?;
-    let context = KeyContext {
-        other_usable_full_access: usable_full_access(&full_access, now, |key| key.id != key_id),
-    };
-    let current = full_access
-        .into_iter()
-        .find(|key| key.id == key_id)
-        .ok_or_else(|| StoreError::from(RuleViolation::not_found("API key")))?;
-    Ok((current, context))
-}
-
-/// Every full-access key of the environment, locked, in id order.
-pub(crate) async fn lock_full_access(
-    txn: &impl ConnectionTrait,
-    environment_id: &str,
-) -> Result<Vec<ApiKey>, StoreError> {
-    api_key::Entity::find()
-        .filter(Column::EnvironmentId.eq(environment_id))
-        .filter(Column::KeyType.eq(ApiKeyType::FullAccess.as_str()))
-        .order_by_asc(Column::Id)
-        .lock_exclusive()
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(key_from_model)
-        .collect()
-}
-
-/// How many of `keys` that `counts` are full-access keys usable at `now`.
-pub(crate) fn usable_full_access(
-    keys: &[ApiKey],
-    now: DateTime<Utc>,
-    counts: impl Fn(&ApiKey) -> bool,
-) -> usize {
-    keys.iter()
-        .filter(|key| key.key_type == ApiKeyType::FullAccess)
-        .filter(|key| counts(key) && key.check_usable(now).is_ok())
-        .count()
 }
 
 pub(crate) async fn insert_key(

@@ -35,7 +35,10 @@ pub use change::{CHANNEL, Change, ChangeEvent, ChangeListener};
 pub use client_security::{SealedSigningSecret, new_signing_secret_id};
 pub use error::StoreError;
 pub use idempotency::Claim;
-pub use key::{KeyChange, KeyContext, KeyFilter, NewKey, Rotation};
+pub use key::{
+    BulkRevocation, KeyChange, KeyContext, KeyFilter, KeySelection, NewKey, RevocationBatch,
+    Rotation,
+};
 pub use link::{Acceptance, NewLink};
 pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 pub use session::NewSession;

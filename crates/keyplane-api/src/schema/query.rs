@@ -38,6 +38,8 @@ pub struct ApiKeyFilter {
     pub external_id: Option<String>,
     /// Keys whose metadata holds this key with this string value.
     pub metadata: Option<MetadataFilter>,
+    /// Keys created before this instant.
+    pub created_before: Option<DateTime<Utc>>,
 }
 
 /// A metadata key and the string it must hold (numbers and booleans never match).
@@ -48,7 +50,7 @@ pub struct MetadataFilter {
 }
 
 impl ApiKeyFilter {
-    fn into_store(self) -> Result<KeyFilter, ApiError> {
+    pub(super) fn into_store(self) -> Result<KeyFilter, ApiError> {
         let by_kind = self.kind.map(|kinds| {
             kinds
                 .into_iter()
@@ -92,6 +94,7 @@ impl ApiKeyFilter {
             name_contains,
             external_id,
             metadata,
+            created_before: self.created_before,
         })
     }
 }

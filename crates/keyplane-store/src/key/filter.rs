@@ -1,11 +1,74 @@
-//! The conditions a key listing filters by: derived status, a metadata value, a name fragment.
+//! What a key listing (or a bulk revocation) filters by, and its conditions: type, derived
+//! status, external id, a metadata value, a name fragment, creation time.
 
 use chrono::{DateTime, Duration, Utc};
-use keyplane_domain::key::KeyStatus;
-use sea_orm::ColumnTrait;
-use sea_orm::sea_query::{Condition, Expr};
+use keyplane_domain::key::{ApiKeyType, KeyStatus};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{ColumnTrait, QueryFilter};
 
-use crate::entity::api_key::Column;
+use crate::entity::api_key::{self, Column};
+use crate::stored_instant;
+
+/// Filters of a key listing; `None` means no filter. Several values of one filter are OR-ed.
+#[derive(Debug, Clone, Default)]
+pub struct KeyFilter {
+    pub types: Option<Vec<ApiKeyType>>,
+    pub statuses: Option<Vec<KeyStatus>>,
+    pub name_contains: Option<String>,
+    pub external_id: Option<String>,
+    /// Keys whose metadata holds this key with this string value.
+    pub metadata: Option<(String, String)>,
+    /// Keys created before this instant.
+    pub created_before: Option<DateTime<Utc>>,
+}
+
+impl KeyFilter {
+    /// Whether the filter names no criterion at all, so it matches every key.
+    pub fn is_unrestricted(&self) -> bool {
+        self.types.is_none()
+            && self.statuses.is_none()
+            && self.name_contains.is_none()
+            && self.external_id.is_none()
+            && self.metadata.is_none()
+            && self.created_before.is_none()
+    }
+}
+
+/// `query` narrowed to the keys `filter` matches.
+pub(super) fn filtered(
+    mut query: sea_orm::Select<api_key::Entity>,
+    filter: &KeyFilter,
+    backend: sea_orm::DbBackend,
+    now: DateTime<Utc>,
+    expiring_soon: Duration,
+) -> sea_orm::Select<api_key::Entity> {
+    if let Some(types) = &filter.types {
+        query = query.filter(Column::KeyType.is_in(types.iter().map(|t| t.as_str())));
+    }
+    if let Some(statuses) = &filter.statuses {
+        let any = statuses.iter().fold(Condition::any(), |any, status| {
+            any.add(status_condition(*status, now, expiring_soon))
+        });
+        query = query.filter(any);
+    }
+    if let Some(external_id) = &filter.external_id {
+        query = query.filter(Column::ExternalId.eq(external_id.as_str()));
+    }
+    if let Some((key, value)) = &filter.metadata {
+        query = query.filter(metadata_condition(backend, key, value));
+    }
+    if let Some(fragment) = &filter.name_contains {
+        let pattern = format!("%{}%", escape_like(&fragment.to_lowercase()));
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col(Column::Name)))
+                .like(LikeExpr::new(pattern).escape('\\')),
+        );
+    }
+    if let Some(before) = filter.created_before {
+        query = query.filter(Column::CreatedAt.lt(stored_instant(before)));
+    }
+    query
+}
 
 pub(super) fn status_condition(
     status: KeyStatus,
