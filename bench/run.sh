@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # HTTP benchmarks: one command that builds, starts a server on a fresh SQLite file, and loads
-# five endpoints with wrk on 127.0.0.1, server and load generator pinned to separate cores.
+# six endpoints with wrk on 127.0.0.1, server and load generator pinned to separate cores.
 # Rounds are interleaved (each round runs every endpoint once), so machine noise spreads over
 # all of them; the table shows medians, ranges, and ratios to the baselines of the same run.
 #
@@ -33,17 +33,27 @@ gql() { curl -fs "127.0.0.1:$PORT/graphql" -H 'Content-Type: application/json' -
 # A scoped key to verify, and 20 more so the key list has a full page.
 TARGET=$(gql '{"query":"mutation { createApiKey(input: {name: \"bench\", preset: READ_ONLY}) { secret } }"}' \
   | python3 -c "import json,sys;print(json.load(sys.stdin)['data']['createApiKey']['secret'])")
+# A key with both policies that sit on the verification path: a 20-range IP allow-list (the
+# verified address matches the last range) and about 1 KB of metadata.
+POLICIES=$(python3 -c '
+import json
+ranges = [f"198.51.{i}.0/24" for i in range(10)] + [f"2001:db8:{i:x}::/48" for i in range(9)] + ["203.0.113.0/24"]
+metadata = {"tenant": "acme", "plan": "enterprise", "notes": "x" * 900}
+print(json.dumps({"query": "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }",
+  "variables": {"i": {"name": "policies", "preset": "READ_ONLY", "allowedIps": ranges, "metadata": metadata, "externalId": "tenant_acme"}}}))')
+POLICY_TARGET=$(gql "$POLICIES" | python3 -c "import json,sys;print(json.load(sys.stdin)['data']['createApiKey']['secret'])")
 for i in $(seq 20); do gql "{\"query\":\"mutation { createApiKey(input: {name: \\\"k$i\\\", preset: READ_ONLY}) { secret } }\"}" >/dev/null; done
 
 declare -A BODIES=(
   [bare_json]=""
   [graphql_typename]='{"query":"{ __typename }"}'
   [v1_verify]="{\"key\":\"$TARGET\",\"permission\":\"customers:read\"}"
+  [v1_verify_policies]="{\"key\":\"$POLICY_TARGET\",\"permission\":\"customers:read\",\"ip\":\"203.0.113.9\"}"
   [graphql_verify]="{\"query\":\"query(\$k: String!) { verifyApiKey(input: {key: \$k, permission: \\\"customers:read\\\"}) { valid code } }\",\"variables\":{\"k\":\"$TARGET\"}}"
   [graphql_api_keys]='{"query":"{ apiKeys(first: 20) { edges { node { id name status scopes } } } }"}'
 )
-read -r -a ORDER <<< "${ONLY:-bare_json graphql_typename v1_verify graphql_verify graphql_api_keys}"
-url_of() { case "$1" in bare_json) echo "/healthz";; v1_verify) echo "/v1/verify";; *) echo "/graphql";; esac; }
+read -r -a ORDER <<< "${ONLY:-bare_json graphql_typename v1_verify v1_verify_policies graphql_verify graphql_api_keys}"
+url_of() { case "$1" in bare_json) echo "/healthz";; v1_verify*) echo "/v1/verify";; *) echo "/graphql";; esac; }
 
 results="$work/results"
 for round in $(seq "$ROUNDS"); do
@@ -72,8 +82,9 @@ base = {n: med([r[0] for r in rows[n]]) for n in rows}
 print(f"| endpoint | req/s median (min–max) | ratio | p50 µs | p99 µs | server CPU µs/req | non-2xx |")
 print(f"|---|---|---|---|---|---|---|")
 ratio_to = {"bare_json": "bare_json", "graphql_typename": "bare_json", "v1_verify": "bare_json",
+            "v1_verify_policies": "v1_verify",
             "graphql_verify": "graphql_typename", "graphql_api_keys": "graphql_typename"}
-for name in [n for n in ["bare_json", "graphql_typename", "v1_verify", "graphql_verify", "graphql_api_keys"] if n in rows]:
+for name in [n for n in ["bare_json", "graphql_typename", "v1_verify", "v1_verify_policies", "graphql_verify", "graphql_api_keys"] if n in rows]:
     rs = rows[name]
     rps = [r[0] for r in rs]
     # Server CPU seconds in the run, per request served in it, in microseconds.

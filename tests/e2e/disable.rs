@@ -15,6 +15,16 @@ const VIEWER: &str = "{ viewer { apiKey { id } } }";
 const VERIFY: &str =
     "query($key: String!) { verifyApiKey(input: {key: $key}) { valid code apiKey { id status } } }";
 
+/// The ids of an `apiKeys` answer, in its order.
+fn edge_ids(data: &Value) -> Vec<String> {
+    data["apiKeys"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 async fn ids_with_status(app: &TestApp, status: &str) -> Vec<String> {
     let data = app
         .ok(
@@ -23,12 +33,7 @@ async fn ids_with_status(app: &TestApp, status: &str) -> Vec<String> {
             json!({ "s": [status] }),
         )
         .await;
-    data["apiKeys"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
-        .collect()
+    edge_ids(&data)
 }
 
 #[tokio::test]
@@ -170,12 +175,7 @@ async fn full_access_ids(app: &TestApp, token: &str) -> Vec<String> {
         )
         .await
         .data();
-    data["apiKeys"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
-        .collect()
+    edge_ids(&data)
 }
 
 #[tokio::test]
