@@ -88,12 +88,16 @@ test("filter and paginate keys, with the view in the address", async ({ page }) 
   await page.getByRole("button", { name: "Previous page" }).click();
   await expect(rows).toHaveCount(21);
 
-  await page.getByRole("checkbox", { name: "Revoked" }).check();
+  // The boxes follow the address, which changes after the click: click, then wait for both.
+  const revokedBox = page.getByRole("checkbox", { name: "Revoked" });
+  await revokedBox.click();
   await expect(page).toHaveURL(/status=REVOKED/);
+  await expect(revokedBox).toBeChecked();
   await expect(rows).toHaveCount(2);
   await expect(rows.nth(1)).toContainText("pager-revoked");
 
-  await page.getByRole("checkbox", { name: "Revoked" }).uncheck();
+  await revokedBox.click();
+  await expect(revokedBox).not.toBeChecked();
   await page.getByLabel("Name").fill("");
   await page.getByRole("button", { name: "Search" }).click();
   await page.getByLabel("Type").selectOption("DEFAULT");
@@ -202,4 +206,21 @@ test("disable a key with a reason, then enable it again", async ({ page }) => {
   await page.getByRole("tab", { name: "Audit log" }).click();
   await expect(panel.getByRole("cell", { name: "Enabled", exact: true })).toBeVisible();
   await expect(panel.getByText("reason: investigating incident 7").first()).toBeVisible();
+});
+
+test("hold a key to an IP allow-list, then lift it", async ({ page }) => {
+  const { secret } = await keyViaApi("pinned-key");
+  await openKey(page, "pinned-key");
+  const field = page.getByLabel(/Allowed IPs/);
+  await field.fill("10.0.0.7/8\n2001:db8::/32");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+  await expect(page.getByRole("complementary").getByText("10.0.0.0/8, 2001:db8::/32")).toBeVisible();
+  // The browser test's requests come from 127.0.0.1, outside the list.
+  expect(await authenticates(secret)).toBe(false);
+
+  await field.fill("");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await expect(page.getByRole("complementary").getByText("Any address", { exact: true })).toBeVisible();
+  expect(await authenticates(secret)).toBe(true);
 });

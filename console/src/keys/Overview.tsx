@@ -119,6 +119,10 @@ function SettingsForm({ apiKey, withName }: { apiKey: KeyDetail; withName: boole
         .filter(Boolean);
       input.customerIds = customers.length > 0 ? customers : null;
     }
+    const addresses = String(form.get("allowedIps") ?? "")
+      .split(/[\s,]+/)
+      .filter(Boolean);
+    input.allowedIps = addresses.length > 0 ? addresses : null;
     const result = await update({ input });
     setProblem(problemOfError(result.error));
     setSaved(!result.error);
@@ -142,6 +146,10 @@ function SettingsForm({ apiKey, withName }: { apiKey: KeyDetail; withName: boole
           </label>
         </>
       ) : null}
+      <label className="field">
+        <span>Allowed IPs: addresses or CIDR ranges, one per line (empty for any address)</span>
+        <textarea name="allowedIps" defaultValue={apiKey.allowedIps?.join("\n") ?? ""} rows={2} />
+      </label>
       <RateLimitFields value={apiKey.rateLimit} />
       <ProblemMessage problem={problem} />
       <div className="actions">
