@@ -113,7 +113,6 @@ impl From<RoleArg> for keyplane_domain::user::Role {
     }
 }
 
-/// The public URL given, or the one a server on `listen` is reached at.
 /// One `--trusted-proxies` entry: an IPv4 or IPv6 address or CIDR range.
 fn parse_trusted_proxy(text: &str) -> Result<String, String> {
     keyplane_domain::ip_ranges::IpRanges::parse("trusted-proxies", &[text], 1)
@@ -126,6 +125,7 @@ pub fn trusted_proxies(entries: &[String]) -> Option<keyplane_domain::ip_ranges:
     keyplane_domain::ip_ranges::IpRanges::parse("trusted-proxies", entries, usize::MAX).ok()
 }
 
+/// The public URL given, or the one a server on `listen` is reached at.
 pub fn public_url(given: Option<&str>, listen: SocketAddr) -> String {
     given.map_or_else(
         || format!("http://{listen}"),

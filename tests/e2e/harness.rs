@@ -379,7 +379,7 @@ impl TestApp {
     pub async fn snapshot(&self) -> Value {
         self.ok(
             &self.admin(),
-            "{ apiKeys(first: 100) { edges { node { id name description scopes expiresAt revokedAt replacedBy { id } } } }
+            "{ apiKeys(first: 100) { edges { node { id name description scopes status expiresAt revokedAt disabledReason allowedIps metadata externalId replacedBy { id } } } }
                auditEvents(first: 100) { edges { node { id } } } }",
             json!({}),
         )

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::RuleViolation;
@@ -19,9 +20,18 @@ pub const RESERVED_METADATA_PREFIX: &str = "keyplane";
 pub const MAX_EXTERNAL_ID_CHARS: usize = 255;
 
 /// A validated metadata object, held as its compact JSON text. Keys are cached with it and
-/// verification answers copy the text as it is, so a verification never re-serialises it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Metadata(Arc<str>);
+/// verification answers write it as it is ([`Metadata::as_raw`]), so a verification neither
+/// parses nor re-serialises it.
+#[derive(Clone)]
+pub struct Metadata(Arc<RawValue>);
+
+impl PartialEq for Metadata {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_json() == other.as_json()
+    }
+}
+
+impl Eq for Metadata {}
 
 impl Metadata {
     /// A JSON object of at most [`MAX_METADATA_BYTES`] serialised, no key of which starts with
@@ -50,30 +60,41 @@ impl Metadata {
                 format!("metadata may take at most {MAX_METADATA_BYTES} bytes as JSON"),
             ));
         }
-        Ok(Self(text.into()))
+        Self::from_text(text)
+            .ok_or_else(|| RuleViolation::bad_input("metadata", "metadata must be a JSON object"))
     }
 
     /// Metadata as it was stored (already validated when it was written).
     pub fn from_stored(text: &str) -> Option<Self> {
-        serde_json::from_str::<Map<String, Value>>(text)
+        serde_json::from_str::<Map<String, Value>>(text).ok()?;
+        Self::from_text(text.to_owned())
+    }
+
+    fn from_text(text: String) -> Option<Self> {
+        RawValue::from_string(text)
             .ok()
-            .map(|_| Self(text.into()))
+            .map(|raw| Self(Arc::from(raw)))
     }
 
     /// The compact JSON text of the object.
     pub fn as_json(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The object as JSON to write into an answer, without parsing it again.
+    pub fn as_raw(&self) -> &RawValue {
         &self.0
     }
 
     pub fn to_value(&self) -> Value {
-        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+        serde_json::from_str(self.as_json()).unwrap_or(Value::Null)
     }
 }
 
 impl fmt::Debug for Metadata {
     // Metadata is the platform's data: its size is enough for a log line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Metadata({} bytes)", self.0.len())
+        write!(f, "Metadata({} bytes)", self.as_json().len())
     }
 }
 

@@ -1,7 +1,8 @@
 //! The key lifecycle's use cases: create, change settings, re-scope, rotate, change the
-//! expiration, disable and enable, revoke, reveal; and reading keys (`get`, `list`, `find_many`). Each checks the caller, runs its domain rule on the locked row
-//! inside the store's transaction (so a refusal changes nothing), and evicts what it changed
-//! from this replica's cache before answering.
+//! expiration, revoke, reveal (and in `policies`: disable, enable, revoke many); and reading
+//! keys (`get`, `list`, `find_many`). Each checks the caller, runs its domain rule on the
+//! locked row inside the store's transaction (so a refusal changes nothing), and evicts what it
+//! changed from this replica's cache before answering.
 
 use std::sync::Mutex;
 

@@ -43,8 +43,8 @@ fn refusal(err: keyplane_service::ServiceError) -> Response {
 
 /// Lets a request in, or answers why not. A key: authentication (401, or 403 from an address
 /// its allow-list leaves out), the publishable key's client-side security (401/403), then the
-/// key's rate limit (429), and the key is noted as used. A session: the same-origin check of cookie POSTs (403), the session (401) and the
-/// `Keyplane-Environment` it acts in (400).
+/// key's rate limit (429), and the key is noted as used. A session: the same-origin check of
+/// cookie POSTs (403), the session (401) and the `Keyplane-Environment` it acts in (400).
 pub(super) async fn admit(
     state: &AppState,
     asker: Asker<'_>,

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use keyplane_domain::ErrorCode;
 use keyplane_domain::activity::OUTCOME_OK;
+use keyplane_domain::metadata::Metadata;
 use keyplane_domain::verification::VerificationCode;
 use serde::{Deserialize, Serialize};
 
@@ -134,10 +135,7 @@ pub(super) fn verify_answer(
             id: &k.id,
             name: &k.name,
             key_type: k.key_type.as_str(),
-            metadata: k
-                .metadata
-                .as_ref()
-                .and_then(|m| serde_json::from_str(m.as_json()).ok()),
+            metadata: k.metadata.as_ref().map(Metadata::as_raw),
             external_id: k.external_id.as_deref(),
         }),
         customer_id: verified.customer_id.as_deref(),

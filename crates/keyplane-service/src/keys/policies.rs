@@ -1,5 +1,7 @@
 //! Key policies' use cases: revoking many keys at once, and switching one off and on.
 
+use std::collections::HashSet;
+
 use chrono::Utc;
 use keyplane_domain::disablement::{self, Disabler};
 use keyplane_domain::key::ApiKey;
@@ -27,12 +29,11 @@ pub async fn revoke_many(
     principal.require(Scope::API_KEYS_WRITE)?;
     let selection = match selection {
         KeySelection::Ids(ids) => {
-            let mut unique = Vec::with_capacity(ids.len());
-            for id in ids {
-                if !unique.contains(&id) {
-                    unique.push(id);
-                }
-            }
+            let mut seen = HashSet::with_capacity(ids.len());
+            let unique: Vec<String> = ids
+                .into_iter()
+                .filter(|id| seen.insert(id.clone()))
+                .collect();
             if unique.is_empty() || unique.len() > MAX_BULK_REVOCATION {
                 return Err(ServiceError::bad_input(
                     "ids",

@@ -3,20 +3,18 @@
 
 use chrono::{DateTime, Duration, Utc};
 use keyplane_domain::RuleViolation;
-use keyplane_domain::audit::{Actor, AuditEventType, KeySnapshot, NewAuditEvent};
+use std::collections::HashSet;
+
+use keyplane_domain::audit::Actor;
 use keyplane_domain::key::{ApiKey, ApiKeyType};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use crate::change::{Change, notify};
 use crate::entity::api_key::{self, Column};
-use crate::{Store, StoreError, audit, commit, stored_instant};
+use crate::{Store, StoreError, commit, stored_instant};
 
-use super::{
-    KeyContext, KeyFilter, filtered, key_from_model, lock_full_access, usable_full_access,
-};
+use super::lifecycle::write_change;
+use super::locks::locked_in_id_order;
+use super::{KeyChange, KeyContext, KeyFilter, filtered, lock_full_access, usable_full_access};
 
 /// Which keys a bulk revocation is about.
 #[derive(Debug, Clone)]
@@ -79,24 +77,9 @@ impl Store {
                     skipped.push((target.id, violation));
                     continue;
                 }
-                let updated = api_key::ActiveModel {
-                    id: Set(target.id.clone()),
-                    revoked_at: Set(Some(now)),
-                    ..Default::default()
-                }
-                .update(&txn)
-                .await?;
-                let updated = key_from_model(updated)?;
-                notify(&txn, &Change::Key(updated.id.clone())).await?;
-                let event = NewAuditEvent {
-                    event_type: AuditEventType::KeyRevoked,
-                    api_key_id: Some(updated.id.clone()),
-                    actor: actor.clone(),
-                    before: KeySnapshot::default(),
-                    after: KeySnapshot::default(),
-                    related_key_id: None,
-                };
-                audit::insert(&txn, environment_id, event, now).await?;
+                let updated =
+                    write_change(&txn, environment_id, &target, KeyChange::Revoke, actor, now)
+                        .await?;
                 usable -= usize::from(counts);
                 revoked.push(updated);
             }
@@ -127,14 +110,7 @@ async fn lock_selection(
         )
         .limit(max as u64 + 1),
     };
-    let keys = query
-        .order_by_asc(Column::Id)
-        .lock_exclusive()
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(key_from_model)
-        .collect::<Result<Vec<_>, _>>()?;
+    let keys = locked_in_id_order(query, txn).await?;
     if keys.len() > max {
         return Err(RuleViolation::bad_input(
             "filter",
@@ -143,11 +119,13 @@ async fn lock_selection(
         .into());
     }
     let skipped = match selection {
-        KeySelection::Ids(ids) => ids
-            .iter()
-            .filter(|id| !keys.iter().any(|key| &key.id == *id))
-            .map(|id| (id.clone(), RuleViolation::not_found("API key")))
-            .collect(),
+        KeySelection::Ids(ids) => {
+            let found: HashSet<&str> = keys.iter().map(|key| key.id.as_str()).collect();
+            ids.iter()
+                .filter(|id| !found.contains(id.as_str()))
+                .map(|id| (id.clone(), RuleViolation::not_found("API key")))
+                .collect()
+        }
         KeySelection::Filter(_) => Vec::new(),
     };
     Ok((keys, skipped))

@@ -7,7 +7,7 @@ use keyplane_domain::audit::{Actor, AuditEventType, KeySnapshot, NewAuditEvent};
 use keyplane_domain::key::ApiKey;
 use keyplane_domain::lifecycle::SettingsChange;
 use keyplane_domain::metadata::Metadata;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 
 use crate::change::{Change, notify};
 use crate::entity::api_key;
@@ -99,86 +99,7 @@ impl Store {
         let txn = self.begin_write().await?;
         let (current, context) = lock_for_change(&txn, environment_id, key_id, now).await?;
         let change = decide(&current, context)?;
-        let mut model = api_key::ActiveModel {
-            id: Set(current.id.clone()),
-            ..Default::default()
-        };
-        let (event_type, before, after) = match change {
-            KeyChange::Settings(change) => {
-                let (requests, period) = rate_limit_columns(change.rate_limit);
-                model.name = Set(change.name.clone());
-                model.description = Set(change.description.clone());
-                model.customer_ids = Set(encode_customer_ids(change.customer_ids.as_deref())?);
-                model.rate_limit_requests = Set(requests);
-                model.rate_limit_period_seconds = Set(period);
-                model.metadata = Set(change.metadata.as_ref().map(|m| m.as_json().to_owned()));
-                model.external_id = Set(change.external_id.clone());
-                model.allowed_ips = Set(encode_allowed_ips(change.allowed_ips.as_ref())?);
-                let before = settings_snapshot(&SettingsChange::of(&current));
-                let after = settings_snapshot(&change);
-                (AuditEventType::KeyUpdated, before, after)
-            }
-            KeyChange::Scopes(scopes) => {
-                model.scopes = Set(scopes.to_stored());
-                let before = KeySnapshot {
-                    scopes: Some(current.scopes.to_strings()),
-                    ..KeySnapshot::default()
-                };
-                let after = KeySnapshot {
-                    scopes: Some(scopes.to_strings()),
-                    ..KeySnapshot::default()
-                };
-                (AuditEventType::ScopesUpdated, before, after)
-            }
-            KeyChange::Expiration(expires_at) => {
-                let expires_at = stored_instant(expires_at);
-                model.expires_at = Set(Some(expires_at));
-                let before = KeySnapshot {
-                    expires_at: current.expires_at,
-                    ..KeySnapshot::default()
-                };
-                let after = KeySnapshot {
-                    expires_at: Some(expires_at),
-                    ..KeySnapshot::default()
-                };
-                (AuditEventType::ExpirationChanged, before, after)
-            }
-            KeyChange::Revoke => {
-                model.revoked_at = Set(Some(now));
-                (
-                    AuditEventType::KeyRevoked,
-                    KeySnapshot::default(),
-                    KeySnapshot::default(),
-                )
-            }
-            KeyChange::Disable(disabled) => {
-                model.disabled_at = Set(Some(stored_instant(disabled.at)));
-                model.disabled_reason = Set(Some(disabled.reason.clone()));
-                let after = KeySnapshot {
-                    disabled_reason: Some(disabled.reason),
-                    ..KeySnapshot::default()
-                };
-                (AuditEventType::KeyDisabled, KeySnapshot::default(), after)
-            }
-            KeyChange::Enable => {
-                model.disabled_at = Set(None);
-                model.disabled_reason = Set(None);
-                let before = KeySnapshot {
-                    disabled_reason: current.disabled.as_ref().map(|d| d.reason.clone()),
-                    ..KeySnapshot::default()
-                };
-                (AuditEventType::KeyEnabled, before, KeySnapshot::default())
-            }
-        };
-        let updated = key_from_model(model.update(&txn).await?)?;
-        notify(&txn, &Change::Key(updated.id.clone())).await?;
-        audit::insert(
-            &txn,
-            environment_id,
-            event(event_type, &updated, actor, before, after),
-            now,
-        )
-        .await?;
+        let updated = write_change(&txn, environment_id, &current, change, actor, now).await?;
         commit(txn).await?;
         Ok(updated)
     }
@@ -285,6 +206,100 @@ impl Store {
         commit(txn).await?;
         Ok((created, old))
     }
+}
+
+/// Writes one decided change of `current` (locked by the caller's transaction): its columns,
+/// the change notice for the other replicas and its audit event. The one place a key change is
+/// written, for a single change and for each key of a bulk revocation.
+pub(super) async fn write_change(
+    txn: &impl ConnectionTrait,
+    environment_id: &str,
+    current: &ApiKey,
+    change: KeyChange,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<ApiKey, StoreError> {
+    let mut model = api_key::ActiveModel {
+        id: Set(current.id.clone()),
+        ..Default::default()
+    };
+    let (event_type, before, after) = match change {
+        KeyChange::Settings(change) => {
+            let (requests, period) = rate_limit_columns(change.rate_limit);
+            model.name = Set(change.name.clone());
+            model.description = Set(change.description.clone());
+            model.customer_ids = Set(encode_customer_ids(change.customer_ids.as_deref())?);
+            model.rate_limit_requests = Set(requests);
+            model.rate_limit_period_seconds = Set(period);
+            model.metadata = Set(change.metadata.as_ref().map(|m| m.as_json().to_owned()));
+            model.external_id = Set(change.external_id.clone());
+            model.allowed_ips = Set(encode_allowed_ips(change.allowed_ips.as_ref())?);
+            let before = settings_snapshot(&SettingsChange::of(current));
+            let after = settings_snapshot(&change);
+            (AuditEventType::KeyUpdated, before, after)
+        }
+        KeyChange::Scopes(scopes) => {
+            model.scopes = Set(scopes.to_stored());
+            let before = KeySnapshot {
+                scopes: Some(current.scopes.to_strings()),
+                ..KeySnapshot::default()
+            };
+            let after = KeySnapshot {
+                scopes: Some(scopes.to_strings()),
+                ..KeySnapshot::default()
+            };
+            (AuditEventType::ScopesUpdated, before, after)
+        }
+        KeyChange::Expiration(expires_at) => {
+            let expires_at = stored_instant(expires_at);
+            model.expires_at = Set(Some(expires_at));
+            let before = KeySnapshot {
+                expires_at: current.expires_at,
+                ..KeySnapshot::default()
+            };
+            let after = KeySnapshot {
+                expires_at: Some(expires_at),
+                ..KeySnapshot::default()
+            };
+            (AuditEventType::ExpirationChanged, before, after)
+        }
+        KeyChange::Revoke => {
+            model.revoked_at = Set(Some(now));
+            (
+                AuditEventType::KeyRevoked,
+                KeySnapshot::default(),
+                KeySnapshot::default(),
+            )
+        }
+        KeyChange::Disable(disabled) => {
+            model.disabled_at = Set(Some(stored_instant(disabled.at)));
+            model.disabled_reason = Set(Some(disabled.reason.clone()));
+            let after = KeySnapshot {
+                disabled_reason: Some(disabled.reason),
+                ..KeySnapshot::default()
+            };
+            (AuditEventType::KeyDisabled, KeySnapshot::default(), after)
+        }
+        KeyChange::Enable => {
+            model.disabled_at = Set(None);
+            model.disabled_reason = Set(None);
+            let before = KeySnapshot {
+                disabled_reason: current.disabled.as_ref().map(|d| d.reason.clone()),
+                ..KeySnapshot::default()
+            };
+            (AuditEventType::KeyEnabled, before, KeySnapshot::default())
+        }
+    };
+    let updated = key_from_model(model.update(txn).await?)?;
+    notify(txn, &Change::Key(updated.id.clone())).await?;
+    audit::insert(
+        txn,
+        environment_id,
+        event(event_type, &updated, actor, before, after),
+        now,
+    )
+    .await?;
+    Ok(updated)
 }
 
 fn event(

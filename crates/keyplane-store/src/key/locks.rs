@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use keyplane_domain::RuleViolation;
 use keyplane_domain::key::{ApiKey, ApiKeyType};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 
 use crate::StoreError;
 use crate::entity::api_key::{self, Column};
@@ -47,9 +49,19 @@ pub(super) async fn lock_full_access(
     txn: &impl ConnectionTrait,
     environment_id: &str,
 ) -> Result<Vec<ApiKey>, StoreError> {
-    api_key::Entity::find()
+    let query = api_key::Entity::find()
         .filter(Column::EnvironmentId.eq(environment_id))
-        .filter(Column::KeyType.eq(ApiKeyType::FullAccess.as_str()))
+        .filter(Column::KeyType.eq(ApiKeyType::FullAccess.as_str()));
+    locked_in_id_order(query, txn).await
+}
+
+/// The keys `query` selects, locked in id order: every multi-key lock takes rows in this order,
+/// so two such transactions never deadlock.
+pub(super) async fn locked_in_id_order(
+    query: Select<api_key::Entity>,
+    txn: &impl ConnectionTrait,
+) -> Result<Vec<ApiKey>, StoreError> {
+    query
         .order_by_asc(Column::Id)
         .lock_exclusive()
         .all(txn)
@@ -59,14 +71,14 @@ pub(super) async fn lock_full_access(
         .collect()
 }
 
-/// How many of `keys` that `counts` are full-access keys usable at `now`.
+/// How many of the full-access keys `full_access` that `counts` are usable at `now`.
 pub(super) fn usable_full_access(
-    keys: &[ApiKey],
+    full_access: &[ApiKey],
     now: DateTime<Utc>,
     counts: impl Fn(&ApiKey) -> bool,
 ) -> usize {
-    keys.iter()
-        .filter(|key| key.key_type == ApiKeyType::FullAccess)
+    full_access
+        .iter()
         .filter(|key| counts(key) && key.check_usable(now).is_ok())
         .count()
 }
