@@ -13,6 +13,8 @@ async function expectAccessible(page: Page, what: string) {
 }
 
 test("every screen and dialog passes an accessibility check", async ({ page, browser }) => {
+  // A dozen axe scans take about 26 s on an idle 2-core machine: the default 30 s is too tight.
+  test.slow();
   for (const path of ["keys", "publishable", "integrations", "activity", "users", "settings"]) {
     await page.goto(`/console/production/${path}`);
     await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
