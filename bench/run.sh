@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # HTTP benchmarks: one command that builds, starts a server on a fresh SQLite file, and loads
-# six endpoints with wrk on 127.0.0.1, server and load generator pinned to separate cores.
+# its endpoints with wrk on 127.0.0.1, server and load generator pinned to separate cores. The
+# rate-limit rows also start a second server on the same file with --redis-url (Redis at
+# REDIS_URL, by default the machine's), so in-process, exact and leased limits share one run.
 # Rounds are interleaved (each round runs every endpoint once), so machine noise spreads over
 # all of them; the table shows medians, ranges, and ratios to the baselines of the same run.
 #
@@ -15,12 +17,14 @@ SECONDS_PER_RUN="${SECONDS_PER_RUN:-10}"
 CONNECTIONS="${CONNECTIONS:-64}"
 PORT="${PORT:-18780}"
 PARSE_CACHE="${PARSE_CACHE:-1000}"
+REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; }
 cargo build --release --quiet --bin keyplane
 bin="${CARGO_TARGET_DIR:-target}/release/keyplane"
 
 work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+redis_server=""
+trap 'kill "$server" $redis_server 2>/dev/null || true; rm -rf "$work"' EXIT
 export DATABASE_URL="sqlite://$work/bench.db" KEYPLANE_DATA_KEY_FILE="$work/key" RUST_LOG=warn
 "$bin" init --output json > "$work/keys.json"
 KEY=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['environments'][0]['fullAccessKey'])" "$work/keys.json")
@@ -42,6 +46,11 @@ metadata = {"tenant": "acme", "plan": "enterprise", "notes": "x" * 900}
 print(json.dumps({"query": "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }",
   "variables": {"i": {"name": "policies", "preset": "READ_ONLY", "allowedIps": ranges, "metadata": metadata, "externalId": "tenant_acme"}}}))')
 POLICY_TARGET=$(gql "$POLICIES" | python3 -c "import json,sys;print(json.load(sys.stdin)['data']['createApiKey']['secret'])")
+# Keys with a rate limit too high to bind (1,000,000 a second), so the rows measure deciding it.
+limited() { gql "{\"query\":\"mutation { createApiKey(input: {name: \\\"$1\\\", preset: READ_ONLY, rateLimit: {requests: 1000000, periodSeconds: 1, mode: $1}}) { secret } }\"}" \
+  | python3 -c "import json,sys;print(json.load(sys.stdin)['data']['createApiKey']['secret'])"; }
+LIMITED_EXACT=$(limited EXACT)
+LIMITED_LEASED=$(limited LEASED)
 for i in $(seq 20); do gql "{\"query\":\"mutation { createApiKey(input: {name: \\\"k$i\\\", preset: READ_ONLY}) { secret } }\"}" >/dev/null; done
 
 declare -A BODIES=(
@@ -49,22 +58,35 @@ declare -A BODIES=(
   [graphql_typename]='{"query":"{ __typename }"}'
   [v1_verify]="{\"key\":\"$TARGET\",\"permission\":\"customers:read\"}"
   [v1_verify_policies]="{\"key\":\"$POLICY_TARGET\",\"permission\":\"customers:read\",\"ip\":\"203.0.113.9\"}"
+  [v1_verify_limited]="{\"key\":\"$LIMITED_EXACT\",\"permission\":\"customers:read\"}"
+  [v1_verify_redis_exact]="{\"key\":\"$LIMITED_EXACT\",\"permission\":\"customers:read\"}"
+  [v1_verify_redis_leased]="{\"key\":\"$LIMITED_LEASED\",\"permission\":\"customers:read\"}"
   [graphql_verify]="{\"query\":\"query(\$k: String!) { verifyApiKey(input: {key: \$k, permission: \\\"customers:read\\\"}) { valid code } }\",\"variables\":{\"k\":\"$TARGET\"}}"
   [graphql_api_keys]='{"query":"{ apiKeys(first: 20) { edges { node { id name status scopes } } } }"}'
 )
-read -r -a ORDER <<< "${ONLY:-bare_json graphql_typename v1_verify v1_verify_policies graphql_verify graphql_api_keys}"
+read -r -a ORDER <<< "${ONLY:-bare_json graphql_typename v1_verify v1_verify_policies v1_verify_limited v1_verify_redis_exact v1_verify_redis_leased graphql_verify graphql_api_keys}"
 url_of() { case "$1" in bare_json) echo "/healthz";; v1_verify*) echo "/v1/verify";; *) echo "/graphql";; esac; }
+# The Redis rows go to the second server, on the next port.
+port_of() { case "$1" in *_redis_*) echo $((PORT + 1));; *) echo "$PORT";; esac; }
+if [[ " ${ORDER[*]} " == *_redis_* ]]; then
+  REDIS_URL="$REDIS_URL" taskset -c 0 "$bin" serve --listen "127.0.0.1:$((PORT + 1))" --parse-cache-capacity "$PARSE_CACHE" >/dev/null 2>&1 &
+  redis_server=$!
+  for _ in $(seq 50); do curl -fs "127.0.0.1:$((PORT + 1))/healthz" >/dev/null && break; sleep 0.1; done
+  curl -fs "127.0.0.1:$((PORT + 1))/readyz" | grep -q '"redis":"ok"' || { echo "Redis at $REDIS_URL does not answer" >&2; exit 1; }
+fi
+pid_of() { case "$1" in *_redis_*) echo "$redis_server";; *) echo "$server";; esac; }
 
 results="$work/results"
 for round in $(seq "$ROUNDS"); do
   for name in "${ORDER[@]}"; do
-    cpu_before=$(awk '{print $14+$15}' "/proc/$server/stat")
+    pid=$(pid_of "$name")
+    cpu_before=$(awk '{print $14+$15}' "/proc/$pid/stat")
     if [ "$name" = bare_json ]; then
-      out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s bench/get.lua "http://127.0.0.1:$PORT$(url_of "$name")")
+      out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s bench/get.lua "http://127.0.0.1:$(port_of "$name")$(url_of "$name")")
     else
-      out=$(BODY="${BODIES[$name]}" KEY="$KEY" taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s bench/post.lua "http://127.0.0.1:$PORT$(url_of "$name")")
+      out=$(BODY="${BODIES[$name]}" KEY="$KEY" taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s bench/post.lua "http://127.0.0.1:$(port_of "$name")$(url_of "$name")")
     fi
-    cpu_after=$(awk '{print $14+$15}' "/proc/$server/stat")
+    cpu_after=$(awk '{print $14+$15}' "/proc/$pid/stat")
     echo "$name $round $(echo "$out" | awk '/^RESULT/ {print $2, $3, $4, $5}') $((cpu_after - cpu_before))" >> "$results"
   done
 done
@@ -82,9 +104,12 @@ base = {n: med([r[0] for r in rows[n]]) for n in rows}
 print(f"| endpoint | req/s median (min–max) | ratio | p50 µs | p99 µs | server CPU µs/req | non-2xx |")
 print(f"|---|---|---|---|---|---|---|")
 ratio_to = {"bare_json": "bare_json", "graphql_typename": "bare_json", "v1_verify": "bare_json",
-            "v1_verify_policies": "v1_verify",
+            "v1_verify_policies": "v1_verify", "v1_verify_limited": "v1_verify",
+            "v1_verify_redis_exact": "v1_verify_limited", "v1_verify_redis_leased": "v1_verify_limited",
             "graphql_verify": "graphql_typename", "graphql_api_keys": "graphql_typename"}
-for name in [n for n in ["bare_json", "graphql_typename", "v1_verify", "v1_verify_policies", "graphql_verify", "graphql_api_keys"] if n in rows]:
+order = ["bare_json", "graphql_typename", "v1_verify", "v1_verify_policies", "v1_verify_limited",
+         "v1_verify_redis_exact", "v1_verify_redis_leased", "graphql_verify", "graphql_api_keys"]
+for name in [n for n in order if n in rows]:
     rs = rows[name]
     rps = [r[0] for r in rs]
     # Server CPU seconds in the run, per request served in it, in microseconds.

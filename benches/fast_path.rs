@@ -159,10 +159,7 @@ fn cache_hit_zipf(c: &mut Criterion) {
 
 fn rate_limit_check(c: &mut Criterion) {
     let limiter = KeyRateLimiter::default();
-    let limit = RateLimit {
-        requests: 1_000_000,
-        period_seconds: 1,
-    };
+    let limit = RateLimit::parse("rateLimit", 1_000_000, 1).unwrap();
     c.bench_function("rate_limit_check", |b| {
         b.iter(|| {
             black_box(limiter.check(black_box("01a20201-0000-7000-8000-000000000001"), limit))
@@ -198,6 +195,7 @@ async fn bench_services(dir: &std::path::Path, parse_cache_capacity: usize) -> B
         expiring_soon: chrono::Duration::days(7),
         sessions: keyplane_domain::session::SessionPolicy::default(),
         public_url: "http://127.0.0.1:8080".to_owned(),
+        redis: None,
         flush: FlushIntervals {
             activity: Duration::from_secs(3600),
             last_used: Duration::from_secs(3600),

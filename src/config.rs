@@ -230,6 +230,16 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYPLANE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_trusted_proxy)]
     pub trusted_proxies: Vec<String>,
 
+    /// `redis://HOST:PORT/DB`: shared state for several replicas. With it, rate limits hold
+    /// across every replica that uses the same Redis; without it, each process decides its own.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// Milliseconds a call to Redis may take before the replica decides alone (and tries Redis
+    /// again a second later).
+    #[arg(long, env = "KEYPLANE_REDIS_TIMEOUT_MS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub redis_timeout_ms: u64,
+
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,
 }

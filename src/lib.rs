@@ -37,6 +37,8 @@ pub enum AppError {
     Serve(std::io::Error),
     #[error("data key: {0}")]
     DataKey(String),
+    #[error(transparent)]
+    Redis(#[from] keyplane_redis::RedisError),
     #[error("{message} ({code})")]
     Refused { code: &'static str, message: String },
 }

@@ -103,6 +103,16 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                         absolute: chrono::Duration::days(i64::from(args.session_absolute_days)),
                     },
                     public_url: url,
+                    redis: args
+                        .redis_url
+                        .as_deref()
+                        .map(|url| {
+                            keyplane_redis::Redis::open(
+                                url,
+                                Duration::from_millis(args.redis_timeout_ms),
+                            )
+                        })
+                        .transpose()?,
                     flush: FlushIntervals {
                         activity: Duration::from_millis(args.activity_flush_ms),
                         last_used: Duration::from_secs(args.last_used_flush_seconds),

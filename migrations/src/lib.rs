@@ -14,6 +14,7 @@ mod m20261122_000008_usage;
 mod m20261122_000009_people;
 mod m20261202_000010_key_metadata;
 mod m20261202_000011_key_policies;
+mod m20261202_000012_rate_limit_modes;
 
 /// Every migration, oldest first. `keyplane migrate` and `keyplane serve` apply the pending ones.
 #[derive(Debug)]
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000009_people::Migration),
             Box::new(m20261202_000010_key_metadata::Migration),
             Box::new(m20261202_000011_key_policies::Migration),
+            Box::new(m20261202_000012_rate_limit_modes::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 mod database;
 mod gql;
 mod people;
+pub mod redis;
 pub use database::TestDatabase;
 pub use gql::Gql;
 pub use people::{PASSWORD, People, SignedIn, link_token};
@@ -92,6 +93,7 @@ async fn start_server(
             key_cache_ttl: options.cache_ttl,
             sessions: options.sessions,
             public_url: PUBLIC_URL.to_owned(),
+            redis: options.redis_url.as_deref().map(redis::open),
             flush: FlushIntervals {
                 activity: options.flush,
                 last_used: options.flush,
@@ -139,6 +141,10 @@ pub struct Replica {
 }
 
 impl Replica {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
     pub async fn gql(&self, client: &reqwest::Client, key: &str, query: &str) -> Gql {
         let response = client
             .post(format!("http://{}/graphql", self.addr))
@@ -161,7 +167,7 @@ impl Replica {
 }
 
 /// How a test server differs from the defaults.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct TestOptions {
     pub plan: Plan,
     /// Write-behind flush interval: long, to see that only a graceful shutdown wrote something.
@@ -173,6 +179,8 @@ pub struct TestOptions {
     pub sessions: keyplane_domain::session::SessionPolicy,
     /// `--trusted-proxies`, comma-separated.
     pub trusted_proxies: Option<&'static str>,
+    /// `--redis-url`; each server opens its own connection.
+    pub redis_url: Option<String>,
 }
 
 impl Default for TestOptions {
@@ -185,6 +193,7 @@ impl Default for TestOptions {
             metrics_token: None,
             sessions: keyplane_domain::session::SessionPolicy::default(),
             trusted_proxies: None,
+            redis_url: None,
         }
     }
 }
@@ -232,7 +241,7 @@ impl TestApp {
         data_key: DataKey,
         options: TestOptions,
     ) -> Self {
-        let (addr, shutdown, server) = start_server(&db.url(), &data_key, options).await;
+        let (addr, shutdown, server) = start_server(&db.url(), &data_key, options.clone()).await;
         Self {
             data_key,
             options,
@@ -248,7 +257,7 @@ impl TestApp {
     /// A second server on the same database, as another replica would be.
     pub async fn replica(&self) -> Replica {
         let (addr, shutdown, server) =
-            start_server(&self.db.url(), &self.data_key, self.options).await;
+            start_server(&self.db.url(), &self.data_key, self.options.clone()).await;
         Replica {
             addr,
             shutdown: Some(shutdown),
@@ -275,7 +284,7 @@ impl TestApp {
                 setup_link: None,
             },
         );
-        Self::start(db, keys, self.data_key.clone(), self.options).await
+        Self::start(db, keys, self.data_key.clone(), self.options.clone()).await
     }
 
     async fn stop(&mut self) {

@@ -25,6 +25,7 @@ mod plain_verify;
 mod replicas;
 mod roles;
 mod rotation;
+mod scale_out;
 mod sessions;
 mod settings_audit;
 mod transport;

@@ -159,3 +159,56 @@ async fn a_refused_settings_change_writes_no_audit_event() {
     assert_eq!(refused.code(), "CONFLICT");
     assert!(settings_events(&app).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_rate_limit_keeps_its_mode_and_a_change_of_mode_alone_is_audited() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let limit = "rateLimit { requests periodSeconds mode }";
+    let created = app
+        .ok(&admin, &format!("mutation {{ createApiKey(input: {{name: \"leased\", preset: READ_ONLY, rateLimit: {{requests: 10, periodSeconds: 60, mode: LEASED}}}}) {{ apiKey {{ id {limit} }} }} }}"), json!({}))
+        .await;
+    let key = &created["createApiKey"]["apiKey"];
+    assert_eq!(
+        key["rateLimit"],
+        json!({ "requests": 10, "periodSeconds": 60, "mode": "LEASED" })
+    );
+    let id = key["id"].as_str().unwrap();
+    // Only the mode changes: still a change, audited before and after.
+    let update = format!(
+        "mutation($id: ID!) {{ updateApiKey(input: {{id: $id, rateLimit: {{requests: 10, periodSeconds: 60}}}}) {{ {limit} }} }}"
+    );
+    let updated = app.ok(&admin, &update, json!({ "id": id })).await;
+    assert_eq!(updated["updateApiKey"]["rateLimit"]["mode"], "EXACT");
+    let events = app
+        .ok(&admin, &format!("query($id: ID!) {{ apiKey(id: $id) {{ auditEvents {{ edges {{ node {{ type before {{ {limit} }} after {{ {limit} }} }} }} }} }} }}"), json!({ "id": id }))
+        .await;
+    let changed = &events["apiKey"]["auditEvents"]["edges"][0]["node"];
+    assert_eq!(changed["before"]["rateLimit"]["mode"], "LEASED");
+    assert_eq!(changed["after"]["rateLimit"]["mode"], "EXACT");
+    // The environment default keeps its mode too.
+    let set = app
+        .ok(&admin, &format!("mutation {{ updateEnvironmentRateLimit(input: {{rateLimit: {{requests: 5, periodSeconds: 1, mode: LEASED}}}}) {{ defaultRateLimit {{ requests periodSeconds mode }} }} }}"), json!({}))
+        .await;
+    assert_eq!(
+        set["updateEnvironmentRateLimit"]["defaultRateLimit"]["mode"],
+        "LEASED"
+    );
+    let read = app
+        .ok(
+            &admin,
+            "{ viewer { environment { defaultRateLimit { mode } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        read["viewer"]["environment"]["defaultRateLimit"]["mode"],
+        "LEASED"
+    );
+    // An unknown mode is refused by the schema, and changes nothing.
+    let bad = app
+        .gql(Some(&admin), "mutation { updateEnvironmentRateLimit(input: {rateLimit: {requests: 5, periodSeconds: 1, mode: SOMETIMES}}) { id } }", json!({}))
+        .await;
+    assert!(bad.body["errors"].is_array());
+    assert_eq!(settings_events(&app).await.len(), 1);
+}

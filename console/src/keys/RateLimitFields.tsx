@@ -5,8 +5,14 @@ const PERIODS: [number, string][] = [
   [86400, "day"],
 ];
 
-/** Rate-limit inputs: requests per period; no number means the environment default applies. */
-export function RateLimitFields({ value }: { value?: { requests: number; periodSeconds: number } | null | undefined }) {
+type RateLimitMode = "EXACT" | "LEASED";
+type RateLimit = { requests: number; periodSeconds: number; mode: RateLimitMode };
+
+/**
+ * Rate-limit inputs: requests per period, and how replicas sharing Redis agree on it; no number
+ * means the environment default applies.
+ */
+export function RateLimitFields({ value }: { value?: RateLimit | null | undefined }) {
   // A period set through the API that is none of the usual ones stays choosable as it is.
   const periods: [number, string][] =
     value && !PERIODS.some(([s]) => s === value.periodSeconds)
@@ -30,12 +36,20 @@ export function RateLimitFields({ value }: { value?: { requests: number; periodS
           ))}
         </select>
       </label>
+      <label className="field inline">
+        <span>across replicas</span>
+        <select name="rateMode" defaultValue={value?.mode ?? "EXACT"}>
+          <option value="EXACT">exact (Redis per request)</option>
+          <option value="LEASED">leased (fast, within a lease)</option>
+        </select>
+      </label>
     </fieldset>
   );
 }
 
-export function rateLimitOf(form: FormData): { requests: number; periodSeconds: number } | null {
+export function rateLimitOf(form: FormData): RateLimit | null {
   const requests = String(form.get("rateRequests") ?? "").trim();
   if (!requests) return null;
-  return { requests: Number(requests), periodSeconds: Number(form.get("ratePeriod") ?? 60) };
+  const mode: RateLimitMode = form.get("rateMode") === "LEASED" ? "LEASED" : "EXACT";
+  return { requests: Number(requests), periodSeconds: Number(form.get("ratePeriod") ?? 60), mode };
 }

@@ -4,7 +4,7 @@ export const KeyRowFields = graphql(`
   fragment KeyRowFields on ApiKey {
     id name description type kind status scopes fullAccess maskedKey recoverable
     expiresAt revokedAt lastUsedAt createdAt
-    rateLimit { requests periodSeconds }
+    rateLimit { requests periodSeconds mode }
   }
 `);
 
@@ -50,7 +50,7 @@ export const KeyQuery = graphql(
 
 export const AuditState = graphql(`
   fragment AuditState on AuditKeyState {
-    name description scopes expiresAt customerIds rateLimit { requests periodSeconds }
+    name description scopes expiresAt customerIds rateLimit { requests periodSeconds mode }
     allowedIps disabledReason
   }
 `);

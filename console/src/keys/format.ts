@@ -27,15 +27,16 @@ const PERIODS: [number, string][] = [
   [1, "second"],
 ];
 
-export function rateLimitText(limit: { requests: number; periodSeconds: number } | null | undefined): string {
+export function rateLimitText(limit: { requests: number; periodSeconds: number; mode?: string } | null | undefined): string {
   if (!limit) return "Default";
+  const leased = limit.mode === "LEASED" ? " (leased)" : "";
   for (const [seconds, unit] of PERIODS) {
     if (limit.periodSeconds % seconds === 0) {
       const count = limit.periodSeconds / seconds;
-      return `${limit.requests.toLocaleString()} / ${count === 1 ? unit : `${count} ${unit}s`}`;
+      return `${limit.requests.toLocaleString()} / ${count === 1 ? unit : `${count} ${unit}s`}${leased}`;
     }
   }
-  return `${limit.requests} / ${limit.periodSeconds} s`;
+  return `${limit.requests} / ${limit.periodSeconds} s${leased}`;
 }
 
 /** The value of a `datetime-local` input as the exact instant the person meant, in UTC. */

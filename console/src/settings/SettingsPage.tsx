@@ -9,12 +9,12 @@ import { ProblemMessage } from "../ui/Problem";
 
 const SettingsQuery = graphql(`
   query Settings {
-    viewer { account { id name plan } environment { id name recoverableKeys defaultRateLimit { requests periodSeconds } } }
+    viewer { account { id name plan } environment { id name recoverableKeys defaultRateLimit { requests periodSeconds mode } } }
   }
 `);
 const UpdateRateLimit = graphql(`
   mutation UpdateRateLimit($input: UpdateEnvironmentRateLimitInput!) {
-    updateEnvironmentRateLimit(input: $input) { id defaultRateLimit { requests periodSeconds } }
+    updateEnvironmentRateLimit(input: $input) { id defaultRateLimit { requests periodSeconds mode } }
   }
 `);
 const UpdateRecoverable = graphql(`

@@ -47,6 +47,7 @@ pub fn router(services: Services, http: HttpSettings) -> Router {
         Arc::clone(&services.cache),
         services.store.clone(),
         services.write_behind.clone(),
+        Arc::clone(&services.rate_limiter),
     ));
     let state = AppState {
         schema: build_schema(services.clone(), http.parse_cache_capacity),

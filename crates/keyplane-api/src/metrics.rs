@@ -1,5 +1,7 @@
 //! Prometheus metrics at `GET /metrics`: requests and their latency by operation and outcome,
-//! key-cache hits and misses, database statements issued, and the write-behind queue depth.
+//! key-cache hits and misses, database statements issued, the write-behind queue depth, and,
+//! with Redis, its call latency, whether it answers and the rate-limit decisions made without
+//! it.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use keyplane_service::key_cache::KeyCache;
+use keyplane_service::rate_limit::RateLimiter;
 use keyplane_service::write_behind::WriteBehind;
 
 /// Labels are `Cow`: `/v1/verify`'s operation and every outcome code are static strings, so
@@ -47,6 +50,39 @@ struct Readings {
     cache: Arc<KeyCache>,
     store: keyplane_store::Store,
     write_behind: WriteBehind,
+    rate_limiter: Arc<RateLimiter>,
+}
+
+impl Readings {
+    fn encode_redis(&self, encoder: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        use prometheus_client::metrics::MetricType;
+        let Some(shared) = self.rate_limiter.shared() else {
+            return Ok(());
+        };
+        let fallbacks = ConstCounter::new(shared.fallbacks());
+        fallbacks.encode(encoder.encode_descriptor(
+            "keyplane_rate_limit_fallbacks",
+            "Rate-limit decisions this replica made alone because Redis did not answer.",
+            None,
+            fallbacks.metric_type(),
+        )?)?;
+        let up = ConstGauge::new(i64::from(shared.redis_up()));
+        up.encode(encoder.encode_descriptor(
+            "keyplane_redis_up",
+            "1 while the last call to Redis succeeded, else 0.",
+            None,
+            up.metric_type(),
+        )?)?;
+        let (sum, count, buckets) = shared.redis().latency().read();
+        encoder
+            .encode_descriptor(
+                "keyplane_redis_duration_seconds",
+                "Latency of calls to Redis, failed ones included.",
+                None,
+                MetricType::Histogram,
+            )?
+            .encode_histogram::<prometheus_client::encoding::NoLabelSet>(sum, count, &buckets, None)
+    }
 }
 
 impl Collector for Readings {
@@ -94,7 +130,7 @@ impl Collector for Readings {
             let gauge = ConstGauge::new(value);
             gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
         }
-        Ok(())
+        self.encode_redis(&mut encoder)
     }
 }
 
@@ -103,6 +139,7 @@ impl Metrics {
         cache: Arc<KeyCache>,
         store: keyplane_store::Store,
         write_behind: WriteBehind,
+        rate_limiter: Arc<RateLimiter>,
     ) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
@@ -123,6 +160,7 @@ impl Metrics {
             cache,
             store,
             write_behind,
+            rate_limiter,
         }));
         Self {
             registry,

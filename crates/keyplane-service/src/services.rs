@@ -9,7 +9,7 @@ use keyplane_domain::session::SessionPolicy;
 use keyplane_store::Store;
 
 use crate::key_cache::KeyCache;
-use crate::rate_limit::KeyRateLimiter;
+use crate::rate_limit::RateLimiter;
 use crate::retention::{self, Retention};
 use crate::sessions::LoginLimiter;
 use crate::write_behind::{FlushIntervals, WriteBehind, WriteBehindHandle};
@@ -31,6 +31,8 @@ pub struct ServiceSettings {
     pub sessions: SessionPolicy,
     /// Where people reach Keyplane (`https://keys.example.com`), for the one-time links.
     pub public_url: String,
+    /// Shared state for several replicas: with it, rate limits hold across all of them.
+    pub redis: Option<keyplane_redis::Redis>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,7 +43,8 @@ pub struct Services {
     /// Seals and opens secrets Keyplane keeps readable (client signing secrets, recoverable
     /// keys).
     pub data_key: DataKey,
-    pub rate_limiter: Arc<KeyRateLimiter>,
+    /// Per-key rate limits: in this process, or shared through Redis.
+    pub rate_limiter: Arc<RateLimiter>,
     /// Failed-login throttles per email and per client address.
     pub login_limiter: Arc<LoginLimiter>,
     /// Activity events and last-used times, written in batches off the request path.
@@ -56,6 +59,8 @@ pub struct Background {
     write_behind: WriteBehindHandle,
     listener: Option<tokio::task::JoinHandle<()>>,
     retention: tokio::task::JoinHandle<()>,
+    /// Returns idle rate-limit leases to Redis, when it is configured.
+    leases: Option<(tokio::task::JoinHandle<()>, Arc<RateLimiter>)>,
 }
 
 impl Background {
@@ -65,6 +70,12 @@ impl Background {
             listener.abort();
         }
         self.retention.abort();
+        if let Some((sweeper, limiter)) = self.leases {
+            sweeper.abort();
+            if let Some(shared) = limiter.shared() {
+                shared.return_idle_leases(std::time::Duration::ZERO).await;
+            }
+        }
         self.write_behind.shutdown().await;
     }
 }
@@ -95,6 +106,22 @@ impl Services {
             })
         });
         let retention = retention::start(store.clone(), settings.retention, settings.sessions);
+        let rate_limiter = Arc::new(RateLimiter::new(settings.redis.clone()));
+        let leases = rate_limiter.shared().is_some().then(|| {
+            let limiter = Arc::clone(&rate_limiter);
+            let sweeper = tokio::spawn(async move {
+                let mut tick = tokio::time::interval(crate::rate_limit::shared::IDLE_LEASE);
+                loop {
+                    tick.tick().await;
+                    if let Some(shared) = limiter.shared() {
+                        shared
+                            .return_idle_leases(crate::rate_limit::shared::IDLE_LEASE)
+                            .await;
+                    }
+                }
+            });
+            (sweeper, Arc::clone(&rate_limiter))
+        });
         // The dummy password hash, made off the executor before the first login needs it.
         tokio::task::spawn_blocking(crate::sessions::dummy_hash);
         let services = Self {
@@ -102,7 +129,7 @@ impl Services {
             hasher,
             settings,
             data_key,
-            rate_limiter: Arc::default(),
+            rate_limiter,
             login_limiter: Arc::default(),
             write_behind,
             cache,
@@ -113,6 +140,7 @@ impl Services {
                 write_behind: write_behind_handle,
                 listener,
                 retention,
+                leases,
             },
         ))
     }

@@ -148,8 +148,10 @@ async fn answer(
     if let Err(code) = verification::check_address(&key, ip) {
         return Ok(Verified::shown(code, key));
     }
-    let rate = effective_limit(&key, principal.environment.default_rate_limit)
-        .map(|limit| services.rate_limiter.check(&key.id, limit));
+    let rate = match effective_limit(&key, principal.environment.default_rate_limit) {
+        Some(limit) => Some(services.rate_limiter.check(&key.id, limit).await),
+        None => None,
+    };
     let outcome = match rate {
         Some(d) if !d.allowed => Err(Code::RateLimited),
         _ => verification::check_customer(&key, customer_id.as_deref())

@@ -18,10 +18,7 @@ use sea_orm::{
 use crate::change::{Change, notify};
 use crate::entity::{account, environment};
 use crate::key::insert_key;
-use crate::{
-    NewKey, Store, StoreError, audit, commit, new_id, rate_limit_columns, rate_limit_from_columns,
-    stored_instant,
-};
+use crate::{NewKey, RateLimitColumns, Store, StoreError, audit, commit, new_id, stored_instant};
 
 /// One default key to create at bootstrap. The secret itself never reaches the store.
 #[derive(Debug, Clone)]
@@ -113,6 +110,7 @@ impl Store {
                 created_at: Set(now),
                 default_rate_limit_requests: Set(None),
                 default_rate_limit_period_seconds: Set(None),
+                default_rate_limit_mode: Set(None),
                 client_security_enabled: Set(false),
                 allowed_origins: Set(None),
                 recoverable_keys: Set(false),
@@ -198,15 +196,16 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Environment, StoreError> {
         let now = stored_instant(now);
-        let (requests, period) = rate_limit_columns(limit);
+        let columns = RateLimitColumns::of(limit);
         let txn = self.begin_write().await?;
         let before = lock_environment(&txn, environment_id)
             .await?
             .default_rate_limit;
         let model = environment::ActiveModel {
             id: Set(environment_id.to_owned()),
-            default_rate_limit_requests: Set(requests),
-            default_rate_limit_period_seconds: Set(period),
+            default_rate_limit_requests: Set(columns.requests),
+            default_rate_limit_period_seconds: Set(columns.period_seconds),
+            default_rate_limit_mode: Set(columns.mode),
             ..Default::default()
         }
         .update(&txn)
@@ -334,10 +333,12 @@ pub(crate) fn environment_from_model(model: environment::Model) -> Result<Enviro
         slug: model.slug,
         name: model.name,
         env_type,
-        default_rate_limit: rate_limit_from_columns(
-            model.default_rate_limit_requests,
-            model.default_rate_limit_period_seconds,
-        )?,
+        default_rate_limit: RateLimitColumns {
+            requests: model.default_rate_limit_requests,
+            period_seconds: model.default_rate_limit_period_seconds,
+            mode: model.default_rate_limit_mode,
+        }
+        .read()?,
         client_security: ClientSecurity {
             enabled: model.client_security_enabled,
             allowed_origins: model

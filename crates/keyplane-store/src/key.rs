@@ -24,9 +24,7 @@ use sea_orm::{
 
 use crate::entity::api_key::{self, Column};
 use crate::page::{Page, PageRequest};
-use crate::{
-    Store, StoreError, new_id, rate_limit_columns, rate_limit_from_columns, stored_instant,
-};
+use crate::{RateLimitColumns, Store, StoreError, new_id, stored_instant};
 pub use bulk::{BulkRevocation, KeySelection, RevocationBatch};
 pub use filter::KeyFilter;
 use filter::filtered;
@@ -248,7 +246,7 @@ async fn insert_key_with_id(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<ApiKey, StoreError> {
-    let (rate_limit_requests, rate_limit_period_seconds) = rate_limit_columns(key.rate_limit);
+    let limit = RateLimitColumns::of(key.rate_limit);
     let sealed_secret = match key.sealed_secret {
         Some(sealed) if recoverable_keys_on(db, environment_id).await? => Some(sealed),
         _ => None,
@@ -272,8 +270,9 @@ async fn insert_key_with_id(
         rotated_from_id: key.rotated_from_id,
         replaced_by_id: None,
         customer_ids: encode_customer_ids(key.customer_ids.as_deref())?,
-        rate_limit_requests,
-        rate_limit_period_seconds,
+        rate_limit_requests: limit.requests,
+        rate_limit_period_seconds: limit.period_seconds,
+        rate_limit_mode: limit.mode,
         integration_id: key.integration_id,
         sealed_secret,
         metadata: key.metadata.as_ref().map(|m| m.as_json().to_owned()),
@@ -358,10 +357,12 @@ pub(crate) fn key_from_model(model: api_key::Model) -> Result<ApiKey, StoreError
                     .ok_or_else(|| StoreError::corrupt("allowed ips"))
             })
             .transpose()?,
-        rate_limit: rate_limit_from_columns(
-            model.rate_limit_requests,
-            model.rate_limit_period_seconds,
-        )?,
+        rate_limit: RateLimitColumns {
+            requests: model.rate_limit_requests,
+            period_seconds: model.rate_limit_period_seconds,
+            mode: model.rate_limit_mode,
+        }
+        .read()?,
     })
 }
 

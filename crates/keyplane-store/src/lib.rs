@@ -204,34 +204,48 @@ fn stored_instant(at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono:
     at.trunc_subsecs(6)
 }
 
-/// A rate limit kept as two nullable columns: both set, or neither.
-fn rate_limit_from_columns(
+/// A rate limit as it is kept: two nullable columns, both set or neither, and its mode (null
+/// reads as `EXACT`).
+struct RateLimitColumns {
     requests: Option<i32>,
     period_seconds: Option<i32>,
-) -> Result<Option<keyplane_domain::rate_limit::RateLimit>, StoreError> {
-    match (requests, period_seconds) {
-        (None, None) => Ok(None),
-        (Some(requests), Some(period)) => keyplane_domain::rate_limit::RateLimit::parse(
-            "rateLimit",
-            requests.into(),
-            period.into(),
-        )
-        .map(Some)
-        .map_err(|_| StoreError::corrupt("rate limit columns")),
-        _ => Err(StoreError::corrupt("rate limit columns set by halves")),
-    }
+    mode: Option<String>,
 }
 
-fn rate_limit_columns(
-    limit: Option<keyplane_domain::rate_limit::RateLimit>,
-) -> (Option<i32>, Option<i32>) {
-    match limit {
-        // Both fit: `RateLimit` bounds requests to 1e6 and the period to a day.
-        Some(limit) => (
-            Some(limit.requests as i32),
-            Some(limit.period_seconds as i32),
-        ),
-        None => (None, None),
+impl RateLimitColumns {
+    fn of(limit: Option<keyplane_domain::rate_limit::RateLimit>) -> Self {
+        match limit {
+            // Both fit: `RateLimit` bounds requests to 1e6 and the period to a day.
+            Some(limit) => Self {
+                requests: Some(limit.requests as i32),
+                period_seconds: Some(limit.period_seconds as i32),
+                mode: Some(limit.mode.as_str().to_owned()),
+            },
+            None => Self {
+                requests: None,
+                period_seconds: None,
+                mode: None,
+            },
+        }
+    }
+
+    fn read(self) -> Result<Option<keyplane_domain::rate_limit::RateLimit>, StoreError> {
+        use keyplane_domain::rate_limit::{RateLimit, RateLimitMode};
+        let mode = match self.mode.as_deref() {
+            None => RateLimitMode::Exact,
+            Some(text) => {
+                RateLimitMode::parse(text).ok_or_else(|| StoreError::corrupt("rate limit mode"))?
+            }
+        };
+        match (self.requests, self.period_seconds) {
+            (None, None) => Ok(None),
+            (Some(requests), Some(period)) => {
+                RateLimit::parse("rateLimit", requests.into(), period.into())
+                    .map(|limit| Some(limit.with_mode(mode)))
+                    .map_err(|_| StoreError::corrupt("rate limit columns"))
+            }
+            _ => Err(StoreError::corrupt("rate limit columns set by halves")),
+        }
     }
 }
 

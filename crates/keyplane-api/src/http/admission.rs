@@ -106,7 +106,10 @@ async fn admit_key(
         return Err(refusal);
     }
     let limit = effective_limit(&key, principal.environment.default_rate_limit);
-    let decision = limit.map(|limit| services.rate_limiter.check(&key.id, limit));
+    let decision = match limit {
+        Some(limit) => Some(services.rate_limiter.check(&key.id, limit).await),
+        None => None,
+    };
     if let Some(decision) = decision.filter(|d| !d.allowed) {
         let mut response = error_response(
             StatusCode::TOO_MANY_REQUESTS,

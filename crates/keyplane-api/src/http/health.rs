@@ -51,12 +51,23 @@ pub(super) async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
+/// Ready when the database answers. Redis, when configured, is reported but never makes the
+/// replica unready: without it rate limits are decided by each replica alone.
 pub(super) async fn readyz(State(state): State<AppState>) -> Response {
     let reachable = tokio::time::timeout(Duration::from_secs(2), state.services.store.ping()).await;
     let failure = match reachable {
         Ok(Ok(())) => {
-            return Json(serde_json::json!({ "status": "ready", "database": "ok" }))
-                .into_response();
+            let mut body = serde_json::json!({ "status": "ready", "database": "ok" });
+            if let Some(shared) = state.services.rate_limiter.shared() {
+                body["redis"] = match shared.redis().ping().await {
+                    Ok(()) => "ok".into(),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "Redis is not answering the readiness check");
+                        "unavailable: rate limits are per replica".into()
+                    }
+                };
+            }
+            return Json(body).into_response();
         }
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness check failed");

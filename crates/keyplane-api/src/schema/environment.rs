@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use keyplane_domain::account::Account;
 use keyplane_domain::environment::Environment;
-use keyplane_domain::rate_limit::RateLimit;
+use keyplane_domain::rate_limit::{RateLimit, RateLimitMode};
 
 use super::enums;
 use super::usage::{UsageGranularity, UsagePointNode, usage_series};
@@ -88,6 +88,7 @@ pub struct ClientSecurityNode {
 pub struct RateLimitSettings {
     pub requests: i32,
     pub period_seconds: i32,
+    pub mode: RateLimitModeValue,
 }
 
 impl From<RateLimit> for RateLimitSettings {
@@ -96,6 +97,40 @@ impl From<RateLimit> for RateLimitSettings {
         Self {
             requests: limit.requests as i32,
             period_seconds: limit.period_seconds as i32,
+            mode: limit.mode.into(),
+        }
+    }
+}
+
+/// How replicas sharing Redis agree on a limit. A server without `--redis-url` decides every
+/// limit itself, exactly, whatever the mode.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "RateLimitMode")]
+pub enum RateLimitModeValue {
+    /// Each request is decided in Redis, atomically: the limit holds to the request across
+    /// every replica. One Redis round trip per request.
+    Exact,
+    /// Each replica leases a sixteenth of the limit (1 to 64 requests) from Redis and spends
+    /// it locally, so most requests need no round trip. Never more than the limit over a
+    /// period; a window may see up to replicas × lease more, and idle leases go back after
+    /// 250 ms.
+    Leased,
+}
+
+impl From<RateLimitMode> for RateLimitModeValue {
+    fn from(mode: RateLimitMode) -> Self {
+        match mode {
+            RateLimitMode::Exact => Self::Exact,
+            RateLimitMode::Leased => Self::Leased,
+        }
+    }
+}
+
+impl From<RateLimitModeValue> for RateLimitMode {
+    fn from(mode: RateLimitModeValue) -> Self {
+        match mode {
+            RateLimitModeValue::Exact => Self::Exact,
+            RateLimitModeValue::Leased => Self::Leased,
         }
     }
 }
@@ -105,15 +140,16 @@ impl From<RateLimit> for RateLimitSettings {
 pub struct RateLimitInput {
     pub requests: i32,
     pub period_seconds: i32,
+    #[graphql(default_with = "RateLimitModeValue::Exact")]
+    pub mode: RateLimitModeValue,
 }
 
 impl RateLimitInput {
     pub fn parse(self, field: &'static str) -> Result<RateLimit, ApiError> {
-        Ok(RateLimit::parse(
-            field,
-            self.requests.into(),
-            self.period_seconds.into(),
-        )?)
+        Ok(
+            RateLimit::parse(field, self.requests.into(), self.period_seconds.into())?
+                .with_mode(self.mode.into()),
+        )
     }
 }
 

@@ -265,10 +265,7 @@ fn only_scoped_keys_change_scopes_or_details() {
             Some(ErrorCode::Conflict)
         );
         let throttle = SettingsRequest {
-            rate_limit: Some(Some(RateLimit {
-                requests: 10,
-                period_seconds: 1,
-            })),
+            rate_limit: Some(Some(RateLimit::parse("rateLimit", 10, 1).unwrap())),
             ..SettingsRequest::default()
         };
         assert!(validate_settings_change(&ScopeSet::All, &target, throttle).is_ok());

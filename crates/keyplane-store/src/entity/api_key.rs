@@ -24,6 +24,8 @@ pub struct Model {
     pub customer_ids: Option<String>,
     pub rate_limit_requests: Option<i32>,
     pub rate_limit_period_seconds: Option<i32>,
+    /// `EXACT` or `LEASED`; null reads as `EXACT`.
+    pub rate_limit_mode: Option<String>,
     pub integration_id: Option<String>,
     /// The secret sealed with the data key, for recoverable keys only.
     pub sealed_secret: Option<String>,

@@ -12,6 +12,7 @@ pub struct Model {
     pub created_at: ChronoDateTimeUtc,
     pub default_rate_limit_requests: Option<i32>,
     pub default_rate_limit_period_seconds: Option<i32>,
+    pub default_rate_limit_mode: Option<String>,
     pub client_security_enabled: bool,
     pub allowed_origins: Option<String>,
     pub recoverable_keys: bool,

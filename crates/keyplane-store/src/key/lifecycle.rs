@@ -11,7 +11,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 
 use crate::change::{Change, notify};
 use crate::entity::api_key;
-use crate::{Store, StoreError, audit, commit, new_id, rate_limit_columns, stored_instant};
+use crate::{RateLimitColumns, Store, StoreError, audit, commit, new_id, stored_instant};
 
 use super::{
     KeyChange, KeyContext, NewKey, Rotation, encode_allowed_ips, encode_customer_ids, insert_key,
@@ -225,12 +225,13 @@ pub(super) async fn write_change(
     };
     let (event_type, before, after) = match change {
         KeyChange::Settings(change) => {
-            let (requests, period) = rate_limit_columns(change.rate_limit);
+            let limit = RateLimitColumns::of(change.rate_limit);
             model.name = Set(change.name.clone());
             model.description = Set(change.description.clone());
             model.customer_ids = Set(encode_customer_ids(change.customer_ids.as_deref())?);
-            model.rate_limit_requests = Set(requests);
-            model.rate_limit_period_seconds = Set(period);
+            model.rate_limit_requests = Set(limit.requests);
+            model.rate_limit_period_seconds = Set(limit.period_seconds);
+            model.rate_limit_mode = Set(limit.mode);
             model.metadata = Set(change.metadata.as_ref().map(|m| m.as_json().to_owned()));
             model.external_id = Set(change.external_id.clone());
             model.allowed_ips = Set(encode_allowed_ips(change.allowed_ips.as_ref())?);

@@ -1,0 +1,96 @@
+#![doc = include_str!("../README.md")]
+
+pub mod gcra;
+mod latency;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+pub use gcra::Grant;
+pub use latency::LatencyHistogram;
+
+/// Why a call to Redis failed. The text never holds a key's secret: only ids are sent.
+#[derive(Debug, thiserror::Error)]
+pub enum RedisError {
+    #[error("the Redis URL is not valid: {0}")]
+    Url(String),
+    #[error("Redis did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("Redis: {0}")]
+    Failed(#[from] redis::RedisError),
+    #[error("Redis answered something unexpected: {0}")]
+    Unexpected(&'static str),
+}
+
+/// A connection to Redis shared by the whole process (cheap to clone).
+#[derive(Clone)]
+pub struct Redis {
+    connection: ConnectionManager,
+    timeout: Duration,
+    latency: Arc<LatencyHistogram>,
+}
+
+impl std::fmt::Debug for Redis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password: it is not kept, and never printed.
+        f.debug_struct("Redis")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Redis {
+    /// Prepares a connection to `url` (`redis://HOST:PORT/DB`). It connects on first use and
+    /// reconnects by itself, so a Redis that is down at start delays nothing; only a malformed
+    /// URL fails here. Every call gives up after `timeout`.
+    pub fn open(url: &str, timeout: Duration) -> Result<Self, RedisError> {
+        let client = redis::Client::open(url).map_err(|e| RedisError::Url(e.to_string()))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(1));
+        let connection = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| RedisError::Url(e.to_string()))?;
+        Ok(Self {
+            connection,
+            timeout,
+            latency: Arc::default(),
+        })
+    }
+
+    /// How long calls took, for `/metrics`.
+    pub fn latency(&self) -> &LatencyHistogram {
+        &self.latency
+    }
+
+    /// Whether Redis answers `PING`.
+    pub async fn ping(&self) -> Result<(), RedisError> {
+        let mut connection = self.connection.clone();
+        let pong: String = self
+            .call(async move { redis::cmd("PING").query_async(&mut connection).await })
+            .await?;
+        if pong == "PONG" {
+            Ok(())
+        } else {
+            Err(RedisError::Unexpected("PING"))
+        }
+    }
+
+    /// Runs one call under the timeout, and times it.
+    async fn call<T>(
+        &self,
+        call: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, RedisError> {
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(self.timeout, call).await;
+        self.latency.observe(started.elapsed());
+        match outcome {
+            Ok(answer) => Ok(answer?),
+            Err(_) => Err(RedisError::Timeout(self.timeout)),
+        }
+    }
+}
