@@ -139,8 +139,8 @@ async fn a_leased_limit_never_lets_more_through_and_gives_back_what_idle_replica
     eprintln!("leased: {first} of 480 let through at first, {calls} calls to Redis");
     // Never more than the limit; at most the two other replicas' leases short of it.
     assert!((160 - 2 * 10..=160).contains(&first), "{first} let through");
-    // Most of the 480 decisions needed no round trip (the /metrics scrapes add a few).
-    assert!(calls < 480.0 / 4.0, "{calls} calls to Redis");
+    // Most of the 480 decisions needed no round trip: 16 leases, and refusals remembered.
+    assert!(calls < 480.0 / 10.0, "{calls} calls to Redis");
     // Idle leases go back after 250 ms; then the rest of the budget is there to spend, and
     // no more.
     tokio::time::sleep(Duration::from_millis(700)).await;

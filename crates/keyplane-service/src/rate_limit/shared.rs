@@ -30,8 +30,52 @@ const RETRY_REDIS: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub struct SharedLimits {
     redis: Redis,
-    leases: DashMap<String, Arc<Mutex<Lease>>>,
+    leases: DashMap<String, Arc<LeaseSlot>>,
     health: Health,
+}
+
+/// One key's lease on this replica, and the turn to renew it.
+#[derive(Debug)]
+struct LeaseSlot {
+    lease: Mutex<Lease>,
+    leasing: tokio::sync::Mutex<()>,
+}
+
+impl LeaseSlot {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Lease> {
+        self.lease.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Spends one leased request, if the lease holds one for `limit`, or refuses while a
+    /// recent refusal stands.
+    fn spend(&self, limit: RateLimit) -> Option<RateDecision> {
+        let mut lease = self.lock();
+        if lease.limit != limit {
+            return None;
+        }
+        let reset_seconds = lease.reset_micros.div_ceil(1_000_000);
+        if lease.units == 0 {
+            let refused = lease
+                .refused_until
+                .is_some_and(|until| Instant::now() < until);
+            return refused.then(|| RateDecision {
+                allowed: false,
+                limit: limit.requests,
+                remaining: 0,
+                reset_seconds,
+                retry_after_seconds: Some(lease.retry_after_seconds),
+            });
+        }
+        lease.units -= 1;
+        lease.last_used = Instant::now();
+        Some(RateDecision {
+            allowed: true,
+            limit: limit.requests,
+            remaining: lease.shared_remaining + lease.units,
+            reset_seconds,
+            retry_after_seconds: None,
+        })
+    }
 }
 
 /// Requests a replica holds of one key's budget.
@@ -74,85 +118,47 @@ impl SharedLimits {
     /// Spends one request of `key_id` in the shared budget; `None` when Redis cannot decide
     /// and the caller must.
     pub(super) async fn check(&self, key_id: &str, limit: RateLimit) -> Option<RateDecision> {
-        if limit.mode == RateLimitMode::Leased
-            && let Some(decision) = self.spend_lease(key_id, limit)
-        {
-            return Some(decision);
+        match limit.mode {
+            RateLimitMode::Exact => {
+                let grant = self.take(key_id, limit, 1).await?;
+                Some(decision(limit, grant, grant.remaining))
+            }
+            RateLimitMode::Leased => self.check_leased(key_id, limit).await,
         }
+    }
+
+    /// Asks Redis for up to `wanted` requests, unless it is known to be down.
+    async fn take(&self, key_id: &str, limit: RateLimit, wanted: u32) -> Option<Grant> {
         if !self.health.should_try() {
             self.health.fallbacks.fetch_add(1, Relaxed);
             return None;
         }
-        let wanted = match limit.mode {
-            RateLimitMode::Exact => 1,
-            RateLimitMode::Leased => limit.lease_size(),
-        };
-        let grant = match self.redis.take(key_id, limit, wanted).await {
+        match self.redis.take(key_id, limit, wanted).await {
             Ok(grant) => {
                 self.health.answered();
-                grant
+                Some(grant)
             }
             Err(err) => {
                 self.health.failed(&err);
-                return None;
+                None
             }
-        };
-        if limit.mode == RateLimitMode::Exact {
-            return Some(decision(limit, grant, grant.remaining));
         }
-        Some(self.keep_lease(key_id, limit, grant))
     }
 
-    /// Spends one leased request, if this replica holds one for `limit`, or refuses while a
-    /// recent refusal stands.
-    fn spend_lease(&self, key_id: &str, limit: RateLimit) -> Option<RateDecision> {
-        let entry = self.leases.get(key_id)?;
-        let mut lease = entry.lock().unwrap_or_else(|p| p.into_inner());
-        if lease.limit != limit {
-            return None;
+    /// Spends from this replica's lease, leasing anew when it is empty. One request per key
+    /// leases at a time; the others wait for it and spend from what it got, so a replica never
+    /// holds more than one lease of a key.
+    async fn check_leased(&self, key_id: &str, limit: RateLimit) -> Option<RateDecision> {
+        let slot = self.slot(key_id, limit);
+        if let Some(decision) = slot.spend(limit) {
+            return Some(decision);
         }
-        if lease.units == 0 {
-            let refused = lease
-                .refused_until
-                .is_some_and(|until| Instant::now() < until);
-            return refused.then(|| RateDecision {
-                allowed: false,
-                limit: limit.requests,
-                remaining: 0,
-                reset_seconds: lease.reset_micros.div_ceil(1_000_000),
-                retry_after_seconds: Some(lease.retry_after_seconds),
-            });
+        let _leasing = slot.leasing.lock().await;
+        if let Some(decision) = slot.spend(limit) {
+            return Some(decision);
         }
-        lease.units -= 1;
-        lease.last_used = Instant::now();
-        Some(RateDecision {
-            allowed: true,
-            limit: limit.requests,
-            remaining: lease.shared_remaining + lease.units,
-            reset_seconds: lease.reset_micros.div_ceil(1_000_000),
-            retry_after_seconds: None,
-        })
-    }
-
-    /// Keeps what a new lease granted beyond the request it answers, or the refusal.
-    fn keep_lease(&self, key_id: &str, limit: RateLimit, grant: Grant) -> RateDecision {
-        let entry = Arc::clone(
-            self.leases
-                .entry(key_id.to_owned())
-                .or_insert_with(|| {
-                    Arc::new(Mutex::new(Lease {
-                        limit,
-                        units: 0,
-                        shared_remaining: 0,
-                        reset_micros: 0,
-                        last_used: Instant::now(),
-                        refused_until: None,
-                        retry_after_seconds: 0,
-                    }))
-                })
-                .value(),
-        );
-        let mut lease = entry.lock().unwrap_or_else(|p| p.into_inner());
+        let grant = self.take(key_id, limit, limit.lease_size()).await?;
+        let mut lease = slot.lock();
         if lease.limit != limit {
             // The key's limit changed: what is left of the old one goes back.
             self.give_back_later(key_id, lease.limit, std::mem::take(&mut lease.units));
@@ -171,10 +177,34 @@ impl SharedLimits {
         }
         lease.shared_remaining = grant.remaining;
         lease.reset_micros = grant.reset_micros;
-        RateDecision {
+        Some(RateDecision {
             remaining: lease.shared_remaining + lease.units,
             ..answer
+        })
+    }
+
+    fn slot(&self, key_id: &str, limit: RateLimit) -> Arc<LeaseSlot> {
+        if let Some(slot) = self.leases.get(key_id) {
+            return Arc::clone(&slot);
         }
+        let slot = self
+            .leases
+            .entry(key_id.to_owned())
+            .or_insert_with(|| {
+                Arc::new(LeaseSlot {
+                    lease: Mutex::new(Lease {
+                        limit,
+                        units: 0,
+                        shared_remaining: 0,
+                        reset_micros: 0,
+                        last_used: Instant::now(),
+                        refused_until: None,
+                        retry_after_seconds: 0,
+                    }),
+                    leasing: tokio::sync::Mutex::new(()),
+                })
+            });
+        Arc::clone(slot.value())
     }
 
     fn give_back_later(&self, key_id: &str, limit: RateLimit, units: u32) {
@@ -193,8 +223,8 @@ impl SharedLimits {
     /// forgets keys unused for a minute.
     pub async fn return_idle_leases(&self, idle: Duration) {
         let mut unspent = Vec::new();
-        self.leases.retain(|key_id, entry| {
-            let mut lease = entry.lock().unwrap_or_else(|p| p.into_inner());
+        self.leases.retain(|key_id, slot| {
+            let mut lease = slot.lock();
             let unused_for = lease.last_used.elapsed();
             if lease.units > 0 && unused_for >= idle {
                 unspent.push((
@@ -281,5 +311,28 @@ impl Health {
         if !self.up.swap(true, Relaxed) {
             tracing::info!("Redis answers again: rate limits are shared once more");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn without_an_answer_the_caller_decides_and_redis_is_tried_once_a_second() {
+        let redis = Redis::open("redis://127.0.0.1:1", Duration::from_millis(100)).unwrap();
+        let shared = SharedLimits::new(redis);
+        let limit = RateLimit::parse("rateLimit", 5, 60).unwrap();
+        assert_eq!(shared.check("k", limit).await, None);
+        assert!(!shared.redis_up());
+        assert_eq!(shared.fallbacks(), 1);
+        // Within the second, nothing waits on Redis: the next decisions fall back at once.
+        let started = Instant::now();
+        for _ in 0..100 {
+            let leased = limit.with_mode(RateLimitMode::Leased);
+            assert_eq!(shared.check("k", leased).await, None);
+        }
+        assert!(started.elapsed() < Duration::from_millis(50));
+        assert_eq!(shared.fallbacks(), 101);
     }
 }
