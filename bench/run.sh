@@ -51,6 +51,9 @@ limited() { gql "{\"query\":\"mutation { createApiKey(input: {name: \\\"$1\\\", 
   | python3 -c "import json,sys;print(json.load(sys.stdin)['data']['createApiKey']['secret'])"; }
 LIMITED_EXACT=$(limited EXACT)
 LIMITED_LEASED=$(limited LEASED)
+# A key with a quota too large to run out (2e9 a month): a lease of 100 units per claim.
+QUOTA_TARGET=$(gql '{"query":"mutation { createApiKey(input: {name: \"quota\", preset: READ_ONLY, quota: {limit: 2000000000, refill: MONTHLY}}) { secret } }"}' \
+  | python3 -c "import json,sys;print(json.load(sys.stdin)['data']['createApiKey']['secret'])")
 for i in $(seq 20); do gql "{\"query\":\"mutation { createApiKey(input: {name: \\\"k$i\\\", preset: READ_ONLY}) { secret } }\"}" >/dev/null; done
 
 declare -A BODIES=(
@@ -58,13 +61,14 @@ declare -A BODIES=(
   [graphql_typename]='{"query":"{ __typename }"}'
   [v1_verify]="{\"key\":\"$TARGET\",\"permission\":\"customers:read\"}"
   [v1_verify_policies]="{\"key\":\"$POLICY_TARGET\",\"permission\":\"customers:read\",\"ip\":\"203.0.113.9\"}"
+  [v1_verify_quota]="{\"key\":\"$QUOTA_TARGET\",\"permission\":\"customers:read\"}"
   [v1_verify_limited]="{\"key\":\"$LIMITED_EXACT\",\"permission\":\"customers:read\"}"
   [v1_verify_redis_exact]="{\"key\":\"$LIMITED_EXACT\",\"permission\":\"customers:read\"}"
   [v1_verify_redis_leased]="{\"key\":\"$LIMITED_LEASED\",\"permission\":\"customers:read\"}"
   [graphql_verify]="{\"query\":\"query(\$k: String!) { verifyApiKey(input: {key: \$k, permission: \\\"customers:read\\\"}) { valid code } }\",\"variables\":{\"k\":\"$TARGET\"}}"
   [graphql_api_keys]='{"query":"{ apiKeys(first: 20) { edges { node { id name status scopes } } } }"}'
 )
-read -r -a ORDER <<< "${ONLY:-bare_json graphql_typename v1_verify v1_verify_policies v1_verify_limited v1_verify_redis_exact v1_verify_redis_leased graphql_verify graphql_api_keys}"
+read -r -a ORDER <<< "${ONLY:-bare_json graphql_typename v1_verify v1_verify_policies v1_verify_quota v1_verify_limited v1_verify_redis_exact v1_verify_redis_leased graphql_verify graphql_api_keys}"
 url_of() { case "$1" in bare_json) echo "/healthz";; v1_verify*) echo "/v1/verify";; *) echo "/graphql";; esac; }
 # The Redis rows go to the second server, on the next port.
 port_of() { case "$1" in *_redis_*) echo $((PORT + 1));; *) echo "$PORT";; esac; }
@@ -105,9 +109,10 @@ print(f"| endpoint | req/s median (min–max) | ratio | p50 µs | p99 µs | serv
 print(f"|---|---|---|---|---|---|---|")
 ratio_to = {"bare_json": "bare_json", "graphql_typename": "bare_json", "v1_verify": "bare_json",
             "v1_verify_policies": "v1_verify", "v1_verify_limited": "v1_verify",
+            "v1_verify_quota": "v1_verify",
             "v1_verify_redis_exact": "v1_verify_limited", "v1_verify_redis_leased": "v1_verify_limited",
             "graphql_verify": "graphql_typename", "graphql_api_keys": "graphql_typename"}
-order = ["bare_json", "graphql_typename", "v1_verify", "v1_verify_policies", "v1_verify_limited",
+order = ["bare_json", "graphql_typename", "v1_verify", "v1_verify_policies", "v1_verify_quota", "v1_verify_limited",
          "v1_verify_redis_exact", "v1_verify_redis_leased", "graphql_verify", "graphql_api_keys"]
 for name in [n for n in order if n in rows]:
     rs = rows[name]

@@ -57,6 +57,7 @@ fn sample_key(id: usize) -> ApiKey {
         external_id: None,
         disabled: None,
         allowed_ips: None,
+        quota: None,
     }
 }
 
@@ -236,6 +237,7 @@ fn verify_request(target: &str) -> VerifyRequest<'_> {
         customer_token: None,
         origin: None,
         ip: None,
+        spend: None,
     }
 }
 

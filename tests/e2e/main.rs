@@ -22,6 +22,7 @@ mod metadata;
 mod people;
 mod persistence;
 mod plain_verify;
+mod quotas;
 mod replicas;
 mod roles;
 mod rotation;

@@ -88,6 +88,35 @@ async fn plain_verification_answers_exactly_as_graphql_does() {
         assert_eq!(body["environment"], over_graphql["environment"]["slug"]);
         assert_eq!(over_http.headers["cache-control"], "no-store");
     }
+    // A metered key: the same quota, the second answer one spend further on.
+    let metered = app
+        .ok(
+            &app.admin(),
+            "mutation { createApiKey(input: {name: \"metered\", preset: READ_ONLY, quota: {limit: 100, refill: DAILY}}) { secret } }",
+            json!({}),
+        )
+        .await["createApiKey"]["secret"]
+        .clone();
+    let input = json!({ "key": metered, "spend": 7 });
+    let over_graphql = app
+        .ok(
+            &app.admin(),
+            "query($input: VerifyApiKeyInput!) { verifyApiKey(input: $input) { code quota { limit remaining resetsAt } } }",
+            json!({ "input": input }),
+        )
+        .await["verifyApiKey"]
+        .clone();
+    let over_http = plain(&app, &app.admin(), &input).await.body;
+    assert_eq!(over_graphql["quota"]["remaining"], 93);
+    assert_eq!(
+        over_http["quota"],
+        json!({ "limit": 100, "remaining": 86, "resetsAt": over_graphql["quota"]["resetsAt"] })
+    );
+    let bad_spend = plain(&app, &app.admin(), &json!({ "key": metered, "spend": 0 })).await;
+    assert_eq!(
+        (bad_spend.status, bad_spend.code().as_str()),
+        (StatusCode::BAD_REQUEST, "BAD_USER_INPUT")
+    );
 }
 
 #[tokio::test]

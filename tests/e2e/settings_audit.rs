@@ -188,7 +188,7 @@ async fn a_rate_limit_keeps_its_mode_and_a_change_of_mode_alone_is_audited() {
     assert_eq!(changed["after"]["rateLimit"]["mode"], "EXACT");
     // The environment default keeps its mode too.
     let set = app
-        .ok(&admin, &format!("mutation {{ updateEnvironmentRateLimit(input: {{rateLimit: {{requests: 5, periodSeconds: 1, mode: LEASED}}}}) {{ defaultRateLimit {{ requests periodSeconds mode }} }} }}"), json!({}))
+        .ok(&admin, "mutation { updateEnvironmentRateLimit(input: {rateLimit: {requests: 5, periodSeconds: 1, mode: LEASED}}) { defaultRateLimit { requests periodSeconds mode } } }", json!({}))
         .await;
     assert_eq!(
         set["updateEnvironmentRateLimit"]["defaultRateLimit"]["mode"],

@@ -5,7 +5,7 @@ import { ProblemMessage } from "../ui/Problem";
 import { Table, type Column } from "../ui/Table";
 import { Time } from "../ui/Time";
 import { AuditState, KeyAuditQuery } from "./documents";
-import { rateLimitText } from "./format";
+import { REFILLS, rateLimitText } from "./format";
 
 const EVENT_LABELS: Record<string, string> = {
   KEY_CREATED: "Created",
@@ -30,6 +30,7 @@ function describe(state: State): string[] {
   if (state.expiresAt) lines.push(`expires: ${new Date(state.expiresAt).toLocaleString()}`);
   if (state.customerIds) lines.push(`customers: ${state.customerIds.join(", ")}`);
   if (state.rateLimit) lines.push(`rate limit: ${rateLimitText(state.rateLimit)}`);
+  if (state.quota) lines.push(`quota: ${state.quota.limit.toLocaleString()} ${REFILLS[state.quota.refill]}`);
   if (state.allowedIps) lines.push(`allowed IPs: ${state.allowedIps.join(", ")}`);
   if (state.disabledReason != null) lines.push(`reason: ${state.disabledReason}`);
   return lines;

@@ -7,7 +7,7 @@ import { ProblemMessage } from "../ui/Problem";
 import { StatusBadge } from "../ui/StatusBadge";
 import { Time } from "../ui/Time";
 import { RevealSecret, UpdateKey, type KeyDetail } from "./documents";
-import { rateLimitText, typeLabel } from "./format";
+import { quotaText, rateLimitText, typeLabel } from "./format";
 import { RateLimitFields, rateLimitOf } from "./RateLimitFields";
 import type { keyActions } from "./rules";
 
@@ -58,6 +58,8 @@ export function Overview({ apiKey, editable }: { apiKey: KeyDetail; editable: Re
         <dd>{apiKey.customerIds ? apiKey.customerIds.join(", ") : "Any customer"}</dd>
         <dt>Rate limit</dt>
         <dd>{rateLimitText(apiKey.rateLimit)}</dd>
+        <dt>Quota</dt>
+        <dd>{quotaText(apiKey.quota)}</dd>
         <dt>Allowed IPs</dt>
         <dd>{apiKey.allowedIps ? apiKey.allowedIps.join(", ") : "Any address"}</dd>
         <dt>External id</dt>

@@ -17,6 +17,7 @@ export const KeyDetailFields = graphql(
     externalId
     metadata
     allowedIps
+    quota { limit refill remaining resetsAt }
     disabledAt
     disabledReason
     environment { id slug name }
@@ -50,7 +51,7 @@ export const KeyQuery = graphql(
 
 export const AuditState = graphql(`
   fragment AuditState on AuditKeyState {
-    name description scopes expiresAt customerIds rateLimit { requests periodSeconds mode }
+    name description scopes expiresAt customerIds rateLimit { requests periodSeconds mode } quota { limit refill }
     allowedIps disabledReason
   }
 `);

@@ -51,3 +51,15 @@ export function localInputValue(date: Date): string {
 }
 
 export const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
+
+/** How each refill reads after a quota's limit. */
+export const REFILLS: Record<string, string> = { DAILY: "a day", MONTHLY: "a month", NEVER: "in all" };
+
+export function quotaText(
+  quota: { limit: number; refill: string; remaining: number; resetsAt?: string | null } | null | undefined,
+): string {
+  if (!quota) return "Unlimited";
+  const left = `${quota.remaining.toLocaleString()} of ${quota.limit.toLocaleString()} left`;
+  const refill = quota.resetsAt ? `, refills ${new Date(quota.resetsAt).toLocaleString()}` : "";
+  return `${left} (${quota.limit.toLocaleString()} ${REFILLS[quota.refill] ?? ""}${refill})`;
+}

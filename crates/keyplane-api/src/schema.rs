@@ -11,6 +11,7 @@ mod limits;
 mod mutation;
 pub mod people;
 mod query;
+mod quota;
 pub mod redaction;
 mod related;
 mod types;

@@ -186,6 +186,8 @@ pub struct KeySnapshot {
     /// For `KEY_DISABLED` (after) and `KEY_ENABLED` (before): why the key was disabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<crate::quota::Quota>,
 }
 
 /// An event about to be written, in the same transaction as the change it records.

@@ -146,6 +146,8 @@ pub struct ApiKey {
     pub disabled: Option<Disabled>,
     /// The only addresses the key may be used from; `None` means any.
     pub allowed_ips: Option<IpRanges>,
+    /// The units its verifications may spend, and the count as it was read.
+    pub quota: Option<crate::quota::KeyQuota>,
 }
 
 /// A disabled key's state: since when, and why (as its disabler wrote it).

@@ -17,6 +17,7 @@ pub mod key;
 pub mod lifecycle;
 pub mod metadata;
 pub mod password;
+pub mod quota;
 pub mod rate_limit;
 pub mod rotation;
 pub mod scope;

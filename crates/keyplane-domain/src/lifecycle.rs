@@ -11,6 +11,7 @@ use crate::error::RuleViolation;
 use crate::ip_ranges::{IpRanges, MAX_ALLOWED_IPS};
 use crate::key::{ApiKey, ApiKeyType, parse_key_description, parse_key_name};
 use crate::metadata::{Metadata, parse_external_id};
+use crate::quota::Quota;
 use crate::rate_limit::RateLimit;
 use crate::scope::{Missing, ScopePreset, ScopeSet};
 
@@ -51,6 +52,7 @@ pub struct CreateKeyRequest<'a> {
     pub metadata: Option<&'a serde_json::Value>,
     pub external_id: Option<&'a str>,
     pub allowed_ips: Option<&'a [String]>,
+    pub quota: Option<Quota>,
 }
 
 /// A scoped key that passed every creation rule.
@@ -65,6 +67,7 @@ pub struct NewScopedKey {
     pub metadata: Option<Metadata>,
     pub external_id: Option<String>,
     pub allowed_ips: Option<IpRanges>,
+    pub quota: Option<Quota>,
 }
 
 /// An IP allow-list given by a caller: 1 to 100 addresses or CIDR ranges.
@@ -117,6 +120,7 @@ pub fn validate_create(
         metadata,
         external_id,
         allowed_ips,
+        quota: request.quota,
     })
 }
 
@@ -167,6 +171,7 @@ pub struct SettingsRequest<'a> {
     pub metadata: Option<Option<&'a serde_json::Value>>,
     pub external_id: Option<Option<&'a str>>,
     pub allowed_ips: Option<Option<&'a [String]>>,
+    pub quota: Option<Option<Quota>>,
 }
 
 /// A key's settings after a validated `updateApiKey`.
@@ -179,6 +184,8 @@ pub struct SettingsChange {
     pub metadata: Option<Metadata>,
     pub external_id: Option<String>,
     pub allowed_ips: Option<IpRanges>,
+    /// The quota as set; a changed one starts a new count.
+    pub quota: Option<Quota>,
 }
 
 impl SettingsChange {
@@ -192,6 +199,7 @@ impl SettingsChange {
             metadata: key.metadata.clone(),
             external_id: key.external_id.clone(),
             allowed_ips: key.allowed_ips.clone(),
+            quota: key.quota.map(|q| q.quota),
         }
     }
 }
@@ -228,10 +236,11 @@ pub fn validate_settings_change(
         && metadata.is_none()
         && external_id.is_none()
         && allowed_ips.is_none()
+        && request.quota.is_none()
     {
         return Err(RuleViolation::bad_input(
             "input",
-            "give a name, description, customerIds, rateLimit, metadata, externalId or allowedIps to change",
+            "give a name, description, customerIds, rateLimit, metadata, externalId, allowedIps or quota to change",
         ));
     }
     if name.is_some() || description.is_some() || customer_ids.is_some() {
@@ -247,6 +256,7 @@ pub fn validate_settings_change(
         metadata: metadata.unwrap_or_else(|| target.metadata.clone()),
         external_id: external_id.unwrap_or_else(|| target.external_id.clone()),
         allowed_ips: allowed_ips.unwrap_or_else(|| target.allowed_ips.clone()),
+        quota: request.quota.unwrap_or(target.quota.map(|q| q.quota)),
     })
 }
 

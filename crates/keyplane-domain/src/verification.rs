@@ -20,6 +20,8 @@ pub enum VerificationCode {
     WrongEnvironment,
     Forbidden,
     RateLimited,
+    /// The key's quota has fewer units left than the verification asked to spend.
+    QuotaExceeded,
     CustomerTokenRequired,
     InvalidCustomerToken,
     CustomerNotAllowed,
@@ -40,6 +42,7 @@ impl VerificationCode {
             Self::WrongEnvironment => "WRONG_ENVIRONMENT",
             Self::Forbidden => "FORBIDDEN",
             Self::RateLimited => "RATE_LIMITED",
+            Self::QuotaExceeded => "QUOTA_EXCEEDED",
             Self::CustomerTokenRequired => "CUSTOMER_TOKEN_REQUIRED",
             Self::InvalidCustomerToken => "INVALID_CUSTOMER_TOKEN",
             Self::CustomerNotAllowed => "CUSTOMER_NOT_ALLOWED",

@@ -47,6 +47,7 @@ pub async fn connect(
         metadata: None,
         external_id: None,
         allowed_ips: None,
+        quota: None,
         sealed_secret: Some(seal_secret(services, environment_id, &hash, &secret)),
     };
     let (integration, key) = services

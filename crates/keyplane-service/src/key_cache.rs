@@ -263,6 +263,7 @@ mod tests {
             external_id: None,
             disabled: None,
             allowed_ips: None,
+            quota: None,
         };
         CachedKey::Found(Arc::new(key))
     }

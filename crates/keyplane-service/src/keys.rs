@@ -88,6 +88,9 @@ pub async fn create(
         metadata: valid.metadata,
         external_id: valid.external_id,
         allowed_ips: valid.allowed_ips,
+        quota: valid
+            .quota
+            .map(|q| keyplane_domain::quota::KeyQuota::new(q, now)),
         sealed_secret: Some(seal_secret(services, environment_id, &hash, &secret)),
     };
     let key = services

@@ -8,6 +8,7 @@ pub mod integrations;
 pub mod key_cache;
 pub mod keys;
 mod principal;
+pub mod quota;
 pub mod rate_limit;
 pub mod records;
 mod retention;

@@ -9,6 +9,7 @@ use keyplane_domain::session::SessionPolicy;
 use keyplane_store::Store;
 
 use crate::key_cache::KeyCache;
+use crate::quota::QuotaLeases;
 use crate::rate_limit::RateLimiter;
 use crate::retention::{self, Retention};
 use crate::sessions::LoginLimiter;
@@ -45,6 +46,8 @@ pub struct Services {
     pub data_key: DataKey,
     /// Per-key rate limits: in this process, or shared through Redis.
     pub rate_limiter: Arc<RateLimiter>,
+    /// The quota units this replica has claimed and not yet spent.
+    pub quotas: Arc<QuotaLeases>,
     /// Failed-login throttles per email and per client address.
     pub login_limiter: Arc<LoginLimiter>,
     /// Activity events and last-used times, written in batches off the request path.
@@ -61,6 +64,8 @@ pub struct Background {
     retention: tokio::task::JoinHandle<()>,
     /// Returns idle rate-limit leases to Redis, when it is configured.
     leases: Option<(tokio::task::JoinHandle<()>, Arc<RateLimiter>)>,
+    /// Returns idle quota leases to the database.
+    quota_leases: (tokio::task::JoinHandle<()>, Arc<QuotaLeases>, Store),
 }
 
 impl Background {
@@ -76,6 +81,11 @@ impl Background {
                 shared.return_idle_leases(std::time::Duration::ZERO).await;
             }
         }
+        let (sweeper, quotas, store) = self.quota_leases;
+        sweeper.abort();
+        quotas
+            .give_back_idle(&store, std::time::Duration::ZERO)
+            .await;
         self.write_behind.shutdown().await;
     }
 }
@@ -122,6 +132,20 @@ impl Services {
             });
             (sweeper, Arc::clone(&rate_limiter))
         });
+        let quotas = Arc::new(QuotaLeases::default());
+        let quota_sweeper = {
+            let (quotas, store) = (Arc::clone(&quotas), store.clone());
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(crate::quota::IDLE_LEASE);
+                loop {
+                    tick.tick().await;
+                    quotas
+                        .give_back_idle(&store, crate::quota::IDLE_LEASE)
+                        .await;
+                }
+            })
+        };
+        let quota_leases = (quota_sweeper, Arc::clone(&quotas), store.clone());
         // The dummy password hash, made off the executor before the first login needs it.
         tokio::task::spawn_blocking(crate::sessions::dummy_hash);
         let services = Self {
@@ -130,6 +154,7 @@ impl Services {
             settings,
             data_key,
             rate_limiter,
+            quotas,
             login_limiter: Arc::default(),
             write_behind,
             cache,
@@ -141,6 +166,7 @@ impl Services {
                 listener,
                 retention,
                 leases,
+                quota_leases,
             },
         ))
     }

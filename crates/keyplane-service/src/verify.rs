@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use keyplane_domain::client_security::ClientProof;
 use keyplane_domain::customer::parse_customer_id;
 use keyplane_domain::key::ApiKey;
+use keyplane_domain::quota::parse_spend;
 use keyplane_domain::rate_limit::effective_limit;
 use keyplane_domain::scope::Scope;
 use keyplane_domain::secret::KeySecret;
@@ -18,6 +19,7 @@ use crate::Services;
 use crate::auth::find_key;
 use crate::client_security::check_publishable;
 use crate::error::ServiceError;
+use crate::quota::QuotaDecision;
 use crate::rate_limit::RateDecision;
 
 /// What the calling service asks about a key.
@@ -30,6 +32,8 @@ pub struct VerifyRequest<'a> {
     pub origin: Option<&'a str>,
     /// The address the key was presented from, for a key held to an IP allow-list.
     pub ip: Option<&'a str>,
+    /// Units of the key's quota to spend; 1 when not given.
+    pub spend: Option<i64>,
 }
 
 /// The answer. `key` is set when the key belongs to the caller's environment.
@@ -39,6 +43,8 @@ pub struct Verified {
     pub key: Option<Arc<ApiKey>>,
     pub customer_id: Option<String>,
     pub rate: Option<RateDecision>,
+    /// Set when the key has a quota and the verification got as far as spending from it.
+    pub quota: Option<QuotaDecision>,
 }
 
 impl Verified {
@@ -48,6 +54,7 @@ impl Verified {
             key: None,
             customer_id: None,
             rate: None,
+            quota: None,
         }
     }
 
@@ -84,10 +91,12 @@ pub async fn verify(
                 .map_err(|_| ServiceError::bad_input("ip", "ip must be an IPv4 or IPv6 address"))
         })
         .transpose()?;
+    let spend = parse_spend(request.spend)?;
     let asked = Asked {
         permission,
         customer_id,
         ip,
+        spend,
     };
     let now = Utc::now();
     let verified = answer(services, principal, request, asked, now).await?;
@@ -106,6 +115,7 @@ struct Asked {
     permission: Option<Scope>,
     customer_id: Option<String>,
     ip: Option<IpAddr>,
+    spend: u64,
 }
 
 async fn answer(
@@ -119,6 +129,7 @@ async fn answer(
         permission,
         customer_id,
         ip,
+        spend,
     } = asked;
     let Ok(secret) = KeySecret::parse(request.key.trim()) else {
         return Ok(Verified::hidden(Code::Malformed));
@@ -157,6 +168,18 @@ async fn answer(
         _ => verification::check_customer(&key, customer_id.as_deref())
             .and_then(|()| verification::check_permission(&key, permission)),
     };
+    // Last: only a verification that would otherwise be valid spends from the quota.
+    let mut quota = None;
+    if outcome.is_ok() {
+        quota = services
+            .quotas
+            .spend(&services.store, &key, spend, now)
+            .await?;
+    }
+    let outcome = match quota {
+        Some(q) if !q.allowed => Err(Code::QuotaExceeded),
+        _ => outcome,
+    };
     let code = outcome.err().unwrap_or(Code::Valid);
     if code == Code::Valid {
         services.write_behind.touch(&key.id, now);
@@ -165,6 +188,7 @@ async fn answer(
         code,
         customer_id: (code == Code::Valid).then_some(customer_id).flatten(),
         rate,
+        quota,
         key: Some(key),
     })
 }

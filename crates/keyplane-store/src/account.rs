@@ -133,6 +133,7 @@ impl Store {
                     metadata: None,
                     external_id: None,
                     allowed_ips: None,
+                    quota: None,
                     sealed_secret: None,
                 };
                 let created = insert_key(&txn, &env.id, new_key, &Actor::system(), now).await?;

@@ -5,6 +5,7 @@ mod bulk;
 mod filter;
 mod lifecycle;
 mod locks;
+mod quota;
 
 use chrono::{DateTime, Duration, Utc};
 use keyplane_domain::RuleViolation;
@@ -29,6 +30,8 @@ pub use bulk::{BulkRevocation, KeySelection, RevocationBatch};
 pub use filter::KeyFilter;
 use filter::filtered;
 use locks::{lock_for_change, lock_full_access, usable_full_access};
+use quota::QuotaColumns;
+pub use quota::QuotaGrant;
 
 /// A key about to be inserted. Only the hash of its secret is here.
 #[derive(Debug, Clone)]
@@ -47,6 +50,8 @@ pub struct NewKey {
     pub metadata: Option<Metadata>,
     pub external_id: Option<String>,
     pub allowed_ips: Option<IpRanges>,
+    /// The quota and its count: fresh for a new key, carried over by a rotation.
+    pub quota: Option<keyplane_domain::quota::KeyQuota>,
     /// The secret sealed with the data key. Kept only if the environment has recoverable keys
     /// on when the key is written (checked inside the transaction), else dropped.
     pub sealed_secret: Option<String>,
@@ -280,8 +285,15 @@ async fn insert_key_with_id(
         disabled_at: None,
         disabled_reason: None,
         allowed_ips: encode_allowed_ips(key.allowed_ips.as_ref())?,
+        quota_limit: None,
+        quota_refill: None,
+        quota_set_at: None,
+        quota_period_start: None,
+        quota_used: None,
     };
-    let inserted = model.into_active_model().insert(db).await.map_err(|e| {
+    let mut model = model.into_active_model();
+    QuotaColumns::of(key.quota).set(&mut model);
+    let inserted = model.insert(db).await.map_err(|e| {
         StoreError::conflict_on_unique(e, "a key with this secret or role already exists")
     })?;
     key_from_model(inserted)
@@ -303,6 +315,7 @@ async fn recoverable_keys_on(
 }
 
 pub(crate) fn key_from_model(model: api_key::Model) -> Result<ApiKey, StoreError> {
+    let quota = QuotaColumns::of_model(&model).read()?;
     let key_type = ApiKeyType::parse(&model.key_type)
         .ok_or_else(|| StoreError::corrupt(format!("key type {:?}", model.key_type)))?;
     let scopes = ScopeSet::from_stored(&model.scopes)
@@ -357,6 +370,7 @@ pub(crate) fn key_from_model(model: api_key::Model) -> Result<ApiKey, StoreError
                     .ok_or_else(|| StoreError::corrupt("allowed ips"))
             })
             .transpose()?,
+        quota,
         rate_limit: RateLimitColumns {
             requests: model.rate_limit_requests,
             period_seconds: model.rate_limit_period_seconds,

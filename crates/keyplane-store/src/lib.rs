@@ -36,8 +36,8 @@ pub use client_security::{SealedSigningSecret, new_signing_secret_id};
 pub use error::StoreError;
 pub use idempotency::Claim;
 pub use key::{
-    BulkRevocation, KeyChange, KeyContext, KeyFilter, KeySelection, NewKey, RevocationBatch,
-    Rotation,
+    BulkRevocation, KeyChange, KeyContext, KeyFilter, KeySelection, NewKey, QuotaGrant,
+    RevocationBatch, Rotation,
 };
 pub use link::{Acceptance, NewLink};
 pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};

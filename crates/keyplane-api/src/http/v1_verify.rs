@@ -34,6 +34,7 @@ pub(super) struct VerifyBody {
     customer_token: Option<String>,
     origin: Option<String>,
     ip: Option<String>,
+    spend: Option<i64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -59,6 +60,15 @@ pub(super) struct VerifyAnswer<'a> {
     scopes: Vec<String>,
     customer_id: Option<&'a str>,
     rate_limit: Option<RateLimitBody>,
+    quota: Option<QuotaBody>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct QuotaBody {
+    limit: u64,
+    remaining: u64,
+    resets_at: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -86,7 +96,7 @@ pub(super) async fn v1_verify(
         return error_response(
             StatusCode::BAD_REQUEST,
             ErrorCode::BadRequest,
-            "the body must be a JSON object with a \"key\" string and optional permission, customerId, customerToken, origin, ip",
+            "the body must be a JSON object with a \"key\" string and optional permission, customerId, customerToken, origin, ip, spend",
         );
     };
     let services = &state.services;
@@ -102,6 +112,7 @@ pub(super) async fn v1_verify(
         customer_token: input.customer_token.as_deref(),
         origin: input.origin.as_deref(),
         ip: input.ip.as_deref(),
+        spend: input.spend,
     };
     let mut response = match verify(services, &principal, request).await {
         Ok(verified) => verify_answer(&principal, &verified),
@@ -144,6 +155,12 @@ pub(super) fn verify_answer(
             remaining: d.remaining,
             reset_seconds: d.reset_seconds,
             retry_after_seconds: d.retry_after_seconds,
+        }),
+        quota: verified.quota.map(|q| QuotaBody {
+            limit: q.limit,
+            remaining: q.remaining,
+            // The same text as GraphQL's DateTime.
+            resets_at: q.resets_at.map(|at| at.to_rfc3339()),
         }),
     };
     // One buffer sized for a typical answer, rather than growing a writer in small steps.

@@ -37,6 +37,7 @@ pub struct AuditKeyState {
     pub metadata: Option<async_graphql::Json<serde_json::Value>>,
     pub external_id: Option<String>,
     pub allowed_ips: Option<Vec<String>>,
+    pub quota: Option<super::quota::QuotaSettings>,
     /// For `KEY_DISABLED` (after) and `KEY_ENABLED` (before): why the key was disabled.
     pub disabled_reason: Option<String>,
 }
@@ -62,6 +63,7 @@ impl From<KeySnapshot> for AuditKeyState {
             metadata: s.metadata.map(async_graphql::Json),
             external_id: s.external_id,
             allowed_ips: s.allowed_ips,
+            quota: s.quota.map(Into::into),
             disabled_reason: s.disabled_reason,
         }
     }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::context::{principal, services};
 use super::enums::{GracePeriod, IntegrationProvider, ScopePreset};
+use super::quota::QuotaInput;
 use super::types::{
     ApiKeyNode, ClientSecurityNode, EnvironmentNode, IntegrationNode, RateLimitInput,
 };
@@ -36,6 +37,8 @@ pub struct CreateApiKeyInput {
     /// The only addresses the key may be used from: 1 to 100 IPv4 or IPv6 addresses or CIDR
     /// ranges. Omitted or null: any address.
     pub allowed_ips: Option<Vec<String>>,
+    /// Units its verifications may spend per day, per month or ever.
+    pub quota: Option<QuotaInput>,
 }
 
 #[derive(SimpleObject, Debug)]
@@ -47,8 +50,9 @@ pub struct CreateApiKeyPayload {
 
 /// Settings of a key. An omitted field stays as it is; null clears `description`,
 /// `customerIds` (no restriction), `rateLimit` (the environment default applies), `metadata`,
-/// `externalId` or `allowedIps` (any address). Name, description and customers are for scoped
-/// keys; any key may get a rate limit, metadata, an external id and an IP allow-list.
+/// `externalId`, `allowedIps` (any address) or `quota` (none). Name, description and customers
+/// are for scoped keys; any key may get a rate limit, metadata, an external id, an IP
+/// allow-list and a quota.
 #[derive(InputObject, Debug)]
 pub struct UpdateApiKeyInput {
     pub id: ID,
@@ -59,6 +63,7 @@ pub struct UpdateApiKeyInput {
     pub metadata: MaybeUndefined<Json<serde_json::Value>>,
     pub external_id: MaybeUndefined<String>,
     pub allowed_ips: MaybeUndefined<Vec<String>>,
+    pub quota: MaybeUndefined<QuotaInput>,
 }
 
 /// `allowedOrigins` omitted keeps the current list; an empty list accepts any origin.
@@ -166,6 +171,7 @@ impl KeyMutations {
             metadata: input.metadata.as_ref().map(|m| &m.0),
             external_id: input.external_id.as_deref(),
             allowed_ips: input.allowed_ips.as_deref(),
+            quota: input.quota.map(QuotaInput::parse).transpose()?,
         };
         let created = keys::create(services(ctx)?, principal(ctx)?, request).await?;
         Ok(CreateApiKeyPayload {
@@ -175,7 +181,7 @@ impl KeyMutations {
     }
 
     /// Changes a key's name, description, customer restriction, rate limit, metadata, external
-    /// id or IP allow-list.
+    /// id, IP allow-list or quota.
     async fn update_api_key(
         &self,
         ctx: &Context<'_>,
@@ -186,6 +192,11 @@ impl KeyMutations {
             MaybeUndefined::Null => Some(None),
             MaybeUndefined::Value(limit) => Some(Some(limit.parse("rateLimit")?)),
         };
+        let quota = match input.quota {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(quota) => Some(Some(quota.parse()?)),
+        };
         let request = SettingsRequest {
             name: input.name.as_deref(),
             description: maybe(&input.description).map(|d| d.map(String::as_str)),
@@ -194,6 +205,7 @@ impl KeyMutations {
             metadata: maybe(&input.metadata).map(|m| m.map(|m| &m.0)),
             external_id: maybe(&input.external_id).map(|id| id.map(String::as_str)),
             allowed_ips: maybe(&input.allowed_ips).map(|ips| ips.map(Vec::as_slice)),
+            quota,
         };
         let key =
             keys::update_settings(services(ctx)?, principal(ctx)?, &input.id, request).await?;

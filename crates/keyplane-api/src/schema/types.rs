@@ -152,6 +152,13 @@ impl ApiKeyNode {
         self.0.rate_limit.map(Into::into)
     }
 
+    /// The units its verifications may spend, and what is left; null when unlimited.
+    async fn quota(&self) -> Option<super::quota::QuotaNode> {
+        self.0
+            .quota
+            .map(|q| super::quota::QuotaNode::of(q, Utc::now()))
+    }
+
     /// The key this one replaced in a rotation.
     async fn rotated_from(&self, ctx: &Context<'_>) -> Result<Option<ApiKeyNode>, ApiError> {
         find_related(ctx, self.0.rotated_from_id.as_deref()).await

@@ -28,6 +28,8 @@ pub enum VerificationCode {
     WrongEnvironment,
     Forbidden,
     RateLimited,
+    /// The key's quota has fewer units left than `spend`.
+    QuotaExceeded,
     CustomerTokenRequired,
     InvalidCustomerToken,
     CustomerNotAllowed,
@@ -49,6 +51,9 @@ pub struct VerifyApiKeyInput {
     /// The address the key was presented from (IPv4 or IPv6), checked against the key's IP
     /// allow-list.
     pub ip: Option<String>,
+    /// Units of the key's quota this verification spends (1 to 1,000,000; default 1). Spent
+    /// only when the verification is otherwise valid, all or nothing.
+    pub spend: Option<i64>,
 }
 
 /// The verified key's rate-limit budget after this verification.
@@ -86,6 +91,8 @@ pub struct VerificationResult {
     pub customer_id: Option<String>,
     /// Present when a rate limit applies to the key and was checked.
     pub rate_limit: Option<RateLimitState>,
+    /// Present when the key has a quota and the verification got as far as spending from it.
+    pub quota: Option<super::quota::VerificationQuota>,
 }
 
 pub async fn verify(
@@ -100,6 +107,7 @@ pub async fn verify(
         customer_token: input.customer_token.as_deref(),
         origin: input.origin.as_deref(),
         ip: input.ip.as_deref(),
+        spend: input.spend,
     };
     let verified = keyplane_service::verify::verify(services(ctx)?, principal, request).await?;
     Ok(VerificationResult {
@@ -117,5 +125,6 @@ pub async fn verify(
         api_key: verified.key.map(|k| ApiKeyNode((*k).clone())),
         customer_id: verified.customer_id,
         rate_limit: verified.rate.map(Into::into),
+        quota: verified.quota.map(Into::into),
     })
 }

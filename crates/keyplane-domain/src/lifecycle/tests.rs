@@ -40,6 +40,7 @@ pub fn key(key_type: ApiKeyType, scopes: ScopeSet) -> ApiKey {
         external_id: None,
         disabled: None,
         allowed_ips: None,
+        quota: None,
     }
 }
 
@@ -80,6 +81,7 @@ fn request<'a>(scopes: Option<&'a [String]>, preset: Option<ScopePreset>) -> Cre
         metadata: None,
         external_id: None,
         allowed_ips: None,
+        quota: None,
     }
 }
 

@@ -187,23 +187,20 @@ impl SharedLimits {
         if let Some(slot) = self.leases.get(key_id) {
             return Arc::clone(&slot);
         }
-        let slot = self
-            .leases
-            .entry(key_id.to_owned())
-            .or_insert_with(|| {
-                Arc::new(LeaseSlot {
-                    lease: Mutex::new(Lease {
-                        limit,
-                        units: 0,
-                        shared_remaining: 0,
-                        reset_micros: 0,
-                        last_used: Instant::now(),
-                        refused_until: None,
-                        retry_after_seconds: 0,
-                    }),
-                    leasing: tokio::sync::Mutex::new(()),
-                })
-            });
+        let slot = self.leases.entry(key_id.to_owned()).or_insert_with(|| {
+            Arc::new(LeaseSlot {
+                lease: Mutex::new(Lease {
+                    limit,
+                    units: 0,
+                    shared_remaining: 0,
+                    reset_micros: 0,
+                    last_used: Instant::now(),
+                    refused_until: None,
+                    retry_after_seconds: 0,
+                }),
+                leasing: tokio::sync::Mutex::new(()),
+            })
+        });
         Arc::clone(slot.value())
     }
 

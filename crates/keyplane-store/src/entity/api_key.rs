@@ -36,6 +36,15 @@ pub struct Model {
     pub disabled_reason: Option<String>,
     /// A JSON array of normalised CIDR ranges.
     pub allowed_ips: Option<String>,
+    pub quota_limit: Option<i64>,
+    /// `DAILY`, `MONTHLY` or `NEVER`.
+    pub quota_refill: Option<String>,
+    /// When the quota was set: a new quota starts a new count.
+    pub quota_set_at: Option<ChronoDateTimeUtc>,
+    /// The period `quota_used` counts in.
+    pub quota_period_start: Option<ChronoDateTimeUtc>,
+    /// Units spent, or leased to replicas, in that period.
+    pub quota_used: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

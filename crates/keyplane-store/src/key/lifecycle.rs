@@ -51,6 +51,7 @@ impl Store {
             metadata: created.metadata.as_ref().map(Metadata::to_value),
             external_id: created.external_id.clone(),
             allowed_ips: created.allowed_ips.as_ref().map(|r| r.to_strings()),
+            quota: created.quota.map(|q| q.quota),
             ..KeySnapshot::default()
         };
         let event = event(
@@ -167,6 +168,9 @@ impl Store {
             metadata: current.metadata.clone(),
             external_id: current.external_id.clone(),
             allowed_ips: current.allowed_ips.clone(),
+            // The new secret takes over the count; the old one spends from it until its grace
+            // period ends (`Store::claim_quota` follows the rotation).
+            quota: current.quota,
             sealed_secret: rotation.sealed_secret,
         };
         let created = insert_key_with_id(&txn, environment_id, new_id, new_key, actor, now).await?;
@@ -235,6 +239,13 @@ pub(super) async fn write_change(
             model.metadata = Set(change.metadata.as_ref().map(|m| m.as_json().to_owned()));
             model.external_id = Set(change.external_id.clone());
             model.allowed_ips = Set(encode_allowed_ips(change.allowed_ips.as_ref())?);
+            // A changed quota starts a new count; the same one keeps its count.
+            if change.quota != current.quota.map(|q| q.quota) {
+                let fresh = change
+                    .quota
+                    .map(|q| keyplane_domain::quota::KeyQuota::new(q, now));
+                super::quota::QuotaColumns::of(fresh).set(&mut model);
+            }
             let before = settings_snapshot(&SettingsChange::of(current));
             let after = settings_snapshot(&change);
             (AuditEventType::KeyUpdated, before, after)
@@ -329,6 +340,7 @@ fn settings_snapshot(settings: &SettingsChange) -> KeySnapshot {
         metadata: settings.metadata.as_ref().map(Metadata::to_value),
         external_id: settings.external_id.clone(),
         allowed_ips: settings.allowed_ips.as_ref().map(|r| r.to_strings()),
+        quota: settings.quota,
         ..KeySnapshot::default()
     }
 }

@@ -1,0 +1,225 @@
+//! Usage quotas on the verification path. The count lives with the key in the database; each
+//! replica claims units in leases ([`lease_size`]: a sixteenth of what is left, 1 to 100) and
+//! spends them locally, so a verification touches the database only when its replica's lease
+//! runs out. Claims lock the key row, so no two replicas ever spend the same unit. Unspent
+//! units go back after [`IDLE_LEASE`] without use and when the replica stops; a replica that
+//! crashes loses at most its lease (counted as spent, never spent twice). A refusal is
+//! remembered for as long, so an exhausted key costs the database little.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use dashmap::DashMap;
+use keyplane_domain::key::ApiKey;
+use keyplane_domain::quota::lease_size;
+use keyplane_store::Store;
+
+use crate::error::ServiceError;
+
+/// How long a lease may sit unspent before its units go back to the key's count.
+pub const IDLE_LEASE: Duration = Duration::from_millis(250);
+/// How long a key's lease entry is kept after its last use.
+const FORGET_LEASE: Duration = Duration::from_secs(60);
+
+/// What a verification's spend came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaDecision {
+    pub allowed: bool,
+    pub limit: u64,
+    /// Units left: the key's count, less what this replica holds unspent.
+    pub remaining: u64,
+    /// When the quota refills; `None` if it never does.
+    pub resets_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Default)]
+pub struct QuotaLeases {
+    slots: DashMap<String, Arc<Slot>>,
+}
+
+/// One key's lease on this replica, and the turn to renew it.
+#[derive(Debug, Default)]
+struct Slot {
+    lease: Mutex<Option<Lease>>,
+    leasing: tokio::sync::Mutex<()>,
+}
+
+/// Units this replica holds of one count: which count (the key that counts, after any
+/// rotation; the quota; the period), how many, and what the count said was left.
+#[derive(Debug, Clone)]
+struct Lease {
+    environment_id: String,
+    counted_key_id: String,
+    set_at: DateTime<Utc>,
+    period_start: DateTime<Utc>,
+    resets_at: Option<DateTime<Utc>>,
+    limit: u64,
+    units: u64,
+    remaining: u64,
+    last_used: Instant,
+    /// A spend of at least `refused_spend` is refused locally until then.
+    refused_until: Option<Instant>,
+    refused_spend: u64,
+}
+
+impl Slot {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Lease>> {
+        self.lease.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl QuotaLeases {
+    /// Spends `spend` units of `key`'s quota; `None` when it has none.
+    pub async fn spend(
+        &self,
+        store: &Store,
+        key: &ApiKey,
+        spend: u64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<QuotaDecision>, ServiceError> {
+        let Some(quota) = key.quota else {
+            return Ok(None);
+        };
+        let period_start = quota.quota.period(quota.set_at, now).0;
+        let slot = self.slot(&key.id);
+        if let Some(decision) = spend_leased(&slot, quota.set_at, period_start, spend) {
+            return Ok(Some(decision));
+        }
+        let _leasing = slot.leasing.lock().await;
+        if let Some(decision) = spend_leased(&slot, quota.set_at, period_start, spend) {
+            return Ok(Some(decision));
+        }
+        // What this replica still holds of the current count counts towards the spend.
+        let held = slot
+            .lock()
+            .as_ref()
+            .filter(|l| l.set_at == quota.set_at && l.period_start == period_start)
+            .map_or(0, |l| l.units);
+        let need = spend - held.min(spend);
+        let known = slot
+            .lock()
+            .as_ref()
+            .map_or(quota.remaining_at(now), |l| l.remaining);
+        let wanted = lease_size(known, spend).max(need);
+        let Some(grant) = store
+            .claim_quota(&key.environment_id, &key.id, need, wanted, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut lease = slot.lock();
+        let current = lease.as_ref().is_some_and(|l| {
+            l.counted_key_id == grant.counted_key_id
+                && l.set_at == grant.quota.set_at
+                && l.period_start == grant.claim.period_start
+        });
+        if !current {
+            // Units of another count (a replaced quota, an ended period) are moot.
+            *lease = Some(Lease {
+                environment_id: key.environment_id.clone(),
+                counted_key_id: grant.counted_key_id.clone(),
+                set_at: grant.quota.set_at,
+                period_start: grant.claim.period_start,
+                resets_at: grant.quota.resets_at(now),
+                limit: grant.quota.quota.limit,
+                units: 0,
+                remaining: 0,
+                last_used: Instant::now(),
+                refused_until: None,
+                refused_spend: 0,
+            });
+        }
+        let lease = lease.as_mut().expect("set above");
+        lease.units += grant.claim.granted;
+        lease.remaining = grant.claim.remaining;
+        let allowed = lease.units >= spend && grant.claim.granted >= need;
+        if allowed {
+            lease.units -= spend;
+            lease.refused_until = None;
+            lease.last_used = Instant::now();
+        } else {
+            lease.refused_until = Some(Instant::now() + IDLE_LEASE);
+            lease.refused_spend = spend;
+        }
+        Ok(Some(QuotaDecision {
+            allowed,
+            limit: lease.limit,
+            remaining: lease.remaining + lease.units,
+            resets_at: lease.resets_at,
+        }))
+    }
+
+    fn slot(&self, key_id: &str) -> Arc<Slot> {
+        if let Some(slot) = self.slots.get(key_id) {
+            return Arc::clone(&slot);
+        }
+        Arc::clone(self.slots.entry(key_id.to_owned()).or_default().value())
+    }
+
+    /// Returns the leases idle for at least `idle` (all of them with `Duration::ZERO`), and
+    /// forgets keys unused for a minute.
+    pub async fn give_back_idle(&self, store: &Store, idle: Duration) {
+        let mut unspent = Vec::new();
+        self.slots.retain(|_, slot| {
+            let mut lease = slot.lock();
+            let Some(held) = lease.as_mut() else {
+                return false;
+            };
+            let unused_for = held.last_used.elapsed();
+            if held.units > 0 && unused_for >= idle {
+                let mut taken = held.clone();
+                taken.units = std::mem::take(&mut held.units);
+                held.remaining += taken.units;
+                unspent.push(taken);
+            }
+            unused_for < FORGET_LEASE
+        });
+        for lease in unspent {
+            let returned = store
+                .give_back_quota(
+                    &lease.environment_id,
+                    &lease.counted_key_id,
+                    lease.set_at,
+                    lease.period_start,
+                    lease.units,
+                )
+                .await;
+            if let Err(err) = returned {
+                // Units not returned stay counted as spent: the quota is only stricter.
+                tracing::warn!(error = %err, "could not return unspent quota units");
+            }
+        }
+    }
+}
+
+/// Spends from the lease when it holds enough of the current count, or refuses while a recent
+/// refusal stands.
+fn spend_leased(
+    slot: &Slot,
+    set_at: DateTime<Utc>,
+    period_start: DateTime<Utc>,
+    spend: u64,
+) -> Option<QuotaDecision> {
+    let mut guard = slot.lock();
+    let lease = guard.as_mut()?;
+    if lease.set_at != set_at || lease.period_start != period_start {
+        return None;
+    }
+    let decision = |lease: &Lease, allowed| QuotaDecision {
+        allowed,
+        limit: lease.limit,
+        remaining: lease.remaining + lease.units,
+        resets_at: lease.resets_at,
+    };
+    if lease.units >= spend {
+        lease.units -= spend;
+        lease.last_used = Instant::now();
+        return Some(decision(lease, true));
+    }
+    let refused = spend >= lease.refused_spend
+        && lease
+            .refused_until
+            .is_some_and(|until| Instant::now() < until);
+    refused.then(|| decision(lease, false))
+}
