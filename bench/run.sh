@@ -51,7 +51,7 @@ limited() { gql "{\"query\":\"mutation { createApiKey(input: {name: \\\"$1\\\", 
   | python3 -c "import json,sys;print(json.load(sys.stdin)['data']['createApiKey']['secret'])"; }
 LIMITED_EXACT=$(limited EXACT)
 LIMITED_LEASED=$(limited LEASED)
-# A key with a quota too large to run out (2e9 a month): a lease of 100 units per claim.
+# A key with a quota too large to run out (2e9 a month): a lease of 1,000 units per claim.
 QUOTA_TARGET=$(gql '{"query":"mutation { createApiKey(input: {name: \"quota\", preset: READ_ONLY, quota: {limit: 2000000000, refill: MONTHLY}}) { secret } }"}' \
   | python3 -c "import json,sys;print(json.load(sys.stdin)['data']['createApiKey']['secret'])")
 for i in $(seq 20); do gql "{\"query\":\"mutation { createApiKey(input: {name: \\\"k$i\\\", preset: READ_ONLY}) { secret } }\"}" >/dev/null; done

@@ -12,7 +12,7 @@ pub const MAX_QUOTA: i64 = 2_000_000_000;
 /// Most units one verification may spend.
 pub const MAX_SPEND: i64 = 1_000_000;
 /// Most units a replica leases at once.
-pub const MAX_LEASE: u64 = 100;
+pub const MAX_LEASE: u64 = 1_000;
 
 /// When a quota is full again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,5 +1,5 @@
 //! Usage quotas on the verification path. The count lives with the key in the database; each
-//! replica claims units in leases ([`lease_size`]: a sixteenth of what is left, 1 to 100) and
+//! replica claims units in leases ([`lease_size`]: a sixteenth of what is left, 1 to 1,000) and
 //! spends them locally, so a verification touches the database only when its replica's lease
 //! runs out. Claims lock the key row, so no two replicas ever spend the same unit. Unspent
 //! units go back after [`IDLE_LEASE`] without use and when the replica stops; a replica that
@@ -163,8 +163,10 @@ impl QuotaLeases {
         let mut unspent = Vec::new();
         self.slots.retain(|_, slot| {
             let mut lease = slot.lock();
+            // A slot whose first claim is still under way has no lease yet: kept, so the
+            // units that claim brings are never orphaned.
             let Some(held) = lease.as_mut() else {
-                return false;
+                return true;
             };
             let unused_for = held.last_used.elapsed();
             if held.units > 0 && unused_for >= idle {
