@@ -4,8 +4,11 @@
 //! runs out. Claims lock the key row, so no two replicas ever spend the same unit. Unspent
 //! units go back after [`IDLE_LEASE`] without use and when the replica stops; a replica that
 //! crashes loses at most its lease (counted as spent, never spent twice). A refusal is
-//! remembered for as long, so an exhausted key costs the database little.
+//! remembered for as long, so an exhausted key costs the database little. A lease down to a
+//! quarter of the next is renewed in the background, so a busy key's verifications rarely
+//! wait for the database.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,7 +16,7 @@ use chrono::{DateTime, Utc};
 use dashmap::DashMap;
 use keyplane_domain::key::ApiKey;
 use keyplane_domain::quota::lease_size;
-use keyplane_store::Store;
+use keyplane_store::{QuotaGrant, Store};
 
 use crate::error::ServiceError;
 
@@ -43,6 +46,8 @@ pub struct QuotaLeases {
 struct Slot {
     lease: Mutex<Option<Lease>>,
     leasing: tokio::sync::Mutex<()>,
+    /// A background claim is under way.
+    prefetching: AtomicBool,
 }
 
 /// Units this replica holds of one count: which count (the key that counts, after any
@@ -83,11 +88,14 @@ impl QuotaLeases {
         };
         let period_start = quota.quota.period(quota.set_at, now).0;
         let slot = self.slot(&key.id);
-        if let Some(decision) = spend_leased(&slot, quota.set_at, period_start, spend) {
+        if let Some((decision, low)) = spend_leased(&slot, quota.set_at, period_start, spend) {
+            if low {
+                self.prefetch(store, key, Arc::clone(&slot));
+            }
             return Ok(Some(decision));
         }
         let _leasing = slot.leasing.lock().await;
-        if let Some(decision) = spend_leased(&slot, quota.set_at, period_start, spend) {
+        if let Some((decision, _)) = spend_leased(&slot, quota.set_at, period_start, spend) {
             return Ok(Some(decision));
         }
         // What this replica still holds of the current count counts towards the spend.
@@ -109,30 +117,7 @@ impl QuotaLeases {
             return Ok(None);
         };
         let mut lease = slot.lock();
-        let current = lease.as_ref().is_some_and(|l| {
-            l.counted_key_id == grant.counted_key_id
-                && l.set_at == grant.quota.set_at
-                && l.period_start == grant.claim.period_start
-        });
-        if !current {
-            // Units of another count (a replaced quota, an ended period) are moot.
-            *lease = Some(Lease {
-                environment_id: key.environment_id.clone(),
-                counted_key_id: grant.counted_key_id.clone(),
-                set_at: grant.quota.set_at,
-                period_start: grant.claim.period_start,
-                resets_at: grant.quota.resets_at(now),
-                limit: grant.quota.quota.limit,
-                units: 0,
-                remaining: 0,
-                last_used: Instant::now(),
-                refused_until: None,
-                refused_spend: 0,
-            });
-        }
-        let lease = lease.as_mut().expect("set above");
-        lease.units += grant.claim.granted;
-        lease.remaining = grant.claim.remaining;
+        let lease = absorb(&mut lease, &key.environment_id, &grant, now);
         let allowed = lease.units >= spend && grant.claim.granted >= need;
         if allowed {
             lease.units -= spend;
@@ -148,6 +133,39 @@ impl QuotaLeases {
             remaining: lease.remaining + lease.units,
             resets_at: lease.resets_at,
         }))
+    }
+
+    /// Claims the next lease in the background once this replica's runs low, so the
+    /// verifications of a busy key rarely wait for the database. One at a time per key.
+    fn prefetch(&self, store: &Store, key: &ApiKey, slot: Arc<Slot>) {
+        if slot.prefetching.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (store, environment_id, key_id) =
+            (store.clone(), key.environment_id.clone(), key.id.clone());
+        tokio::spawn(async move {
+            let _leasing = slot.leasing.lock().await;
+            let wanted = slot
+                .lock()
+                .as_ref()
+                .filter(|l| runs_low(l))
+                .map(|l| lease_size(l.remaining, 1));
+            if let Some(wanted) = wanted {
+                let now = Utc::now();
+                match store
+                    .claim_quota(&environment_id, &key_id, 1, wanted, now)
+                    .await
+                {
+                    Ok(Some(grant)) if grant.claim.granted > 0 => {
+                        absorb(&mut slot.lock(), &environment_id, &grant, now);
+                    }
+                    Ok(_) => {}
+                    // The next verification that finds the lease empty claims it itself.
+                    Err(err) => tracing::debug!(error = %err, "could not claim quota ahead"),
+                }
+            }
+            slot.prefetching.store(false, Ordering::Release);
+        });
     }
 
     fn slot(&self, key_id: &str) -> Arc<Slot> {
@@ -195,14 +213,53 @@ impl QuotaLeases {
     }
 }
 
-/// Spends from the lease when it holds enough of the current count, or refuses while a recent
-/// refusal stands.
+/// Whether a lease is down to a quarter of the next one while the count has more to give.
+fn runs_low(lease: &Lease) -> bool {
+    lease.remaining > 0 && lease.units * 4 < lease_size(lease.remaining, 1)
+}
+
+/// Adds what `grant` claimed to the lease, which starts afresh when the grant is of another
+/// count: units of a replaced quota or an ended period are moot.
+fn absorb<'l>(
+    lease: &'l mut Option<Lease>,
+    environment_id: &str,
+    grant: &QuotaGrant,
+    now: DateTime<Utc>,
+) -> &'l mut Lease {
+    let current = lease.as_ref().is_some_and(|l| {
+        l.counted_key_id == grant.counted_key_id
+            && l.set_at == grant.quota.set_at
+            && l.period_start == grant.claim.period_start
+    });
+    if !current {
+        *lease = Some(Lease {
+            environment_id: environment_id.to_owned(),
+            counted_key_id: grant.counted_key_id.clone(),
+            set_at: grant.quota.set_at,
+            period_start: grant.claim.period_start,
+            resets_at: grant.quota.resets_at(now),
+            limit: grant.quota.quota.limit,
+            units: 0,
+            remaining: 0,
+            last_used: Instant::now(),
+            refused_until: None,
+            refused_spend: 0,
+        });
+    }
+    let lease = lease.as_mut().expect("set above");
+    lease.units += grant.claim.granted;
+    lease.remaining = grant.claim.remaining;
+    lease
+}
+
+/// Spends from the lease when it holds enough of the current count (and says whether it now
+/// runs low), or refuses while a recent refusal stands.
 fn spend_leased(
     slot: &Slot,
     set_at: DateTime<Utc>,
     period_start: DateTime<Utc>,
     spend: u64,
-) -> Option<QuotaDecision> {
+) -> Option<(QuotaDecision, bool)> {
     let mut guard = slot.lock();
     let lease = guard.as_mut()?;
     if lease.set_at != set_at || lease.period_start != period_start {
@@ -217,11 +274,11 @@ fn spend_leased(
     if lease.units >= spend {
         lease.units -= spend;
         lease.last_used = Instant::now();
-        return Some(decision(lease, true));
+        return Some((decision(lease, true), runs_low(lease)));
     }
     let refused = spend >= lease.refused_spend
         && lease
             .refused_until
             .is_some_and(|until| Instant::now() < until);
-    refused.then(|| decision(lease, false))
+    refused.then(|| (decision(lease, false), false))
 }
