@@ -8,24 +8,7 @@ use serde_json::json;
 use crate::harness::{TestApp, TestOptions};
 
 pub async fn metric(app: &TestApp, name: &str) -> u64 {
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|line| {
-            line.strip_prefix(name)?
-                .strip_prefix(' ')?
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
-        .unwrap_or_else(|| panic!("{name} in /metrics:\n{text}")) as u64
+    crate::harness::metric_at(&app.client, &app.url(""), name).await as u64
 }
 
 #[tokio::test]

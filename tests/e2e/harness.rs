@@ -20,11 +20,15 @@ use tokio::task::JoinHandle;
 
 mod database;
 mod gql;
+mod metrics;
 mod people;
 pub mod redis;
+mod replica;
 pub use database::TestDatabase;
 pub use gql::Gql;
+pub use metrics::metric_at;
 pub use people::{PASSWORD, People, SignedIn, link_token};
+pub use replica::Replica;
 
 pub const TEST_DATABASE_ENV: &str = "KEYPLANE_TEST_DATABASE_URL";
 pub const PEPPER: &str = "test-pepper";
@@ -131,39 +135,6 @@ pub fn client() -> reqwest::Client {
         .default_headers(headers)
         .build()
         .expect("an HTTP client")
-}
-
-/// Another server on a test app's database.
-pub struct Replica {
-    pub addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<()>>,
-}
-
-impl Replica {
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
-    }
-
-    pub async fn gql(&self, client: &reqwest::Client, key: &str, query: &str) -> Gql {
-        let response = client
-            .post(format!("http://{}/graphql", self.addr))
-            .header("X-API-Key", key)
-            .json(&json!({ "query": query }))
-            .send()
-            .await
-            .expect("request sent");
-        Gql::read(response).await
-    }
-
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await.unwrap();
-        }
-    }
 }
 
 /// How a test server differs from the defaults.
@@ -350,11 +321,22 @@ impl TestApp {
         name: &str,
         scopes: &[&str],
     ) -> (String, String) {
+        self.create_key_with(caller, json!({ "name": name, "scopes": scopes }))
+            .await
+    }
+
+    /// Creates a key from a whole `CreateApiKeyInput` with the production full-access key;
+    /// answers `(id, secret)`.
+    pub async fn create_key_from(&self, input: Value) -> (String, String) {
+        self.create_key_with(&self.admin(), input).await
+    }
+
+    async fn create_key_with(&self, caller: &str, input: Value) -> (String, String) {
         let data = self
             .ok(
                 caller,
                 "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id } } }",
-                json!({ "input": { "name": name, "scopes": scopes } }),
+                json!({ "input": input }),
             )
             .await;
         (

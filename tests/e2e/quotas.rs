@@ -15,18 +15,7 @@ async fn quota_key(app: &TestApp, extra: Value) -> (String, String) {
         .as_object_mut()
         .unwrap()
         .extend(extra.as_object().unwrap().clone());
-    let data = app
-        .ok(
-            &app.admin(),
-            "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id } } }",
-            json!({ "input": input }),
-        )
-        .await;
-    let created = &data["createApiKey"];
-    (
-        created["apiKey"]["id"].as_str().unwrap().to_owned(),
-        created["secret"].as_str().unwrap().to_owned(),
-    )
+    app.create_key_from(input).await
 }
 
 /// `POST /v1/verify` at `base` with `body`; answers the JSON answer.

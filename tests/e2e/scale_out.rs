@@ -7,7 +7,7 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 
 use crate::harness::redis::{self, RedisProxy};
-use crate::harness::{Replica, TestApp, TestOptions};
+use crate::harness::{Replica, TestApp, TestOptions, metric_at};
 
 /// One server and two replicas of it, all with `redis_url`.
 struct Cluster {
@@ -35,15 +35,8 @@ impl Cluster {
 
     /// A key of `limit` (`{requests, periodSeconds, mode}`), and its secret.
     async fn limited_key(&self, limit: Value) -> String {
-        let data = self
-            .app
-            .ok(
-                &self.app.admin(),
-                "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }",
-                json!({ "input": { "name": "limited", "scopes": ["customers:read"], "rateLimit": limit } }),
-            )
-            .await;
-        data["createApiKey"]["secret"].as_str().unwrap().to_owned()
+        let input = json!({ "name": "limited", "scopes": ["customers:read"], "rateLimit": limit });
+        self.app.create_key_from(input).await.1
     }
 
     /// Verifies `secret` through the server at `base`; answers the code.
@@ -87,23 +80,6 @@ impl Cluster {
             replica.stop().await;
         }
     }
-}
-
-/// A value of the server's `/metrics` at `base` (the first sample named `name`).
-async fn metric(client: &reqwest::Client, base: &str, name: &str) -> f64 {
-    let text = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no {name} in /metrics"))
-        .parse()
-        .unwrap()
 }
 
 #[tokio::test]
@@ -166,7 +142,7 @@ async fn a_leased_limit_never_lets_more_through_and_gives_back_what_idle_replica
 async fn redis_calls(cluster: &Cluster) -> f64 {
     let mut calls = 0.0;
     for base in cluster.bases() {
-        calls += metric(
+        calls += metric_at(
             &cluster.app.client,
             &base,
             "keyplane_redis_duration_seconds_count",
@@ -203,8 +179,8 @@ async fn without_redis_each_replica_decides_alone_and_shares_again_when_it_retur
     let alone = cluster.limited_key(tight).await;
     assert_eq!(cluster.spread(&alone, 30, 3).await, 15);
     for base in cluster.bases() {
-        assert_eq!(metric(client, &base, "keyplane_redis_up").await, 0.0);
-        assert!(metric(client, &base, "keyplane_rate_limit_fallbacks_total").await > 0.0);
+        assert_eq!(metric_at(client, &base, "keyplane_redis_up").await, 0.0);
+        assert!(metric_at(client, &base, "keyplane_rate_limit_fallbacks_total").await > 0.0);
         let ready: Value = client
             .get(format!("{base}/readyz"))
             .send()
@@ -222,7 +198,7 @@ async fn without_redis_each_replica_decides_alone_and_shares_again_when_it_retur
     // Each replica tries Redis again within a second of its last try.
     let restored_at = Instant::now();
     for base in cluster.bases() {
-        while metric(client, &base, "keyplane_redis_up").await == 0.0 {
+        while metric_at(client, &base, "keyplane_redis_up").await == 0.0 {
             assert_eq!(cluster.verify_at(&base, &roomy).await, "VALID");
             assert!(restored_at.elapsed() < Duration::from_secs(5));
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -18,20 +18,7 @@ async fn verify(app: &TestApp, caller: &str, input: Value) -> Value {
 }
 
 async fn create(app: &TestApp, input: Value) -> (String, String) {
-    let data = app
-        .ok(
-            &app.admin(),
-            "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id } } }",
-            json!({ "input": input }),
-        )
-        .await;
-    (
-        data["createApiKey"]["apiKey"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-        data["createApiKey"]["secret"].as_str().unwrap().to_owned(),
-    )
+    app.create_key_from(input).await
 }
 
 #[tokio::test]

@@ -99,16 +99,14 @@ impl QuotaLeases {
             return Ok(Some(decision));
         }
         // What this replica still holds of the current count counts towards the spend.
-        let held = slot
-            .lock()
-            .as_ref()
-            .filter(|l| l.set_at == quota.set_at && l.period_start == period_start)
-            .map_or(0, |l| l.units);
+        let (held, known) = match slot.lock().as_ref() {
+            Some(l) if l.set_at == quota.set_at && l.period_start == period_start => {
+                (l.units, l.remaining)
+            }
+            Some(l) => (0, l.remaining),
+            None => (0, quota.remaining_at(now)),
+        };
         let need = spend - held.min(spend);
-        let known = slot
-            .lock()
-            .as_ref()
-            .map_or(quota.remaining_at(now), |l| l.remaining);
         let wanted = lease_size(known, spend).max(need);
         let Some(grant) = store
             .claim_quota(&key.environment_id, &key.id, need, wanted, now)
