@@ -204,6 +204,9 @@ async fn bench_services(dir: &std::path::Path, parse_cache_capacity: usize) -> B
         key_cache_capacity: 2_000_000,
         key_cache_ttl: Duration::from_secs(3600),
         retention: keyplane_service::Retention::default(),
+        webhooks: keyplane_service::WebhookSettings::default(),
+        expiry_sweep: Duration::from_secs(30),
+        leak_reporter_token: None,
     };
     let (services, background) = Services::start(
         store,

@@ -66,7 +66,7 @@ pub enum Command {
     /// Migrate, create the account, its environments and default keys, and print the keys once.
     Init(InitArgs),
     /// Migrate and serve; on an empty database, bootstrap first and print the default keys once.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations.
     Migrate,
     /// Change the account's plan. Existing keys keep working after a downgrade; only creating
@@ -239,6 +239,30 @@ pub struct ServeArgs {
     /// again a second later).
     #[arg(long, env = "KEYPLANE_REDIS_TIMEOUT_MS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub redis_timeout_ms: u64,
+
+    /// How many days environment events (and their webhook deliveries) are kept.
+    #[arg(long, env = "KEYPLANE_EVENT_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=3650))]
+    pub event_retention_days: u16,
+
+    /// Deliver webhooks to private, loopback and link-local addresses too (refused by
+    /// default, so an endpoint cannot reach inside the network Keyplane runs in).
+    #[arg(long, env = "KEYPLANE_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+
+    /// The first retry's delay of a failed webhook, in milliseconds; each next one doubles
+    /// (with jitter, at most an hour) for 24 hours.
+    #[arg(long, env = "KEYPLANE_WEBHOOK_RETRY_BASE_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub webhook_retry_base_ms: u64,
+
+    /// How often keys entering the expiring-soon window or expiring are looked for, in
+    /// milliseconds.
+    #[arg(long, env = "KEYPLANE_EXPIRY_SWEEP_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    pub expiry_sweep_ms: u64,
+
+    /// The token a secret-scanning partner presents (`Authorization: Bearer …`) to
+    /// `POST /v1/leaks`. Without it, leak reports over HTTP are off.
+    #[arg(long, env = "KEYPLANE_LEAK_REPORTER_TOKEN", hide_env_values = true)]
+    pub leak_reporter_token: Option<String>,
 
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,

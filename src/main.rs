@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use keyplane_api::HttpSettings;
 use keyplane_domain::session::SessionPolicy;
+use keyplane_domain::webhook::RetrySchedule;
 use keyplane_service::users::operator;
-use keyplane_service::{FlushIntervals, Retention, ServiceSettings};
+use keyplane_service::{FlushIntervals, Retention, ServiceSettings, WebhookSettings};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -121,8 +122,18 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                         activity: days(args.activity_retention_days),
                         usage_minutes: days(args.usage_minute_retention_days),
                         usage_hours: days(args.usage_hour_retention_days),
+                        events: days(args.event_retention_days),
                         ..Retention::default()
                     },
+                    webhooks: WebhookSettings {
+                        retry: RetrySchedule {
+                            base: Duration::from_millis(args.webhook_retry_base_ms),
+                            ..RetrySchedule::default()
+                        },
+                        allow_private: args.webhook_allow_private,
+                    },
+                    expiry_sweep: Duration::from_millis(args.expiry_sweep_ms),
+                    leak_reporter_token: args.leak_reporter_token.clone(),
                 },
             };
             let data_key =

@@ -16,6 +16,7 @@ mod m20261202_000010_key_metadata;
 mod m20261202_000011_key_policies;
 mod m20261202_000012_rate_limit_modes;
 mod m20261202_000013_key_quotas;
+mod m20261203_000014_key_events;
 
 /// Every migration, oldest first. `keyplane migrate` and `keyplane serve` apply the pending ones.
 #[derive(Debug)]
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_key_policies::Migration),
             Box::new(m20261202_000012_rate_limit_modes::Migration),
             Box::new(m20261202_000013_key_quotas::Migration),
+            Box::new(m20261203_000014_key_events::Migration),
         ]
     }
 }

@@ -12,7 +12,7 @@ use keyplane::{Application, BootstrapOutput, ServerSettings, bootstrap, key_hash
 use keyplane_api::HttpSettings;
 use keyplane_domain::account::Plan;
 use keyplane_domain::seal::DataKey;
-use keyplane_service::{FlushIntervals, Retention, ServiceSettings};
+use keyplane_service::{FlushIntervals, Retention, ServiceSettings, WebhookSettings};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -21,17 +21,23 @@ use tokio::task::JoinHandle;
 mod database;
 mod gql;
 mod metrics;
+mod options;
 mod people;
+mod receiver;
 pub mod redis;
 mod replica;
 pub use database::TestDatabase;
 pub use gql::Gql;
 pub use metrics::metric_at;
+pub use options::TestOptions;
 pub use people::{PASSWORD, People, SignedIn, link_token};
+pub use receiver::{Received, Receiver};
 pub use replica::Replica;
 
 pub const TEST_DATABASE_ENV: &str = "KEYPLANE_TEST_DATABASE_URL";
 pub const PEPPER: &str = "test-pepper";
+/// The `--leak-reporter-token` of test servers.
+pub const LEAK_REPORTER_TOKEN: &str = "test-leak-reporter-token";
 /// The public URL test servers make one-time links with.
 pub const PUBLIC_URL: &str = "http://keyplane.test";
 /// Write-behind flush interval of test servers: short, so tests see writes soon.
@@ -106,6 +112,15 @@ async fn start_server(
                 interval: options.retention_interval,
                 ..Retention::default()
             },
+            webhooks: WebhookSettings {
+                retry: keyplane_domain::webhook::RetrySchedule {
+                    base: options.webhook_retry_base,
+                    ..Default::default()
+                },
+                allow_private: options.webhook_allow_private,
+            },
+            expiry_sweep: options.expiry_sweep,
+            leak_reporter_token: Some(LEAK_REPORTER_TOKEN.to_owned()),
         },
     };
     let app = Application::build(store, key_hasher(Some(PEPPER)), data_key.clone(), settings)
@@ -138,37 +153,6 @@ pub fn client() -> reqwest::Client {
 }
 
 /// How a test server differs from the defaults.
-#[derive(Debug, Clone)]
-pub struct TestOptions {
-    pub plan: Plan,
-    /// Write-behind flush interval: long, to see that only a graceful shutdown wrote something.
-    pub flush: std::time::Duration,
-    pub cache_ttl: std::time::Duration,
-    /// How often retention runs: short, for the tests that watch it delete.
-    pub retention_interval: std::time::Duration,
-    pub metrics_token: Option<&'static str>,
-    pub sessions: keyplane_domain::session::SessionPolicy,
-    /// `--trusted-proxies`, comma-separated.
-    pub trusted_proxies: Option<&'static str>,
-    /// `--redis-url`; each server opens its own connection.
-    pub redis_url: Option<String>,
-}
-
-impl Default for TestOptions {
-    fn default() -> Self {
-        Self {
-            plan: Plan::Scale,
-            flush: FLUSH,
-            cache_ttl: std::time::Duration::from_secs(60),
-            retention_interval: std::time::Duration::from_secs(3600),
-            metrics_token: None,
-            sessions: keyplane_domain::session::SessionPolicy::default(),
-            trusted_proxies: None,
-            redis_url: None,
-        }
-    }
-}
-
 /// A running server over its own database, with the six default secrets.
 pub struct TestApp {
     pub data_key: DataKey,

@@ -17,6 +17,7 @@ const EVENT_LABELS: Record<string, string> = {
   KEY_REVEALED: "Secret revealed",
   KEY_DISABLED: "Disabled",
   KEY_ENABLED: "Enabled",
+  KEY_LEAKED: "Reported leaked",
 };
 
 type State = ResultOf<typeof AuditState>;
@@ -33,6 +34,11 @@ function describe(state: State): string[] {
   if (state.quota) lines.push(`quota: ${state.quota.limit.toLocaleString()} ${REFILLS[state.quota.refill]}`);
   if (state.allowedIps) lines.push(`allowed IPs: ${state.allowedIps.join(", ")}`);
   if (state.disabledReason != null) lines.push(`reason: ${state.disabledReason}`);
+  if (state.leak) {
+    lines.push(state.leak.action === "REVOKED" ? "revoked at once" : "kept usable: rotate it");
+    if (state.leak.url) lines.push(`found at: ${state.leak.url}`);
+    if (state.leak.source) lines.push(`source: ${state.leak.source}`);
+  }
   return lines;
 }
 

@@ -52,7 +52,7 @@ export const KeyQuery = graphql(
 export const AuditState = graphql(`
   fragment AuditState on AuditKeyState {
     name description scopes expiresAt customerIds rateLimit { requests periodSeconds mode } quota { limit refill }
-    allowedIps disabledReason
+    allowedIps disabledReason leak { url source action }
   }
 `);
 

@@ -1,15 +1,18 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP), `POST /v1/verify`, `POST /auth/login` and
-//! `/auth/logout`, `/healthz`, `/readyz`, `/metrics`, and the web console under `/console` (`/`
-//! redirects there). Every error body carries `extensions.code`.
+//! `/auth/logout`, the event queue (`GET /v1/events`, `/v1/events/stream`), leak reports
+//! (`POST /v1/leaks`), `/healthz`, `/readyz`, `/metrics`, and the web console under
+//! `/console` (`/` redirects there). Every error body carries `extensions.code`.
 
 mod activity;
 mod admission;
 mod client;
 pub(crate) mod credentials;
+mod events;
 mod graphql;
 mod graphql_response;
 mod health;
 mod idempotency;
+mod leaks;
 mod negotiation;
 mod response;
 mod sessions;
@@ -61,6 +64,9 @@ pub fn router(services: Services, http: HttpSettings) -> Router {
         .route("/auth/login", post(sessions::login))
         .route("/auth/logout", post(sessions::logout))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), activity::record_activity))
+        .route("/v1/events", get(events::read_events))
+        .route("/v1/events/stream", get(events::stream_events))
+        .route("/v1/leaks", post(leaks::report_leaks))
         .route("/", get(|| async { Redirect::temporary(keyplane_console::PATH) }))
         .nest_service(keyplane_console::PATH, keyplane_console::router())
         .route("/healthz", get(health::healthz))

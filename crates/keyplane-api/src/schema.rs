@@ -6,6 +6,7 @@ mod connection;
 mod context;
 mod enums;
 mod environment;
+mod events;
 mod key_policies;
 mod limits;
 mod mutation;
@@ -17,6 +18,7 @@ mod related;
 mod types;
 mod usage;
 mod verification;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -27,18 +29,25 @@ pub use context::HttpSettings;
 pub use limits::{RequestObservation, set_code};
 pub use related::RelatedKeys;
 
-/// The query root: the key queries and the people queries, as one `Query` type.
+/// The query root: the key queries, the people queries and webhooks, as one `Query` type.
 #[derive(MergedObject, Debug, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::KeyQueries, people::PeopleQueries);
+pub struct QueryRoot(
+    query::KeyQueries,
+    people::PeopleQueries,
+    webhooks::WebhookQueries,
+);
 
-/// The mutation root: the key lifecycle and settings, key policies, and the people mutations.
+/// The mutation root: the key lifecycle and settings, key policies, the people mutations,
+/// webhooks, and event-queue credentials and leak reports.
 #[derive(MergedObject, Debug, Default)]
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(
     mutation::KeyMutations,
     key_policies::KeyPolicyMutations,
     people::PeopleMutations,
+    webhooks::WebhookMutations,
+    events::EventMutations,
 );
 
 pub type KeyplaneSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -26,10 +26,18 @@ pub enum AuditEventType {
     KeyRevealed,
     KeyDisabled,
     KeyEnabled,
+    /// A leak report matched the key; under the `REVOKE` policy it was revoked too.
+    KeyLeaked,
+    WebhookEndpointCreated,
+    /// An endpoint's URL, events or enabled state changed, or its signing secret was rotated.
+    WebhookEndpointUpdated,
+    WebhookEndpointDeleted,
+    /// The environment's answer to a leaked scoped key changed.
+    LeakPolicyChanged,
 }
 
 impl AuditEventType {
-    pub const ALL: [AuditEventType; 14] = [
+    pub const ALL: [AuditEventType; 19] = [
         Self::KeyCreated,
         Self::KeyUpdated,
         Self::ScopesUpdated,
@@ -44,15 +52,24 @@ impl AuditEventType {
         Self::KeyRevealed,
         Self::KeyDisabled,
         Self::KeyEnabled,
+        Self::KeyLeaked,
+        Self::WebhookEndpointCreated,
+        Self::WebhookEndpointUpdated,
+        Self::WebhookEndpointDeleted,
+        Self::LeakPolicyChanged,
     ];
 
     /// The events about an environment's settings rather than one key: they name no key.
-    pub const SETTINGS: [AuditEventType; 5] = [
+    pub const SETTINGS: [AuditEventType; 9] = [
         Self::DefaultRateLimitChanged,
         Self::ClientSecurityUpdated,
         Self::SigningSecretRotated,
         Self::IntegrationConnected,
         Self::IntegrationDisconnected,
+        Self::WebhookEndpointCreated,
+        Self::WebhookEndpointUpdated,
+        Self::WebhookEndpointDeleted,
+        Self::LeakPolicyChanged,
     ];
 
     /// The stored and wire name. Must never change: it is persisted.
@@ -72,6 +89,11 @@ impl AuditEventType {
             Self::KeyRevealed => "KEY_REVEALED",
             Self::KeyDisabled => "KEY_DISABLED",
             Self::KeyEnabled => "KEY_ENABLED",
+            Self::KeyLeaked => "KEY_LEAKED",
+            Self::WebhookEndpointCreated => "WEBHOOK_ENDPOINT_CREATED",
+            Self::WebhookEndpointUpdated => "WEBHOOK_ENDPOINT_UPDATED",
+            Self::WebhookEndpointDeleted => "WEBHOOK_ENDPOINT_DELETED",
+            Self::LeakPolicyChanged => "LEAK_POLICY_CHANGED",
         }
     }
 
@@ -188,6 +210,15 @@ pub struct KeySnapshot {
     pub disabled_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quota: Option<crate::quota::Quota>,
+    /// A webhook endpoint's id, URL, events and enabled state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<crate::webhook::WebhookSnapshot>,
+    /// `KEY_LEAKED` (after): where the secret was found and what was done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leak: Option<crate::leak::LeakSnapshot>,
+    /// `LEAK_POLICY_CHANGED`: the environment's policy for leaked scoped keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leak_policy: Option<crate::leak::LeakPolicy>,
 }
 
 /// An event about to be written, in the same transaction as the change it records.

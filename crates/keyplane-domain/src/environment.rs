@@ -52,6 +52,8 @@ pub struct Environment {
     pub client_security: crate::client_security::ClientSecurity,
     /// Whether new and rotated secrets are also kept sealed, to be revealed later.
     pub recoverable_keys: bool,
+    /// What a leak report does to a scoped key of this environment.
+    pub leak_policy: crate::leak::LeakPolicy,
 }
 
 /// Environment settings (default rate limit, client-side security) bind every key of the

@@ -74,6 +74,7 @@ pub struct Scope {
 impl Scope {
     pub const API_KEYS_READ: Scope = Scope::new_unchecked("api_keys", Access::Read);
     pub const API_KEYS_WRITE: Scope = Scope::new_unchecked("api_keys", Access::Write);
+    pub const EVENT_QUEUE_READ: Scope = Scope::new_unchecked("event_queue", Access::Read);
 
     const fn new_unchecked(resource: &'static str, access: Access) -> Self {
         Self { resource, access }

@@ -13,6 +13,8 @@ pub enum TokenKind {
     Session,
     /// A one-time link: owner setup, invitation or password reset.
     Link,
+    /// Temporary, read-only credentials for an environment's event queue.
+    EventQueue,
 }
 
 impl TokenKind {
@@ -21,6 +23,7 @@ impl TokenKind {
         match self {
             Self::Session => "kps_",
             Self::Link => "kpl_",
+            Self::EventQueue => "kpq_",
         }
     }
 }

@@ -136,3 +136,25 @@ pub async fn set_recoverable_keys(
         .evict(&Change::Environment(environment.id.clone()));
     Ok(environment)
 }
+
+/// Sets what a leak report does to the environment's scoped keys.
+pub async fn set_leak_policy(
+    services: &Services,
+    principal: &Principal,
+    policy: keyplane_domain::leak::LeakPolicy,
+) -> Result<Environment, ServiceError> {
+    ensure_may_configure(principal.scopes())?;
+    let environment = services
+        .store
+        .set_leak_policy(
+            &principal.environment.id,
+            policy,
+            &principal.actor(),
+            Utc::now(),
+        )
+        .await?;
+    services
+        .cache
+        .evict(&Change::Environment(environment.id.clone()));
+    Ok(environment)
+}

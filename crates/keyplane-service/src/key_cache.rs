@@ -183,6 +183,8 @@ impl KeyCache {
             Change::Account(id) => {
                 self.accounts.map.remove(id);
             }
+            // Nothing cached reads events.
+            Change::Events(_) => {}
         }
     }
 

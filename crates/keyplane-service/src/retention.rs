@@ -20,6 +20,8 @@ pub struct Retention {
     pub activity: chrono::Duration,
     pub usage_minutes: chrono::Duration,
     pub usage_hours: chrono::Duration,
+    /// Environment events, with their webhook deliveries.
+    pub events: chrono::Duration,
     pub interval: Duration,
 }
 
@@ -29,6 +31,7 @@ impl Default for Retention {
             activity: chrono::Duration::days(90),
             usage_minutes: chrono::Duration::days(14),
             usage_hours: chrono::Duration::days(400),
+            events: chrono::Duration::days(30),
             interval: Duration::from_secs(3600),
         }
     }
@@ -67,6 +70,11 @@ pub async fn enforce(
         (Retained::SessionsPastTheirEnd, chrono::Duration::zero()),
         (Retained::IdleSessions, sessions.idle),
         (Retained::ExpiredLinks, chrono::Duration::zero()),
+        (Retained::Events, retention.events),
+        (
+            Retained::ExpiredEventQueueCredentials,
+            chrono::Duration::zero(),
+        ),
     ] {
         let before = now - keep;
         loop {

@@ -6,13 +6,14 @@ use chrono::Duration;
 use keyplane_domain::seal::DataKey;
 use keyplane_domain::secret::KeyHasher;
 use keyplane_domain::session::SessionPolicy;
-use keyplane_store::Store;
+use keyplane_store::{Change, ChangeEvent, Store};
 
 use crate::key_cache::KeyCache;
 use crate::quota::QuotaLeases;
 use crate::rate_limit::RateLimiter;
 use crate::retention::{self, Retention};
 use crate::sessions::LoginLimiter;
+use crate::webhooks::delivery::{Sender, WebhookSettings};
 use crate::write_behind::{FlushIntervals, WriteBehind, WriteBehindHandle};
 
 /// Settings the application layer needs from the binary's configuration.
@@ -34,6 +35,12 @@ pub struct ServiceSettings {
     pub public_url: String,
     /// Shared state for several replicas: with it, rate limits hold across all of them.
     pub redis: Option<keyplane_redis::Redis>,
+    /// How webhooks are retried, and whether private destinations are allowed.
+    pub webhooks: WebhookSettings,
+    /// How often expiry notices are looked for.
+    pub expiry_sweep: std::time::Duration,
+    /// The token a secret-scanning partner presents to `POST /v1/leaks`; none turns it off.
+    pub leak_reporter_token: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +73,10 @@ pub struct Background {
     leases: Option<(tokio::task::JoinHandle<()>, Arc<RateLimiter>)>,
     /// Returns idle quota leases to the database.
     quota_leases: (tokio::task::JoinHandle<()>, Arc<QuotaLeases>, Store),
+    /// Sends webhook deliveries.
+    webhooks: Sender,
+    /// Writes expiry notices.
+    expiry: tokio::task::JoinHandle<()>,
 }
 
 impl Background {
@@ -75,6 +86,8 @@ impl Background {
             listener.abort();
         }
         self.retention.abort();
+        self.expiry.abort();
+        self.webhooks.shutdown().await;
         if let Some((sweeper, limiter)) = self.leases {
             sweeper.abort();
             if let Some(shared) = limiter.shared() {
@@ -107,11 +120,19 @@ impl Services {
             settings.key_cache_ttl,
         ));
         let listener = store.listen_changes().await?.map(|mut listener| {
-            let cache = Arc::clone(&cache);
+            let (cache, store) = (Arc::clone(&cache), store.clone());
             tokio::spawn(async move {
                 loop {
                     let event = listener.next().await;
                     cache.apply(&event);
+                    // Another replica's events wake this one's readers and deliveries; after a
+                    // reconnection, some notices may have been missed.
+                    if matches!(
+                        event,
+                        ChangeEvent::Changed(Change::Events(_)) | ChangeEvent::Reconnected
+                    ) {
+                        store.note_events_elsewhere();
+                    }
                 }
             })
         });
@@ -146,6 +167,9 @@ impl Services {
             })
         };
         let quota_leases = (quota_sweeper, Arc::clone(&quotas), store.clone());
+        let webhooks = Sender::start(store.clone(), data_key.clone(), settings.webhooks);
+        let expiry =
+            crate::expiry::start(store.clone(), settings.expiry_sweep, settings.expiring_soon);
         // The dummy password hash, made off the executor before the first login needs it.
         tokio::task::spawn_blocking(crate::sessions::dummy_hash);
         let services = Self {
@@ -167,6 +191,8 @@ impl Services {
                 retention,
                 leases,
                 quota_leases,
+                webhooks,
+                expiry,
             },
         ))
     }

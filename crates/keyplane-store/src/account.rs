@@ -7,6 +7,7 @@ use keyplane_domain::audit::{Actor, AuditEventType, KeySnapshot, NewAuditEvent};
 use keyplane_domain::client_security::ClientSecurity;
 use keyplane_domain::environment::{Environment, EnvironmentType};
 use keyplane_domain::key::ApiKeyType;
+use keyplane_domain::leak::LeakPolicy;
 use keyplane_domain::rate_limit::RateLimit;
 use keyplane_domain::scope::ScopeSet;
 use keyplane_domain::secret::KeyHash;
@@ -100,6 +101,7 @@ impl Store {
                 default_rate_limit: None,
                 client_security: ClientSecurity::default(),
                 recoverable_keys: false,
+                leak_policy: Default::default(),
             };
             environment::Entity::insert(environment::ActiveModel {
                 id: Set(env.id.clone()),
@@ -114,6 +116,7 @@ impl Store {
                 client_security_enabled: Set(false),
                 allowed_origins: Set(None),
                 recoverable_keys: Set(false),
+                leak_policy: Set(None),
             })
             .exec(&txn)
             .await?;
@@ -351,5 +354,11 @@ pub(crate) fn environment_from_model(model: environment::Model) -> Result<Enviro
                 .unwrap_or_default(),
         },
         recoverable_keys: model.recoverable_keys,
+        leak_policy: match model.leak_policy.as_deref() {
+            None => LeakPolicy::default(),
+            Some(text) => {
+                LeakPolicy::parse(text).ok_or_else(|| StoreError::corrupt("leak policy"))?
+            }
+        },
     })
 }

@@ -1,5 +1,6 @@
-//! Audit events: written only inside the transaction of the change they record; read newest
-//! first with keyset pagination on the id.
+//! Audit events: written only inside the transaction of the change they record, each with
+//! its environment event (the outbox, `event`); read newest first with keyset pagination on
+//! the id.
 
 use chrono::{DateTime, Utc};
 use keyplane_domain::audit::{
@@ -10,7 +11,10 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
 
+use keyplane_domain::event::NewEvent;
+
 use crate::entity::audit_event::{self, Column};
+use crate::event;
 use crate::page::{Page, PageRequest, newest_first};
 use crate::{Store, StoreError};
 
@@ -27,6 +31,7 @@ pub(crate) async fn insert(
     event: NewAuditEvent,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let outbox = NewEvent::of_audit(&event);
     let encode = |snapshot: &KeySnapshot| {
         serde_json::to_string(snapshot).map_err(|e| StoreError::corrupt(e.to_string()))
     };
@@ -45,7 +50,8 @@ pub(crate) async fn insert(
     })
     .exec_without_returning(db)
     .await?;
-    Ok(())
+    // Last: the event takes the environment's sequence lock (see `event`).
+    event::insert(db, environment_id, outbox, now).await
 }
 
 /// Records a change of the environment's settings: an event that names no key.

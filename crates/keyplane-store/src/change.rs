@@ -24,6 +24,8 @@ pub enum Change {
     Environment(String),
     /// An account's plan.
     Account(String),
+    /// New events in an environment: wakes event-queue readers and webhook deliveries.
+    Events(String),
 }
 
 impl Change {
@@ -32,6 +34,7 @@ impl Change {
             Self::Key(id) => format!("key:{id}"),
             Self::Environment(id) => format!("env:{id}"),
             Self::Account(id) => format!("account:{id}"),
+            Self::Events(id) => format!("events:{id}"),
         }
     }
 
@@ -42,6 +45,7 @@ impl Change {
             "key" => Some(Self::Key(id)),
             "env" => Some(Self::Environment(id)),
             "account" => Some(Self::Account(id)),
+            "events" => Some(Self::Events(id)),
             _ => None,
         }
     }

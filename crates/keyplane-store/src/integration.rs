@@ -149,15 +149,6 @@ impl Store {
             integration: Some(provider_code),
             ..KeySnapshot::default()
         };
-        audit::insert_settings_event(
-            &txn,
-            environment_id,
-            AuditEventType::IntegrationDisconnected,
-            actor,
-            (before, KeySnapshot::default()),
-            now,
-        )
-        .await?;
         let model = integration::ActiveModel {
             id: Set(integration_id.to_owned()),
             disconnected_at: Set(Some(now)),
@@ -172,7 +163,9 @@ impl Store {
             .all(&txn)
             .await?;
         let revoked: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
-        for key in keys {
+        // Every key row is written before the first audit event takes the environment's event
+        // sequence lock, which is always taken last.
+        for key in &keys {
             api_key::ActiveModel {
                 id: Set(key.id.clone()),
                 revoked_at: Set(Some(now)),
@@ -181,6 +174,17 @@ impl Store {
             .update(&txn)
             .await?;
             notify(&txn, &Change::Key(key.id.clone())).await?;
+        }
+        audit::insert_settings_event(
+            &txn,
+            environment_id,
+            AuditEventType::IntegrationDisconnected,
+            actor,
+            (before, KeySnapshot::default()),
+            now,
+        )
+        .await?;
+        for key in keys {
             audit::insert(
                 &txn,
                 environment_id,

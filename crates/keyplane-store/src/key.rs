@@ -66,6 +66,9 @@ pub enum KeyChange {
     Revoke,
     Disable(Disabled),
     Enable,
+    /// A leak report matched the key: `KEY_LEAKED` with where it was found, and under the
+    /// `REVOKE` action the key is revoked in the same change.
+    Leaked(keyplane_domain::leak::LeakSnapshot),
 }
 
 /// What a change decision may need to know beyond the key itself.
@@ -290,6 +293,8 @@ async fn insert_key_with_id(
         quota_set_at: None,
         quota_period_start: None,
         quota_used: None,
+        expiring_soon_noticed_for: None,
+        expired_noticed_for: None,
     };
     let mut model = model.into_active_model();
     QuotaColumns::of(key.quota).set(&mut model);

@@ -8,15 +8,20 @@ mod change;
 mod client_security;
 mod entity;
 mod error;
+mod event;
+mod event_queue;
+mod expiry;
 mod idempotency;
 mod integration;
 mod key;
+mod leak;
 mod link;
 mod page;
 mod recoverable;
 mod session;
 mod usage;
 mod user;
+mod webhook;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,6 +39,7 @@ pub use audit::AuditFilter;
 pub use change::{CHANNEL, Change, ChangeEvent, ChangeListener};
 pub use client_security::{SealedSigningSecret, new_signing_secret_id};
 pub use error::StoreError;
+pub use event::MAX_EVENTS_PER_READ;
 pub use idempotency::Claim;
 pub use key::{
     BulkRevocation, KeyChange, KeyContext, KeyFilter, KeySelection, NewKey, QuotaGrant,
@@ -44,6 +50,10 @@ pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 pub use session::NewSession;
 pub use usage::{Retained, UsageIncrement};
 pub use user::UserChange;
+pub use webhook::{
+    ClaimedDelivery, DeliveryOutcome, NewWebhookEndpoint, WebhookEndpointChange,
+    new_webhook_endpoint_id,
+};
 
 /// How long a SQLite connection waits for another writer before it gives up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -69,6 +79,9 @@ impl MigrationLock {
 pub struct Store {
     db: DatabaseConnection,
     queries: Arc<AtomicU64>,
+    /// Bumped after every write of this process that committed events, and for every other
+    /// replica's events notice, so event readers and webhook deliveries wake and look again.
+    written: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Store {
@@ -101,7 +114,24 @@ impl Store {
         db.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Self { db, queries })
+        Ok(Self {
+            db,
+            queries,
+            written: Arc::new(tokio::sync::watch::Sender::new(0)),
+        })
+    }
+
+    /// Changes whenever new events may have committed: here, after a write that inserted one, and
+    /// on another replica, when [`Store::note_events_elsewhere`] is told of its notice. A
+    /// wake-up is a hint to read again, never a promise that there is something new.
+    pub fn watch_writes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.written.subscribe()
+    }
+
+    /// Another replica committed events (its `Change::Events` notice arrived), or notices
+    /// may have been missed.
+    pub fn note_events_elsewhere(&self) {
+        self.written.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Statements this store has sent to the database since it connected.
@@ -169,13 +199,24 @@ impl Store {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, StoreError>>,
     {
-        match attempt().await {
-            Err(err) if err.is_retryable() => {
-                tracing::warn!(error = %err, "a write lost its database connection before committing; retrying once");
-                attempt().await
-            }
-            result => result,
+        let wrote_events = std::cell::Cell::new(false);
+        let result = event::WROTE_EVENTS
+            .scope(wrote_events, async {
+                let result = match attempt().await {
+                    Err(err) if err.is_retryable() => {
+                        tracing::warn!(error = %err, "a write lost its database connection before committing; retrying once");
+                        attempt().await
+                    }
+                    result => result,
+                };
+                (result, event::WROTE_EVENTS.with(std::cell::Cell::get))
+            })
+            .await;
+        let (result, wrote_events) = result;
+        if result.is_ok() && wrote_events {
+            self.note_events_elsewhere();
         }
+        result
     }
 
     /// Starts a transaction that will write. On SQLite it takes the write lock at `BEGIN`

@@ -204,6 +204,8 @@ impl Store {
             Retained::SessionsPastTheirEnd => ("sessions", "expires_at"),
             Retained::IdleSessions => ("sessions", "last_seen_at"),
             Retained::ExpiredLinks => ("user_links", "expires_at"),
+            Retained::Events => ("events", "occurred_at"),
+            Retained::ExpiredEventQueueCredentials => ("event_queue_credentials", "expires_at"),
         };
         // Any `limit` old rows, found through the index on the age column; no ORDER BY, which
         // would sort every old row to pick the first few.
@@ -237,6 +239,10 @@ pub enum Retained {
     SessionsPastTheirEnd,
     /// Sessions last seen before the cut-off (now minus the idle timeout).
     IdleSessions,
+    /// Environment events (with their webhook deliveries and attempts).
+    Events,
+    /// Event-queue credentials that expired before the cut-off.
+    ExpiredEventQueueCredentials,
     /// One-time links that expired before the cut-off, used or not.
     ExpiredLinks,
 }

@@ -40,6 +40,20 @@ pub struct AuditKeyState {
     pub quota: Option<super::quota::QuotaSettings>,
     /// For `KEY_DISABLED` (after) and `KEY_ENABLED` (before): why the key was disabled.
     pub disabled_reason: Option<String>,
+    /// For the `WEBHOOK_ENDPOINT_*` events: the endpoint (never its secret).
+    pub webhook: Option<super::webhooks::WebhookEndpointState>,
+    /// For `KEY_LEAKED` (after): where the secret was found and what was done.
+    pub leak: Option<LeakState>,
+    /// For `LEAK_POLICY_CHANGED`.
+    pub leak_policy: Option<enums::LeakPolicy>,
+}
+
+/// Where a leaked secret was found, as the report said, and what Keyplane did.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct LeakState {
+    pub url: Option<String>,
+    pub source: Option<String>,
+    pub action: enums::LeakAction,
 }
 
 impl From<KeySnapshot> for AuditKeyState {
@@ -65,6 +79,13 @@ impl From<KeySnapshot> for AuditKeyState {
             allowed_ips: s.allowed_ips,
             quota: s.quota.map(Into::into),
             disabled_reason: s.disabled_reason,
+            webhook: s.webhook.map(Into::into),
+            leak: s.leak.map(|leak| LeakState {
+                url: leak.url,
+                source: leak.source,
+                action: leak.action.into(),
+            }),
+            leak_policy: s.leak_policy.map(Into::into),
         }
     }
 }

@@ -97,6 +97,39 @@ pub enum AuditEventType {
     KeyRevealed,
     KeyDisabled,
     KeyEnabled,
+    KeyLeaked,
+    WebhookEndpointCreated,
+    WebhookEndpointUpdated,
+    WebhookEndpointDeleted,
+    LeakPolicyChanged,
+}
+
+/// What a leak report does to a scoped key: revoke it at once, or only record and announce
+/// it. Full-access, publishable and integration keys are always only announced.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::leak::LeakPolicy")]
+pub enum LeakPolicy {
+    Revoke,
+    Notify,
+}
+
+/// What a leak report did to the key.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::leak::LeakAction")]
+pub enum LeakAction {
+    Revoked,
+    Notified,
+}
+
+/// Where a webhook delivery stands.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "keyplane_domain::webhook::DeliveryStatus")]
+pub enum WebhookDeliveryStatus {
+    /// Due, waiting for its next attempt, or behind an earlier event of the same key.
+    Pending,
+    Succeeded,
+    /// Every attempt within 24 hours failed; `replayWebhookDelivery` sends it again.
+    Failed,
 }
 
 /// What a user may do: see the roles table in the README.

@@ -43,6 +43,11 @@ impl EnvironmentNode {
         self.0.recoverable_keys
     }
 
+    /// What a leak report does to a scoped key of this environment (`REVOKE` unless set).
+    async fn leak_policy(&self) -> enums::LeakPolicy {
+        self.0.leak_policy.into()
+    }
+
     async fn client_security(&self) -> ClientSecurityNode {
         ClientSecurityNode {
             enabled: self.0.client_security.enabled,

@@ -45,6 +45,10 @@ pub struct Model {
     pub quota_period_start: Option<ChronoDateTimeUtc>,
     /// Units spent, or leased to replicas, in that period.
     pub quota_used: Option<i64>,
+    /// The expiry a `key.expiring_soon` event was sent for.
+    pub expiring_soon_noticed_for: Option<ChronoDateTimeUtc>,
+    /// The expiry a `key.expired` event was sent for.
+    pub expired_noticed_for: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

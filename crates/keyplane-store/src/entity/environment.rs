@@ -16,6 +16,8 @@ pub struct Model {
     pub client_security_enabled: bool,
     pub allowed_origins: Option<String>,
     pub recoverable_keys: bool,
+    /// `REVOKE` or `NOTIFY`; null reads as `REVOKE`.
+    pub leak_policy: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use keyplane_domain::RuleViolation;
 use keyplane_domain::audit::{Actor, AuditEventType, KeySnapshot, NewAuditEvent};
 use keyplane_domain::key::ApiKey;
+use keyplane_domain::leak::LeakAction;
 use keyplane_domain::lifecycle::SettingsChange;
 use keyplane_domain::metadata::Metadata;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
@@ -300,6 +301,16 @@ pub(super) async fn write_change(
                 ..KeySnapshot::default()
             };
             (AuditEventType::KeyEnabled, before, KeySnapshot::default())
+        }
+        KeyChange::Leaked(leak) => {
+            if leak.action == LeakAction::Revoked {
+                model.revoked_at = Set(Some(now));
+            }
+            let after = KeySnapshot {
+                leak: Some(leak),
+                ..KeySnapshot::default()
+            };
+            (AuditEventType::KeyLeaked, KeySnapshot::default(), after)
         }
     };
     let updated = key_from_model(model.update(txn).await?)?;

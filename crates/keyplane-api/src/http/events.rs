@@ -1,0 +1,179 @@
+//! The event queue over HTTP: `GET /v1/events` (a long-poll read) and `GET /v1/events/stream`
+//! (Server-Sent Events, resumable with `Last-Event-ID`), both with the temporary credentials
+//! of `createEventQueueCredentials` as `Authorization: Bearer kpq_…`.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::{Stream, StreamExt, stream};
+use keyplane_domain::ErrorCode;
+use keyplane_domain::event_queue::{EventQueueCredential, EventRead, MAX_WAIT_SECONDS};
+use keyplane_service::events;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use super::response::{api_error_response, no_store, status_of};
+use crate::error::ApiError;
+
+/// The query of both routes; numbers arrive as text so a bad one gets its own message.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EventsQuery {
+    after: Option<String>,
+    limit: Option<String>,
+    wait: Option<String>,
+}
+
+fn number<T: std::str::FromStr>(
+    field: &'static str,
+    text: Option<&str>,
+) -> Result<Option<T>, ApiError> {
+    text.map(|t| {
+        t.parse()
+            .map_err(|_| ApiError::bad_input(field, format!("{field} must be a whole number")))
+    })
+    .transpose()
+}
+
+fn refused(err: ApiError) -> Response {
+    api_error_response(status_of(err.code), &err)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<EventQueueCredential, ApiError> {
+    let Some(token) = bearer(headers) else {
+        return Err(ApiError::new(
+            ErrorCode::Unauthenticated,
+            "send event-queue credentials as Authorization: Bearer kpq_…",
+        ));
+    };
+    Ok(events::authenticate(&state.services, token).await?)
+}
+
+/// `GET /v1/events?after=<seq>&limit=&wait=`: the next events, waiting up to `wait` seconds
+/// (30 unless asked) when none is ready. `next` is the cursor for the following read.
+pub(super) async fn read_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let result = async {
+        let Query(query) = query.map_err(|_| {
+            ApiError::bad_input(
+                "query",
+                "the query takes after, limit and wait, whole numbers",
+            )
+        })?;
+        let credential = authenticate(&state, &headers).await?;
+        let read = EventRead::parse(
+            number("after", query.after.as_deref())?,
+            number("limit", query.limit.as_deref())?,
+            number("wait", query.wait.as_deref())?,
+        )?;
+        let found = events::read(&state.services, &credential, read).await?;
+        let next = found.last().map_or(read.after, |e| e.seq);
+        let bodies: Vec<_> = found.iter().map(|e| e.body()).collect();
+        Ok::<_, ApiError>(json!({ "events": bodies, "next": next }))
+    }
+    .await;
+    match result {
+        Ok(body) => {
+            let mut response = Json(body).into_response();
+            no_store(&mut response);
+            response
+        }
+        Err(err) => refused(err),
+    }
+}
+
+/// `GET /v1/events/stream?after=<seq>`: every event from the cursor on, as it commits, until
+/// the credentials expire. `Last-Event-ID` (the `seq` of the last event received) wins over
+/// `after`, so a reconnecting browser or client resumes where it stopped.
+pub(super) async fn stream_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let start = async {
+        let Query(query) = query
+            .map_err(|_| ApiError::bad_input("query", "the stream takes after, a whole number"))?;
+        let credential = authenticate(&state, &headers).await?;
+        let last_event_id = headers
+            .get("last-event-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        let after = match last_event_id {
+            Some(id) => number("Last-Event-ID", Some(id))?,
+            None => number("after", query.after.as_deref())?,
+        };
+        let read = EventRead::parse(after, None, Some(MAX_WAIT_SECONDS))?;
+        Ok::<_, ApiError>((credential, read))
+    }
+    .await;
+    match start {
+        Ok((credential, read)) => {
+            let mut response = Sse::new(event_stream(state, credential, read))
+                .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+                .into_response();
+            no_store(&mut response);
+            response
+        }
+        Err(err) => refused(err),
+    }
+}
+
+fn event_stream(
+    state: AppState,
+    credential: EventQueueCredential,
+    read: EventRead,
+) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+    stream::unfold(Some(read), move |cursor| {
+        let (state, credential) = (state.clone(), credential.clone());
+        async move {
+            let read = cursor?;
+            if credential.expires_at <= chrono::Utc::now() {
+                return None;
+            }
+            match events::read(&state.services, &credential, read).await {
+                Ok(found) => {
+                    let after = found.last().map_or(read.after, |e| e.seq);
+                    let items: Vec<_> = found
+                        .iter()
+                        .map(|event| {
+                            Ok(SseEvent::default()
+                                .id(event.seq.to_string())
+                                .event(event.event_type.as_str())
+                                .data(event.body().to_string()))
+                        })
+                        .collect();
+                    Some((items, Some(EventRead { after, ..read })))
+                }
+                Err(err) => {
+                    let err = ApiError::from(err);
+                    let data = json!({ "message": err.message, "extensions": { "code": err.code.as_str() } });
+                    let item = Ok(SseEvent::default().event("error").data(data.to_string()));
+                    Some((vec![item], None))
+                }
+            }
+        }
+    })
+    .flat_map(stream::iter)
+}
