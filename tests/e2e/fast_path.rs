@@ -38,6 +38,10 @@ async fn verifications_of_a_cached_key_issue_no_database_queries() {
     verify(json!({ "key": target })).await.unwrap();
     verify(json!({ "key": unknown })).await.unwrap();
     app.ok(&app.admin(), graphql, json!({ "k": target })).await;
+    // Creating the key woke the webhook sender (here, and again when PostgreSQL's notice of
+    // the event comes back); it looks for due deliveries and goes back to sleep. Only then
+    // is the request path alone.
+    tokio::time::sleep(Duration::from_millis(500)).await;
 
     let queries_before = metric(&app, "keyplane_db_queries_total").await;
     let hits_before = metric(&app, "keyplane_key_cache_hits_total").await;
