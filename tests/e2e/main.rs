@@ -17,6 +17,7 @@ mod graphql_over_http;
 mod idempotency;
 mod integrations;
 mod ip_allow_lists;
+mod key_scopes;
 mod lifecycle;
 mod listing;
 mod metadata;
