@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, TestOptions};
+use crate::harness::{TestApp, TestOptions, nodes_of};
 
 const ACTIVITY: &str = "query($filter: ActivityEventFilter) {
   activityEvents(first: 50, filter: $filter) {
@@ -15,12 +15,7 @@ const ACTIVITY: &str = "query($filter: ActivityEventFilter) {
 }";
 
 fn nodes(data: &Value) -> Vec<Value> {
-    data["activityEvents"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"].clone())
-        .collect()
+    nodes_of(&data["activityEvents"])
 }
 
 #[tokio::test]

@@ -27,7 +27,7 @@ mod receiver;
 pub mod redis;
 mod replica;
 pub use database::TestDatabase;
-pub use gql::Gql;
+pub use gql::{Gql, nodes_of};
 pub use metrics::metric_at;
 pub use options::TestOptions;
 pub use people::{PASSWORD, People, SignedIn, link_token};

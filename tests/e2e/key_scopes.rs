@@ -5,7 +5,7 @@ use keyplane_domain::account::Plan;
 use serde_json::json;
 
 use crate::harness::{TestApp, TestOptions};
-use crate::lifecycle::{CREATE, KEY_EVENTS, REVOKE, SCOPES, events};
+use crate::lifecycle::{CREATE, KEY_EVENTS, REVOKE, SCOPES, default_keys, events};
 
 #[tokio::test]
 async fn scoped_keys_need_the_scale_plan_and_default_keys_work_on_any_plan() {
@@ -130,22 +130,15 @@ async fn scopes_change_on_scoped_keys_only_with_before_and_after() {
     assert_eq!(trail[0]["after"]["scopes"], json!(["api_keys:write"]));
 
     let before = app.snapshot().await;
-    let defaults = app
-        .ok(
-            &app.admin(),
-            "{ apiKeys(filter: {kind: [DEFAULT]}) { edges { node { id } } } }",
-            json!({}),
-        )
-        .await;
-    for edge in defaults["apiKeys"]["edges"].as_array().unwrap() {
+    for key in default_keys(&app).await {
         let response = app
             .gql(
                 Some(&app.admin()),
                 SCOPES,
-                json!({ "input": { "id": edge["node"]["id"], "scopes": ["customers:read"] } }),
+                json!({ "input": { "id": key["id"], "scopes": ["customers:read"] } }),
             )
             .await;
-        assert_eq!(response.code(), "CONFLICT");
+        assert_eq!(response.code(), "CONFLICT", "{key}");
     }
     for input in [
         json!({ "id": id, "scopes": [] }),

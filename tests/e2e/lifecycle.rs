@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::harness::TestApp;
+use crate::harness::{TestApp, nodes_of};
 
 pub(crate) const CREATE: &str = "mutation($input: CreateApiKeyInput!) {
   createApiKey(input: $input) {
@@ -22,12 +22,19 @@ pub(crate) const KEY_EVENTS: &str = "query($id: ID!) { apiKey(id: $id) { auditEv
   type actor { type id name } before { name description scopes expiresAt } after { name description scopes expiresAt } } } } } }";
 
 pub(crate) fn events(data: &Value) -> Vec<Value> {
-    data["apiKey"]["auditEvents"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"].clone())
-        .collect()
+    nodes_of(&data["apiKey"]["auditEvents"])
+}
+
+/// The environment's full-access and publishable keys, as `{id, type}`.
+pub(crate) async fn default_keys(app: &TestApp) -> Vec<Value> {
+    let data = app
+        .ok(
+            &app.admin(),
+            "{ apiKeys(filter: {kind: [DEFAULT]}) { edges { node { id type } } } }",
+            json!({}),
+        )
+        .await;
+    nodes_of(&data["apiKeys"])
 }
 
 #[tokio::test]
@@ -284,22 +291,11 @@ async fn revoked_key_is_rejected_at_once_and_stays_listed() {
 async fn default_keys_are_revocable_only_once_they_expire() {
     let app = TestApp::spawn().await;
     let before = app.snapshot().await;
-    let defaults = app
-        .ok(
-            &app.admin(),
-            "{ apiKeys(filter: {kind: [DEFAULT]}) { edges { node { id type } } } }",
-            json!({}),
-        )
-        .await;
-    for edge in defaults["apiKeys"]["edges"].as_array().unwrap() {
+    for key in default_keys(&app).await {
         let response = app
-            .gql(
-                Some(&app.admin()),
-                REVOKE,
-                json!({ "id": edge["node"]["id"] }),
-            )
+            .gql(Some(&app.admin()), REVOKE, json!({ "id": key["id"] }))
             .await;
-        assert_eq!(response.code(), "CONFLICT", "{edge}");
+        assert_eq!(response.code(), "CONFLICT", "{key}");
     }
     assert_eq!(app.snapshot().await, before);
 }

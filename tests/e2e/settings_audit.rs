@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::TestApp;
+use crate::harness::{TestApp, nodes_of};
 
 const SETTINGS_EVENTS: &str = "{ auditEvents(first: 50, filter: {subject: ENVIRONMENT}) { edges { node {
     type actor { type name } apiKey { id }
@@ -13,12 +13,7 @@ const SETTINGS_EVENTS: &str = "{ auditEvents(first: 50, filter: {subject: ENVIRO
 
 async fn settings_events(app: &TestApp) -> Vec<Value> {
     let data = app.ok(&app.admin(), SETTINGS_EVENTS, json!({})).await;
-    let mut events: Vec<Value> = data["auditEvents"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"].clone())
-        .collect();
+    let mut events = nodes_of(&data["auditEvents"]);
     events.reverse();
     events
 }

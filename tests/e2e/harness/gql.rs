@@ -68,3 +68,13 @@ impl Gql {
         &self.body["errors"][0]
     }
 }
+
+/// The nodes of a GraphQL connection (`{ edges { node { … } } }`), in order.
+pub fn nodes_of(connection: &Value) -> Vec<Value> {
+    connection["edges"]
+        .as_array()
+        .expect("a connection with edges")
+        .iter()
+        .map(|edge| edge["node"].clone())
+        .collect()
+}
