@@ -29,6 +29,7 @@ mod replicas;
 mod roles;
 mod rotation;
 mod scale_out;
+mod security;
 mod sessions;
 mod settings_audit;
 mod transport;

@@ -176,7 +176,7 @@ async fn bad_endpoints_are_refused_and_change_nothing() {
         assert_eq!(response.code(), "BAD_USER_INPUT", "{input}");
         assert_eq!(response.first_error()["extensions"]["field"], field);
     }
-    // A key without api_keys:write may not manage endpoints.
+    // Only full access may manage endpoints (security::webhook_management has the whole rule).
     let (_, reader) = app.create_key("reader", &["api_keys:read"]).await;
     let before_reader = app.snapshot().await;
     let response = app

@@ -59,11 +59,26 @@ pub struct Environment {
 /// Environment settings (default rate limit, client-side security) bind every key of the
 /// environment, so only full access (`*`: the full-access key, or an owner) may change them.
 pub fn ensure_may_configure(caller: &crate::scope::ScopeSet) -> Result<(), crate::RuleViolation> {
+    ensure_full_access(caller, "change environment settings")
+}
+
+/// Webhook endpoints receive every event of the environment and are configured like its
+/// settings: full access only, for people (owners) and keys (the full-access key) alike.
+pub fn ensure_may_manage_webhooks(
+    caller: &crate::scope::ScopeSet,
+) -> Result<(), crate::RuleViolation> {
+    ensure_full_access(caller, "manage webhook endpoints")
+}
+
+fn ensure_full_access(
+    caller: &crate::scope::ScopeSet,
+    what: &str,
+) -> Result<(), crate::RuleViolation> {
     if caller.is_all() {
         Ok(())
     } else {
         Err(crate::RuleViolation::forbidden(
-            "only full access (the full-access key or an owner) may change environment settings",
+            format!("only full access (the full-access key or an owner) may {what}"),
             None,
         ))
     }

@@ -69,6 +69,13 @@ impl IpRanges {
         self.0.iter().any(|range| range.contains(&address))
     }
 
+    /// Whether every range of `self` lies inside one range of `outer`.
+    pub fn is_within(&self, outer: &IpRanges) -> bool {
+        self.0
+            .iter()
+            .all(|range| outer.0.iter().any(|bound| bound.contains(range)))
+    }
+
     /// Each range in CIDR notation (`203.0.113.7/32`, `2001:db8::/32`).
     pub fn to_strings(&self) -> Vec<String> {
         self.0.iter().map(ToString::to_string).collect()

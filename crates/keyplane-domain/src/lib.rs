@@ -11,6 +11,7 @@ pub mod environment;
 pub mod error;
 pub mod event;
 pub mod event_queue;
+pub mod freedom;
 pub mod idempotency;
 pub mod integration;
 pub mod invitation;

@@ -280,6 +280,14 @@ pub fn validate_scope_change(
     Ok(new_scopes)
 }
 
+/// Revealing a recoverable key's secret hands over everything the key may do, so the caller
+/// must be able to manage the key (a member never reads a full-access secret), and the key must
+/// not be revoked.
+pub fn validate_reveal(caller: &ScopeSet, target: &ApiKey) -> Result<(), RuleViolation> {
+    ensure_may_manage(caller, target)?;
+    ensure_not_revoked(target)
+}
+
 /// Rule 6: revocation is immediate and irreversible. Default keys must have an expiration
 /// first (rotate them), so an environment always keeps a usable default key; a usable
 /// full-access key also needs `other_usable_full_access` (another one that works now).

@@ -70,6 +70,9 @@ pub async fn create(
     let now = Utc::now();
     let valid =
         lifecycle::validate_create(principal.scopes(), principal.account.plan, request, now)?;
+    principal
+        .freedom(None)
+        .ensure_new_key(&valid, principal.environment.default_rate_limit)?;
     let secret = KeySecret::generate(KeyPrefix::Server, &mut rand::rng());
     let hash = services.hasher.hash(&secret);
     let environment_id = &principal.environment.id;
@@ -107,8 +110,12 @@ pub async fn update_settings(
     id: &str,
     request: SettingsRequest<'_>,
 ) -> Result<ApiKey, ServiceError> {
+    let default_limit = principal.environment.default_rate_limit;
     change(services, principal, id, |caller, key, _, _| {
         let change = lifecycle::validate_settings_change(caller, key, request)?;
+        principal
+            .freedom(Some(key))
+            .ensure_settings(key, &change, default_limit)?;
         Ok(KeyChange::Settings(change))
     })
     .await
@@ -139,6 +146,9 @@ pub async fn update_expiration(
 ) -> Result<ApiKey, ServiceError> {
     change(services, principal, id, |caller, key, _, now| {
         let at = rotation::validate_expiration_change(caller, key, expires_at, now)?;
+        principal
+            .freedom(Some(key))
+            .ensure_expiry("expiresAt", Some(at))?;
         Ok(KeyChange::Expiration(at))
     })
     .await
@@ -157,7 +167,8 @@ pub async fn revoke(
     .await
 }
 
-/// Issues a new secret for a key; the old one keeps working until its grace period ends.
+/// Issues a new secret for a key; the old one keeps working until its grace period ends. The
+/// new key expires when a calling key does (never, for a person or a key without an expiry).
 pub async fn rotate(
     services: &Services,
     principal: &Principal,
@@ -174,10 +185,14 @@ pub async fn rotate(
         .store
         .rotate_key(environment_id, id, &principal.actor(), now, |key| {
             let old_expires_at = rotation::plan_rotation(principal.scopes(), key, expiry, now)?;
+            let new_expires_at = principal
+                .freedom(Some(key))
+                .ensure_rotation(key, principal.environment.default_rate_limit)?;
             let new_secret = KeySecret::generate(key.key_type.prefix(), &mut rand::rng());
             let hash = services.hasher.hash(&new_secret);
             let rotation = Rotation {
                 old_expires_at,
+                new_expires_at,
                 hash,
                 masked_key: new_secret.masked(),
                 sealed_secret: Some(seal_secret(services, environment_id, &hash, &new_secret)),
@@ -201,8 +216,8 @@ pub async fn rotate(
     })
 }
 
-/// A recoverable key's full secret, for owners and members only, written to the audit trail
-/// (`KEY_REVEALED`) before it is answered.
+/// A recoverable key's full secret, for owners and members only, of a key their role may
+/// manage, written to the audit trail (`KEY_REVEALED`) before it is answered.
 pub async fn reveal(
     services: &Services,
     principal: &Principal,
@@ -217,7 +232,9 @@ pub async fn reveal(
     let environment_id = &principal.environment.id;
     let (key, sealed, hash) = services
         .store
-        .reveal_key_secret(environment_id, id, &principal.actor(), Utc::now())
+        .reveal_key_secret(environment_id, id, &principal.actor(), Utc::now(), |key| {
+            lifecycle::validate_reveal(&signed_in.scopes, key)
+        })
         .await?;
     let bytes = services
         .data_key

@@ -6,6 +6,7 @@ use keyplane_domain::RuleViolation;
 use keyplane_domain::account::Account;
 use keyplane_domain::audit::Actor;
 use keyplane_domain::environment::Environment;
+use keyplane_domain::freedom::Freedom;
 use keyplane_domain::key::ApiKey;
 use keyplane_domain::scope::{Scope, ScopeSet};
 use keyplane_domain::user::User;
@@ -68,6 +69,18 @@ impl Principal {
         match &self.caller {
             Caller::Key(key) => &key.id,
             Caller::User(signed_in) => &signed_in.user.id,
+        }
+    }
+
+    /// The limits the caller acts under when it makes or changes `target` (or a new key): a
+    /// key's own, read from the locked row when it changes itself; none for a person.
+    pub fn freedom(&self, target: Option<&ApiKey>) -> Freedom {
+        match &self.caller {
+            Caller::User(_) => Freedom::unbounded(),
+            Caller::Key(key) => {
+                let current = target.filter(|t| t.id == key.id).unwrap_or(key);
+                Freedom::of_key(current, self.environment.default_rate_limit)
+            }
         }
     }
 

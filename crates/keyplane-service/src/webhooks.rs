@@ -18,7 +18,7 @@ use keyplane_store::{
 
 use crate::Services;
 use crate::error::ServiceError;
-use crate::principal::{Caller, Principal};
+use crate::principal::Principal;
 
 /// What binds a sealed endpoint secret to its row.
 pub(crate) fn seal_context(environment_id: &str, endpoint_id: &str) -> String {
@@ -42,12 +42,9 @@ pub struct EndpointUpdate<'a> {
 }
 
 fn ensure_may_manage(principal: &Principal) -> Result<(), ServiceError> {
-    match &principal.caller {
-        Caller::Key(_) => principal.require(Scope::API_KEYS_WRITE),
-        Caller::User(_) => principal
-            .require_owner("manage webhook endpoints")
-            .map(|_| ()),
-    }
+    Ok(keyplane_domain::environment::ensure_may_manage_webhooks(
+        principal.scopes(),
+    )?)
 }
 
 /// A destination URL, refused when it names a private address and those are not allowed.

@@ -83,6 +83,8 @@ pub struct KeyContext {
 #[derive(Debug, Clone)]
 pub struct Rotation {
     pub old_expires_at: DateTime<Utc>,
+    /// When the new key expires: `None` for never.
+    pub new_expires_at: Option<DateTime<Utc>>,
     pub hash: KeyHash,
     pub masked_key: String,
     /// The new secret sealed, kept as [`NewKey::sealed_secret`] is.

@@ -67,15 +67,22 @@ impl Store {
         .await
     }
 
-    /// The sealed secret of a recoverable key (with the key's hash, which the seal is bound to), after writing `KEY_REVEALED`: the read is on
-    /// record before anyone sees the secret. A key without a sealed copy is `CONFLICT`.
-    pub async fn reveal_key_secret(
+    /// The sealed secret of a recoverable key (with the key's hash, which the seal is bound to),
+    /// after `decide` agreed on the key as read in the transaction and `KEY_REVEALED` was
+    /// written: the read is on record before anyone sees the secret. A key without a sealed copy
+    /// is `CONFLICT`.
+    pub async fn reveal_key_secret<F>(
         &self,
         environment_id: &str,
         key_id: &str,
         actor: &Actor,
         now: DateTime<Utc>,
-    ) -> Result<(ApiKey, String, KeyHash), StoreError> {
+        decide: F,
+    ) -> Result<(ApiKey, String, KeyHash), StoreError>
+    where
+        F: Fn(&ApiKey) -> Result<(), RuleViolation> + Send + Sync,
+    {
+        let decide = &decide;
         self.write(move || async move {
             let now = stored_instant(now);
             let txn = self.begin_write().await?;
@@ -91,9 +98,7 @@ impl Store {
             let hash = KeyHash::from_hex(&model.key_hash)
                 .ok_or_else(|| StoreError::corrupt("key hash"))?;
             let key = key_from_model(model)?;
-            if key.revoked_at.is_some() {
-                return Err(RuleViolation::conflict("the key is revoked").into());
-            }
+            decide(&key)?;
             let event = NewAuditEvent {
                 event_type: AuditEventType::KeyRevealed,
                 api_key_id: Some(key.id.clone()),

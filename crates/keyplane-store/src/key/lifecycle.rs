@@ -161,7 +161,7 @@ impl Store {
             scopes: current.scopes,
             hash: rotation.hash,
             masked_key: rotation.masked_key,
-            expires_at: None,
+            expires_at: rotation.new_expires_at,
             rotated_from_id: Some(current.id.clone()),
             customer_ids: current.customer_ids.clone(),
             rate_limit: current.rate_limit,
@@ -195,6 +195,7 @@ impl Store {
         let after = KeySnapshot {
             name: Some(created.name.clone()),
             scopes: Some(created.scopes.to_strings()),
+            expires_at: created.expires_at,
             ..KeySnapshot::default()
         };
         let created_event = NewAuditEvent {
