@@ -54,6 +54,19 @@ impl Freedom {
         self.ensure_rate_limit(key.rate_limit.or(environment_default))
     }
 
+    /// An integration's key is made without limits of its own (its scopes are the provider's),
+    /// so only a caller without limits beyond the environment's default may connect one.
+    pub fn ensure_integration_key(
+        &self,
+        environment_default: Option<RateLimit>,
+    ) -> Result<(), RuleViolation> {
+        self.ensure_customers(None)?;
+        self.ensure_allowed_ips(None)?;
+        self.ensure_expiry("expiresAt", None)?;
+        self.ensure_quota(None)?;
+        self.ensure_rate_limit(environment_default)
+    }
+
     /// The settings `change` makes to `target`: each limit it changes must stay within the
     /// caller's. Limits it leaves as they are are not checked, so a bound key may still rename a
     /// freer key it manages (or revoke it), but never loosen one.

@@ -29,6 +29,9 @@ pub async fn connect(
 ) -> Result<Connected, ServiceError> {
     principal.require(Scope::API_KEYS_WRITE)?;
     let scopes = validate_connect(principal.scopes(), provider)?;
+    principal
+        .freedom(None)
+        .ensure_integration_key(principal.environment.default_rate_limit)?;
     let secret = KeySecret::generate(KeyPrefix::Server, &mut rand::rng());
     let hash = services.hasher.hash(&secret);
     let environment_id = &principal.environment.id;

@@ -232,3 +232,25 @@ async fn bound_key_cannot_rotate_a_freer_key_to_take_its_secret() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn bound_key_cannot_connect_an_integration_for_an_unbounded_key() {
+    let app = TestApp::spawn().await;
+    let (_, secret) = app
+        .create_key_from(json!({
+            "name": "acme only",
+            "preset": "FULL_ACCESS",
+            "customerIds": ["acme"],
+        }))
+        .await;
+    let before = app.snapshot().await;
+    let answer = app
+        .gql(
+            Some(&secret),
+            "mutation { connectIntegration(input: { provider: HUBSPOT }) { secret } }",
+            json!({}),
+        )
+        .await;
+    refused(&answer, "customerIds");
+    assert_eq!(app.snapshot().await, before);
+}

@@ -245,3 +245,19 @@ fn a_rotation_by_a_key_keeps_its_horizon_and_its_limits() {
     // A person's rotation gives a key without an expiry, as before.
     assert_eq!(Freedom::unbounded().ensure_rotation(&free, None), Ok(None));
 }
+
+#[test]
+fn only_a_caller_without_limits_connects_an_integration() {
+    let default = limit(100, 60);
+    let mut caller = key(ApiKeyType::Scoped, scopes(&["api_keys:write"]));
+    assert!(
+        Freedom::of_key(&caller, Some(default))
+            .ensure_integration_key(Some(default))
+            .is_ok()
+    );
+    caller.allowed_ips = Some(ranges(&["10.0.0.0/8"]));
+    assert_eq!(
+        verdict(Freedom::of_key(&caller, Some(default)).ensure_integration_key(Some(default))),
+        Err("allowedIps")
+    );
+}
