@@ -10,7 +10,7 @@ use crate::ip_ranges::IpRanges;
 use crate::key::{ApiKey, ApiKeyType};
 use crate::lifecycle::{NewScopedKey, SettingsChange};
 use crate::quota::{Quota, QuotaRefill};
-use crate::rate_limit::{RateLimit, effective_limit};
+use crate::rate_limit::{RateLimit, RateLimitMode, effective_limit};
 
 /// The limits a caller acts under. A person's are none ([`Freedom::unbounded`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -91,6 +91,48 @@ impl Freedom {
                 _ => change.rate_limit.or(environment_default),
             };
             self.ensure_rate_limit(applies)?;
+        }
+        Ok(())
+    }
+
+    /// A key that was rotated works until its grace period ends, but manages nothing: a leaked
+    /// old secret must not be able to rotate, re-scope or revoke its replacement.
+    pub fn ensure_caller_not_replaced(caller: &ApiKey) -> Result<(), RuleViolation> {
+        match caller.replaced_by_id {
+            None => Ok(()),
+            Some(_) => Err(RuleViolation::forbidden(
+                "the calling key was rotated: it keeps working until its grace period ends, but only its replacement may manage keys",
+                None,
+            )),
+        }
+    }
+
+    /// New scopes on `target` reach as far as its limits let them, so a bound key may grant
+    /// scopes only to a key within all of its limits.
+    pub fn ensure_scope_grant(
+        &self,
+        target: &ApiKey,
+        environment_default: Option<RateLimit>,
+    ) -> Result<(), RuleViolation> {
+        self.ensure_customers(target.customer_ids.as_deref())?;
+        self.ensure_allowed_ips(target.allowed_ips.as_ref())?;
+        self.ensure_expiry("expiresAt", target.expires_at)?;
+        self.ensure_quota(target.quota.map(|q| q.quota))?;
+        self.ensure_rate_limit(effective_limit(target, environment_default))
+    }
+
+    /// A new count is a full one, so a key bound by a quota cannot set its own quota again
+    /// (lowering it would refill it).
+    pub fn ensure_own_quota_kept(
+        &self,
+        target: &ApiKey,
+        change: &SettingsChange,
+    ) -> Result<(), RuleViolation> {
+        if self.quota.is_some() && change.quota != target.quota.map(|q| q.quota) {
+            return Err(bounded(
+                "quota",
+                "a key with a quota cannot change its own quota: a new quota starts a new count",
+            ));
         }
         Ok(())
     }
@@ -201,10 +243,13 @@ fn refill_rank(refill: QuotaRefill) -> u8 {
     }
 }
 
+/// Neither a larger burst, nor a faster rate, nor a looser mode (`LEASED` lets each replica's
+/// lease through on top of an exact count).
 fn within_rate(wanted: RateLimit, own: RateLimit) -> bool {
     let rate_within = u64::from(wanted.requests) * u64::from(own.period_seconds)
         <= u64::from(own.requests) * u64::from(wanted.period_seconds);
-    wanted.requests <= own.requests && rate_within
+    let mode_within = !(own.mode == RateLimitMode::Exact && wanted.mode == RateLimitMode::Leased);
+    wanted.requests <= own.requests && rate_within && mode_within
 }
 
 fn bounded(field: &'static str, message: &str) -> RuleViolation {

@@ -23,6 +23,8 @@ pub async fn set_default_rate_limit(
     limit: Option<RateLimit>,
 ) -> Result<Environment, ServiceError> {
     ensure_may_configure(principal.scopes())?;
+    // A rate-limited full-access key cannot free the keys the default binds.
+    principal.freedom(None).ensure_rate_limit(limit)?;
     let environment = services
         .store
         .set_default_rate_limit(

@@ -27,7 +27,7 @@ pub async fn connect(
     principal: &Principal,
     provider: IntegrationProvider,
 ) -> Result<Connected, ServiceError> {
-    principal.require(Scope::API_KEYS_WRITE)?;
+    principal.require_key_manager()?;
     let scopes = validate_connect(principal.scopes(), provider)?;
     principal
         .freedom(None)
@@ -75,7 +75,7 @@ pub async fn disconnect(
     principal: &Principal,
     id: &str,
 ) -> Result<Integration, ServiceError> {
-    principal.require(Scope::API_KEYS_WRITE)?;
+    principal.require_key_manager()?;
     let (integration, revoked) = services
         .store
         .disconnect_integration(

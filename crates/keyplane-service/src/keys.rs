@@ -66,7 +66,7 @@ pub async fn create(
     principal: &Principal,
     request: CreateKeyRequest<'_>,
 ) -> Result<CreatedKey, ServiceError> {
-    principal.require(Scope::API_KEYS_WRITE)?;
+    principal.require_key_manager()?;
     let now = Utc::now();
     let valid =
         lifecycle::validate_create(principal.scopes(), principal.account.plan, request, now)?;
@@ -113,9 +113,11 @@ pub async fn update_settings(
     let default_limit = principal.environment.default_rate_limit;
     change(services, principal, id, |caller, key, _, _| {
         let change = lifecycle::validate_settings_change(caller, key, request)?;
-        principal
-            .freedom(Some(key))
-            .ensure_settings(key, &change, default_limit)?;
+        let freedom = principal.freedom(Some(key));
+        freedom.ensure_settings(key, &change, default_limit)?;
+        if principal.key().is_some_and(|caller| caller.id == key.id) {
+            freedom.ensure_own_quota_kept(key, &change)?;
+        }
         Ok(KeyChange::Settings(change))
     })
     .await
@@ -130,8 +132,12 @@ pub async fn update_scopes(
     scopes: Option<&[String]>,
     preset: Option<ScopePreset>,
 ) -> Result<ApiKey, ServiceError> {
+    let default_limit = principal.environment.default_rate_limit;
     change(services, principal, id, |caller, key, _, now| {
         let scopes = lifecycle::validate_scope_change(caller, key, scopes, preset, now)?;
+        principal
+            .freedom(Some(key))
+            .ensure_scope_grant(key, default_limit)?;
         Ok(KeyChange::Scopes(scopes))
     })
     .await
@@ -175,7 +181,7 @@ pub async fn rotate(
     id: &str,
     expiry: RotationExpiry,
 ) -> Result<RotatedKey, ServiceError> {
-    principal.require(Scope::API_KEYS_WRITE)?;
+    principal.require_key_manager()?;
     let now = Utc::now();
     let environment_id = &principal.environment.id;
     // The rule may run twice (a write retried after a lost connection): the secret of the
@@ -264,7 +270,7 @@ where
         + Send
         + Sync,
 {
-    principal.require(Scope::API_KEYS_WRITE)?;
+    principal.require_key_manager()?;
     let now = Utc::now();
     let key = services
         .store

@@ -104,6 +104,16 @@ impl Principal {
         Err(RuleViolation::forbidden(format!("{who} lacks the scope {scope}"), Some(scope)).into())
     }
 
+    /// A caller about to manage keys: `api_keys:write`, and, for a key, not one that was rotated
+    /// (its old secret works until the grace period ends, but manages nothing).
+    pub fn require_key_manager(&self) -> Result<(), ServiceError> {
+        self.require(Scope::API_KEYS_WRITE)?;
+        if let Caller::Key(key) = &self.caller {
+            Freedom::ensure_caller_not_replaced(key)?;
+        }
+        Ok(())
+    }
+
     /// The signed-in user, refusing keys: people and their sessions are for people.
     pub fn require_user(&self) -> Result<&SignedIn, ServiceError> {
         self.user().ok_or_else(|| {

@@ -1,6 +1,6 @@
 //! Webhook endpoints' use cases: create (the signing secret shown once), change, rotate the
-//! secret, delete, and read endpoints, deliveries and attempts; replay a delivery. Owners and
-//! keys with `api_keys:write` manage endpoints; `api_keys:read` reads them. Sending is
+//! secret, delete, and read endpoints, deliveries and attempts; replay a delivery. Full access (an
+//! owner or the full-access key) manages endpoints; `api_keys:read` reads them. Sending is
 //! `delivery`'s.
 
 pub mod delivery;

@@ -215,14 +215,16 @@ pub(super) async fn find_in_environment(
     query.one(db).await?.map(key_from_model).transpose()
 }
 
-/// The key's row, sealed secret included, for revealing it.
-pub(crate) async fn find_in_environment_with_secret(
+/// The key's row, sealed secret included and locked for the rest of the transaction, for
+/// revealing it.
+pub(crate) async fn lock_in_environment_with_secret(
     db: &impl ConnectionTrait,
     environment_id: &str,
     key_id: &str,
 ) -> Result<Option<api_key::Model>, StoreError> {
     Ok(api_key::Entity::find_by_id(key_id.to_owned())
         .filter(Column::EnvironmentId.eq(environment_id))
+        .lock_exclusive()
         .one(db)
         .await?)
 }

@@ -14,7 +14,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use crate::account::{environment_from_model, lock_environment};
 use crate::change::{Change, notify};
 use crate::entity::{api_key, environment};
-use crate::key::{find_in_environment_with_secret, key_from_model};
+use crate::key::{lock_in_environment_with_secret, key_from_model};
 use crate::{Store, StoreError, account_audit, audit, commit, stored_instant};
 
 impl Store {
@@ -86,19 +86,21 @@ impl Store {
         self.write(move || async move {
             let now = stored_instant(now);
             let txn = self.begin_write().await?;
-            let model = find_in_environment_with_secret(&txn, environment_id, key_id)
+            let model = lock_in_environment_with_secret(&txn, environment_id, key_id)
                 .await?
                 .ok_or_else(|| RuleViolation::not_found("API key"))?;
-            let Some(sealed) = model.sealed_secret.clone() else {
+            let sealed = model.sealed_secret.clone();
+            let hash = KeyHash::from_hex(&model.key_hash)
+                .ok_or_else(|| StoreError::corrupt("key hash"))?;
+            let key = key_from_model(model)?;
+            // The caller's right first: a refused caller learns nothing of the key's state.
+            decide(&key)?;
+            let Some(sealed) = sealed else {
                 return Err(RuleViolation::conflict(
                     "the key is not recoverable: it was made while recoverable keys were off",
                 )
                 .into());
             };
-            let hash = KeyHash::from_hex(&model.key_hash)
-                .ok_or_else(|| StoreError::corrupt("key hash"))?;
-            let key = key_from_model(model)?;
-            decide(&key)?;
             let event = NewAuditEvent {
                 event_type: AuditEventType::KeyRevealed,
                 api_key_id: Some(key.id.clone()),

@@ -254,3 +254,112 @@ async fn bound_key_cannot_connect_an_integration_for_an_unbounded_key() {
     refused(&answer, "customerIds");
     assert_eq!(app.snapshot().await, before);
 }
+
+#[tokio::test]
+async fn bound_key_cannot_grant_scopes_to_a_freer_key() {
+    let app = TestApp::spawn().await;
+    let (_, secret) = app
+        .create_key_from(json!({
+            "name": "acme writer",
+            "scopes": ["api_keys:read", "api_keys:write", "customers:write"],
+            "customerIds": ["acme"],
+        }))
+        .await;
+    let (free, _) = app.create_key("every customer", &["customers:read"]).await;
+    let before = app.snapshot().await;
+    let answer = app
+        .gql(
+            Some(&secret),
+            "mutation($id: ID!) { updateApiKeyScopes(input: { id: $id, scopes: [\"customers:write\"] }) { id } }",
+            json!({ "id": free }),
+        )
+        .await;
+    refused(&answer, "customerIds");
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn quota_bound_key_cannot_refill_itself_by_lowering_its_quota() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = app
+        .create_key_from(json!({
+            "name": "budgeted",
+            "scopes": ["api_keys:read", "api_keys:write"],
+            "quota": { "limit": 1000, "refill": "NEVER" },
+        }))
+        .await;
+    let answer = app
+        .gql(
+            Some(&secret),
+            UPDATE,
+            json!({ "input": { "id": id, "quota": { "limit": 999, "refill": "NEVER" } } }),
+        )
+        .await;
+    refused(&answer, "quota");
+}
+
+#[tokio::test]
+async fn rotated_key_cannot_manage_its_replacement() {
+    let app = TestApp::spawn().await;
+    let (id, old_secret) = app
+        .create_key("pipeline", &["api_keys:read", "api_keys:write"])
+        .await;
+    let rotated = app.ok(&old_secret, ROTATE, json!({ "id": id })).await;
+    let new_id = rotated["rotateApiKey"]["apiKey"]["id"].clone();
+    let before = app.snapshot().await;
+    let revoke = "mutation($id: ID!) { revokeApiKey(input: { id: $id }) { id } }";
+    let rotate_again =
+        "mutation($id: ID!) { rotateApiKey(input: { id: $id, gracePeriod: NOW }) { secret } }";
+    for document in [revoke, rotate_again] {
+        let answer = app
+            .gql(Some(&old_secret), document, json!({ "id": new_id }))
+            .await;
+        assert_eq!(answer.code(), "FORBIDDEN", "{}", answer.body);
+    }
+    assert_eq!(app.snapshot().await, before);
+    // It still works for what it may read until its grace period ends.
+    app.ok(
+        &old_secret,
+        "{ apiKeys(first: 1) { edges { node { id } } } }",
+        json!({}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn rate_limited_full_access_key_cannot_lift_the_environment_default() {
+    let app = TestApp::spawn().await;
+    let people = app.people().await;
+    let full_access = app
+        .ok(
+            &app.admin(),
+            "{ apiKeys(first: 1, filter: { type: [FULL_ACCESS] }) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await["apiKeys"]["edges"][0]["node"]["id"]
+        .clone();
+    app.as_user(
+        &people.owner.token,
+        "production",
+        UPDATE,
+        json!({ "input": { "id": full_access, "rateLimit": { "requests": 1000, "periodSeconds": 60 } } }),
+    )
+    .await
+    .data();
+    let set_default = "mutation($limit: RateLimitInput) { updateEnvironmentRateLimit(input: { rateLimit: $limit }) { slug } }";
+    app.ok(
+        &app.admin(),
+        set_default,
+        json!({ "limit": { "requests": 100, "periodSeconds": 60 } }),
+    )
+    .await;
+    for looser in [
+        Value::Null,
+        json!({ "requests": 100_000, "periodSeconds": 60 }),
+    ] {
+        let answer = app
+            .gql(Some(&app.admin()), set_default, json!({ "limit": looser }))
+            .await;
+        refused(&answer, "rateLimit");
+    }
+}

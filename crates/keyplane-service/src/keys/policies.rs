@@ -6,7 +6,6 @@ use chrono::Utc;
 use keyplane_domain::disablement::{self, Disabler};
 use keyplane_domain::key::ApiKey;
 use keyplane_domain::lifecycle;
-use keyplane_domain::scope::Scope;
 use keyplane_domain::user::Role;
 use keyplane_store::{BulkRevocation, Change, KeyChange, KeySelection, RevocationBatch};
 
@@ -26,7 +25,7 @@ pub async fn revoke_many(
     principal: &Principal,
     selection: KeySelection,
 ) -> Result<BulkRevocation, ServiceError> {
-    principal.require(Scope::API_KEYS_WRITE)?;
+    principal.require_key_manager()?;
     let selection = match selection {
         KeySelection::Ids(ids) => {
             let mut seen = HashSet::with_capacity(ids.len());
