@@ -54,7 +54,7 @@ pub async fn make(
 ) -> String {
     let admin = app.server_key(env);
     // Made by the owner: an earlier row may have rotated the full-access key, and a key in its
-    // grace period can make only keys that expire with it.
+    // grace period manages no key.
     let create = |input: Value| async move {
         app.as_user(
             &people.owner.token,
@@ -83,12 +83,14 @@ pub async fn make(
             .unwrap()
             .to_owned(),
         Needs::Integration => app
-            .ok(
-                &admin,
+            .as_user(
+                &people.owner.token,
+                env,
                 "mutation { connectIntegration(input: { provider: HUBSPOT }) { integration { id } } }",
                 json!({}),
             )
-            .await["connectIntegration"]["integration"]["id"]
+            .await
+            .data()["connectIntegration"]["integration"]["id"]
             .as_str()
             .unwrap()
             .to_owned(),
