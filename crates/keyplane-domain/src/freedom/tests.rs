@@ -43,7 +43,8 @@ fn customers_must_be_a_subset_of_the_callers_list() {
         ..Freedom::default()
     };
     let list = |ids: &[&str]| ids.iter().map(|id| id.to_string()).collect::<Vec<_>>();
-    let table: [(Option<Vec<String>>, Result<(), &str>); 4] = [
+    type Row = (Option<Vec<String>>, Result<(), &'static str>);
+    let table: [Row; 4] = [
         (Some(list(&["acme"])), Ok(())),
         (Some(list(&["acme", "globex"])), Ok(())),
         (Some(list(&["acme", "initech"])), Err("customerIds")),
