@@ -65,7 +65,11 @@ fn filled_cache(n: usize, hasher: &KeyHasher) -> (KeyCache, Vec<KeyHash>) {
     let cache = KeyCache::new(n + 1, Duration::from_secs(3600));
     let hashes: Vec<KeyHash> = secrets(n).iter().map(|s| hasher.hash(s)).collect();
     for (i, hash) in hashes.iter().enumerate() {
-        cache.put_key(*hash, CachedKey::Found(Arc::new(sample_key(i))));
+        cache.put_key(
+            cache.begin_fill(),
+            *hash,
+            CachedKey::Found(Arc::new(sample_key(i))),
+        );
     }
     (cache, hashes)
 }
@@ -207,6 +211,9 @@ async fn bench_services(dir: &std::path::Path, parse_cache_capacity: usize) -> B
         webhooks: keyplane_service::WebhookSettings::default(),
         expiry_sweep: Duration::from_secs(30),
         leak_reporter_token: None,
+        legacy_customer_tokens: Default::default(),
+        max_event_streams: 1_000,
+        passwords: keyplane_service::passwords::PasswordSettings::default(),
     };
     let (services, background) = Services::start(
         store,
@@ -255,7 +262,8 @@ fn in_process_verify(c: &mut Criterion) {
         let hasher = KeyHasher::new(None);
         for (i, secret) in secrets(others).iter().enumerate() {
             let key = CachedKey::Found(Arc::new(sample_key(i)));
-            bench.services.cache.put_key(hasher.hash(secret), key);
+            let fill = bench.services.cache.begin_fill();
+            bench.services.cache.put_key(fill, hasher.hash(secret), key);
         }
         group.bench_with_input(
             BenchmarkId::new("other_keys_cached", others),

@@ -7,9 +7,10 @@
 //! KEYPLANE_SIGNING_SECRET=kpsign-… cargo run --example customer_token -- cus_123 [LIFETIME_SECONDS]
 //! ```
 //!
-//! Without a lifetime the token never expires (it is valid until the signing secret is rotated
-//! out); with one it is `v1.<unix-expiry>.<hex hmac over "<customerId>.<unix-expiry>">`, and
-//! Keyplane refuses lifetimes over 24 hours.
+//! The token is `v2.<hex hmac>` over `"v2\n<customerId>\n"` without a lifetime (it never
+//! expires: it is valid until the signing secret is rotated out), or
+//! `v2.<unix-expiry>.<hex hmac>` over `"v2\n<customerId>\n<unix-expiry>"` with one; Keyplane
+//! refuses lifetimes over 24 hours. The HMAC is HMAC-SHA256 keyed with the signing secret.
 
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -33,7 +34,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let token = match args.next().map(|s| s.parse::<u64>()) {
-        None => sign(&secret, &customer_id),
+        None => format!("v2.{}", sign(&secret, &format!("v2\n{customer_id}\n"))),
         Some(Ok(lifetime)) => {
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -41,8 +42,8 @@ fn main() -> ExitCode {
                 .as_secs();
             let expiry = now + lifetime;
             format!(
-                "v1.{expiry}.{}",
-                sign(&secret, &format!("{customer_id}.{expiry}"))
+                "v2.{expiry}.{}",
+                sign(&secret, &format!("v2\n{customer_id}\n{expiry}"))
             )
         }
         Some(Err(_)) => {

@@ -13,6 +13,10 @@ use serde_json::json;
 
 use crate::AppError;
 
+mod secrets_file;
+
+pub use secrets_file::SecretsFile;
+
 /// The default keys of one environment, in plaintext: shown once, never stored.
 #[derive(Debug)]
 pub struct DefaultKeys {

@@ -7,6 +7,89 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// SQLite file in the working directory: the embedded default, nothing to install.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://keyplane.db";
 
+/// A flag's secret value (pepper, data key, token): its `Debug` never shows it, so neither
+/// does the `Debug` of the configuration. Reads as `&str` where it is used.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(text.to_owned()))
+    }
+}
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(redacted)")
+    }
+}
+
+/// A URL that may carry a password (`postgres://user:pw@host/db`, `redis://:pw@host`): its
+/// `Debug` shows it with the password replaced.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretUrl(String);
+
+impl SecretUrl {
+    /// The URL with any password in it replaced by `***`.
+    pub fn redacted(&self) -> String {
+        let Some((scheme, rest)) = self.0.split_once("://") else {
+            return "***".to_owned();
+        };
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(authority_end);
+        match authority.rsplit_once('@') {
+            Some((user_info, host)) => {
+                let user = user_info
+                    .split_once(':')
+                    .map_or(user_info, |(user, _)| user);
+                let masked = if user_info.contains(':') { ":***" } else { "" };
+                format!("{scheme}://{user}{masked}@{host}{}", mask_query(tail))
+            }
+            None => format!("{scheme}://{authority}{}", mask_query(tail)),
+        }
+    }
+}
+
+/// A query string may carry a password too (`?password=…`): it is not shown.
+fn mask_query(tail: &str) -> String {
+    match tail.split_once('?') {
+        Some((path, _)) => format!("{path}?***"),
+        None => tail.to_owned(),
+    }
+}
+
+impl std::str::FromStr for SecretUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(text.to_owned()))
+    }
+}
+
+impl std::ops::Deref for SecretUrl {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "keyplane",
@@ -24,7 +107,7 @@ pub struct Cli {
 pub struct GlobalArgs {
     /// `sqlite://PATH` (created if missing) or `postgres://USER@HOST/DB`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
-    pub database_url: String,
+    pub database_url: SecretUrl,
 
     /// Server-side secret mixed into every key hash (HMAC-SHA256). Changing it invalidates
     /// every issued key.
@@ -34,12 +117,12 @@ pub struct GlobalArgs {
         hide_env_values = true,
         global = true
     )]
-    pub key_pepper: Option<String>,
+    pub key_pepper: Option<Secret>,
 
     /// 64 hex characters: the key that seals secrets Keyplane must read back (client signing
     /// secrets). Every replica needs the same one. Overrides --data-key-file.
     #[arg(long, env = "KEYPLANE_DATA_KEY", hide_env_values = true, global = true)]
-    pub data_key: Option<String>,
+    pub data_key: Option<Secret>,
 
     /// Where the data key is kept when --data-key is not given; created (mode 0600) on first
     /// start if missing.
@@ -185,7 +268,7 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYPLANE_LAST_USED_FLUSH_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=60))]
     pub last_used_flush_seconds: u64,
 
-    /// Most keys (and unknown key hashes) the in-process cache holds.
+    /// Most keys the in-process cache holds; unknown key hashes are kept apart, a tenth as many.
     #[arg(long, env = "KEYPLANE_KEY_CACHE_CAPACITY", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     pub key_cache_capacity: u64,
 
@@ -194,6 +277,23 @@ pub struct ServeArgs {
     /// across processes sharing one file.
     #[arg(long, env = "KEYPLANE_KEY_CACHE_TTL_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub key_cache_ttl_seconds: u64,
+
+    /// Seconds a client may take to send a request's head (request line and headers), counted
+    /// from when the server starts waiting for it; a slow client, or a keep-alive connection
+    /// idle that long, is closed.
+    #[arg(long, env = "KEYPLANE_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub header_read_timeout_seconds: u64,
+
+    /// Seconds a request may take, its body included, before it is answered 503 UNAVAILABLE.
+    /// Event-queue reads get their longest wait (30 s) on top; a stream is bounded only until
+    /// it starts.
+    #[arg(long, env = "KEYPLANE_REQUEST_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout_seconds: u64,
+
+    /// Most client connections open at once; past it, new connections wait to be accepted until
+    /// one closes. Keep it below the process's open-file limit.
+    #[arg(long, env = "KEYPLANE_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
 
     /// Most distinct query texts kept parsed (0 parses every request).
     #[arg(long, env = "KEYPLANE_PARSE_CACHE_CAPACITY", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
@@ -213,7 +313,7 @@ pub struct ServeArgs {
 
     /// When set, `GET /metrics` answers only requests with `Authorization: Bearer <token>`.
     #[arg(long, env = "KEYPLANE_METRICS_TOKEN", hide_env_values = true)]
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<Secret>,
 
     /// Hours without a request after which a session ends.
     #[arg(long, env = "KEYPLANE_SESSION_IDLE_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u16).range(1..=720))]
@@ -233,7 +333,7 @@ pub struct ServeArgs {
     /// `redis://HOST:PORT/DB`: shared state for several replicas. With it, rate limits hold
     /// across every replica that uses the same Redis; without it, each process decides its own.
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
-    pub redis_url: Option<String>,
+    pub redis_url: Option<SecretUrl>,
 
     /// Milliseconds a call to Redis may take before the replica decides alone (and tries Redis
     /// again a second later).
@@ -262,10 +362,52 @@ pub struct ServeArgs {
     /// The token a secret-scanning partner presents (`Authorization: Bearer …`) to
     /// `POST /v1/leaks`. Without it, leak reports over HTTP are off.
     #[arg(long, env = "KEYPLANE_LEAK_REPORTER_TOKEN", hide_env_values = true)]
-    pub leak_reporter_token: Option<String>,
+    pub leak_reporter_token: Option<Secret>,
+
+    /// Whether customer tokens of the two legacy forms (plain hex, and `v1.`) still verify.
+    /// They can stand for another customer whose id holds a `.`; `refuse` once every backend
+    /// signs the `v2` forms (see the README's client-side security).
+    #[arg(long, env = "KEYPLANE_LEGACY_CUSTOMER_TOKENS", value_enum, default_value_t = LegacyTokensArg::Accept)]
+    pub legacy_customer_tokens: LegacyTokensArg,
+
+    /// Most event streams (`GET /v1/events/stream`) open on this server at once; past it, and
+    /// for a second stream of one credential, a stream is refused with 429 `RATE_LIMITED`.
+    #[arg(long, env = "KEYPLANE_MAX_EVENT_STREAMS", default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_event_streams: u32,
+
+    /// Password hashes (argon2id, 19 MiB each) that may run at once across login,
+    /// `changePassword` and accepting links; eight times as many may wait, and past that a
+    /// request is answered 503 `UNAVAILABLE`. Defaults to the number of cores.
+    #[arg(long, env = "KEYPLANE_PASSWORD_HASH_CONCURRENCY", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub password_hash_concurrency: Option<u16>,
+
+    /// Where `serve` writes the secrets of a bootstrap (the default keys and the first owner's
+    /// setup link) when its stdout is not a terminal: created with mode 0600, its path logged.
+    /// On a terminal they are printed instead.
+    #[arg(
+        long,
+        env = "KEYPLANE_BOOTSTRAP_SECRETS_FILE",
+        default_value = "keyplane-bootstrap-secrets"
+    )]
+    pub bootstrap_secrets_file: std::path::PathBuf,
 
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LegacyTokensArg {
+    Accept,
+    Refuse,
+}
+
+impl From<LegacyTokensArg> for keyplane_domain::client_security::LegacyTokens {
+    fn from(arg: LegacyTokensArg) -> Self {
+        match arg {
+            LegacyTokensArg::Accept => Self::Accept,
+            LegacyTokensArg::Refuse => Self::Refuse,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

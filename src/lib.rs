@@ -33,10 +33,10 @@ pub enum AppError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("server error: {0}")]
-    Serve(std::io::Error),
     #[error("data key: {0}")]
     DataKey(String),
+    #[error("bootstrap secrets file: {0}")]
+    SecretsFile(String),
     #[error(transparent)]
     Redis(#[from] keyplane_redis::RedisError),
     #[error("{message} ({code})")]
@@ -113,6 +113,8 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     pub service: ServiceSettings,
     pub http: HttpSettings,
+    /// Header-read and request timeouts, and the connection cap.
+    pub limits: keyplane_api::ServerLimits,
 }
 
 /// A bound, ready server: `main` and the end-to-end tests build it the same way.
@@ -120,6 +122,7 @@ pub struct ServerSettings {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    limits: keyplane_api::ServerLimits,
     store: Store,
     background: Background,
 }
@@ -143,6 +146,7 @@ impl Application {
         Ok(Self {
             listener,
             router: keyplane_api::router(services, settings.http),
+            limits: settings.limits,
             store,
             background,
         })
@@ -160,16 +164,8 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), AppError> {
-        // With the peer's address: the login throttle counts attempts per client.
-        let app = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(AppError::Serve);
+        keyplane_api::serve(self.listener, self.router, self.limits, shutdown).await;
         self.background.shutdown().await;
-        served?;
         self.store.close().await?;
         Ok(())
     }

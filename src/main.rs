@@ -1,9 +1,10 @@
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use keyplane::bootstrap::SecretsFile;
 use keyplane::config::{
-    BootstrapArgs, Cli, Command, DEFAULT_LISTEN, OutputFormat, UserCommand, public_url,
+    BootstrapArgs, Cli, Command, DEFAULT_LISTEN, OutputFormat, ServeArgs, UserCommand, public_url,
     trusted_proxies,
 };
 use keyplane::{
@@ -15,6 +16,7 @@ use std::time::Duration;
 use keyplane_api::HttpSettings;
 use keyplane_domain::session::SessionPolicy;
 use keyplane_domain::webhook::RetrySchedule;
+use keyplane_service::passwords::PasswordSettings;
 use keyplane_service::users::operator;
 use keyplane_service::{FlushIntervals, Retention, ServiceSettings, WebhookSettings};
 
@@ -82,16 +84,20 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         Command::Serve(args) => {
             let url = public_url(cli.global.public_url.as_deref(), args.listen);
             if !store.is_initialised().await? {
-                let output = run_bootstrap(&store, &hasher, &args.bootstrap, &url).await?;
-                print_keys(&output, args.bootstrap.output);
+                bootstrap_on_serve(&store, &hasher, &args, &url).await?;
             }
             let settings = ServerSettings {
                 listen: args.listen,
+                limits: keyplane_api::ServerLimits {
+                    header_read_timeout: Duration::from_secs(args.header_read_timeout_seconds),
+                    request_timeout: Duration::from_secs(args.request_timeout_seconds),
+                    max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+                },
                 http: HttpSettings {
                     max_body_bytes: args.max_body_bytes as usize,
                     parse_cache_capacity: usize::try_from(args.parse_cache_capacity)
                         .unwrap_or(usize::MAX),
-                    metrics_token: args.metrics_token.clone(),
+                    metrics_token: args.metrics_token.as_deref().map(str::to_owned),
                     trusted_proxies: trusted_proxies(&args.trusted_proxies),
                 },
                 service: ServiceSettings {
@@ -133,7 +139,13 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                         allow_private: args.webhook_allow_private,
                     },
                     expiry_sweep: Duration::from_millis(args.expiry_sweep_ms),
-                    leak_reporter_token: args.leak_reporter_token.clone(),
+                    leak_reporter_token: args.leak_reporter_token.as_deref().map(str::to_owned),
+                    legacy_customer_tokens: args.legacy_customer_tokens.into(),
+                    max_event_streams: args.max_event_streams as usize,
+                    passwords: PasswordSettings::with_concurrency(
+                        args.password_hash_concurrency
+                            .and_then(|n| std::num::NonZeroUsize::new(usize::from(n))),
+                    ),
                 },
             };
             let data_key =
@@ -170,13 +182,46 @@ fn default_listen() -> std::net::SocketAddr {
 
 /// Secrets go to stdout, once, and never through the logger.
 fn print_keys(output: &BootstrapOutput, format: OutputFormat) {
-    let text = match format {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{}", keys_text(output, format));
+    let _ = stdout.flush();
+}
+
+fn keys_text(output: &BootstrapOutput, format: OutputFormat) -> String {
+    match format {
         OutputFormat::Json => output.to_json().to_string(),
         OutputFormat::Text => output.to_text(),
+    }
+}
+
+/// `serve` on an empty database: bootstraps, and hands the secrets to a person at a terminal,
+/// or else to a file only its owner can read (a container's stdout ends up in logs). The file
+/// is made before the bootstrap, so a path that cannot be written fails before anything is.
+async fn bootstrap_on_serve(
+    store: &keyplane_store::Store,
+    hasher: &keyplane_domain::secret::KeyHasher,
+    args: &ServeArgs,
+    url: &str,
+) -> Result<(), AppError> {
+    if std::io::stdout().is_terminal() {
+        let output = run_bootstrap(store, hasher, &args.bootstrap, url).await?;
+        print_keys(&output, args.bootstrap.output);
+        return Ok(());
+    }
+    let file = SecretsFile::create(&args.bootstrap_secrets_file)?;
+    let output = match run_bootstrap(store, hasher, &args.bootstrap, url).await {
+        Ok(output) => output,
+        Err(err) => {
+            file.discard();
+            return Err(err);
+        }
     };
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{text}");
-    let _ = stdout.flush();
+    let path = file.write(&keys_text(&output, args.bootstrap.output))?;
+    tracing::warn!(
+        path = %path.display(),
+        "bootstrapped: the default keys and the first owner's setup link are in this file (mode 0600), not on stdout; read them, store them, then delete it"
+    );
+    Ok(())
 }
 
 fn days(days: u16) -> chrono::Duration {

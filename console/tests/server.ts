@@ -54,6 +54,6 @@ export async function authenticates(secret: string): Promise<boolean> {
 /** A customer token as a platform's backend mints it (the README's recipe). */
 export function customerToken(signingSecret: string, customerId: string, lifetimeSeconds = 600): string {
   const expiry = Math.floor(Date.now() / 1000) + lifetimeSeconds;
-  const mac = createHmac("sha256", signingSecret).update(`${customerId}.${expiry}`).digest("hex");
-  return `v1.${expiry}.${mac}`;
+  const mac = createHmac("sha256", signingSecret).update(`v2\n${customerId}\n${expiry}`).digest("hex");
+  return `v2.${expiry}.${mac}`;
 }

@@ -17,6 +17,7 @@ mod m20261202_000011_key_policies;
 mod m20261202_000012_rate_limit_modes;
 mod m20261202_000013_key_quotas;
 mod m20261203_000014_key_events;
+mod m20261204_000015_idempotency_per_caller;
 
 /// Every migration, oldest first. `keyplane migrate` and `keyplane serve` apply the pending ones.
 #[derive(Debug)]
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_rate_limit_modes::Migration),
             Box::new(m20261202_000013_key_quotas::Migration),
             Box::new(m20261203_000014_key_events::Migration),
+            Box::new(m20261204_000015_idempotency_per_caller::Migration),
         ]
     }
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::harness::TestDatabase;
 
-fn keyplane(db: &TestDatabase, args: &[&str]) -> Output {
+pub(crate) fn keyplane(db: &TestDatabase, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_keyplane"))
         .args(args)
         .env("DATABASE_URL", db.url())
@@ -87,60 +87,97 @@ async fn bad_flags_are_refused_before_anything_runs() {
     }
 }
 
-/// Runs `keyplane serve` on a free port until it listens, stops it with SIGTERM, checks that it
-/// exited cleanly, and answers what it printed on stdout.
-fn serve(db: &TestDatabase) -> String {
-    use std::io::{BufRead, BufReader};
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keyplane"))
-        .args([
-            "serve",
-            "--output",
-            "json",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("DATABASE_URL", db.url())
-        .env("KEYPLANE_DATA_KEY_FILE", db.scratch_path("keyplane.key"))
-        .env("RUST_LOG", "info")
-        .env_remove("KEYPLANE_KEY_PEPPER")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("keyplane serve starts");
-    // The server logs "keyplane serving" on stderr once it listens; secrets, if any, were
-    // printed on stdout before that.
-    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut logged = Vec::new();
-    for line in stderr.by_ref() {
-        let line = line.unwrap();
-        let listening = line.contains("keyplane serving");
-        logged.push(line);
-        if listening {
-            break;
+/// A `keyplane serve` process on a free port of 127.0.0.1, started with `args` and `env`
+/// beside the test database's, and running until [`ServeProcess::stop`].
+pub(crate) struct ServeProcess {
+    child: std::process::Child,
+    pub addr: std::net::SocketAddr,
+    logged: Vec<String>,
+    stderr: std::thread::JoinHandle<Vec<String>>,
+    stdout: std::thread::JoinHandle<String>,
+}
+
+impl ServeProcess {
+    /// Starts the server and waits until it listens. Its stdout is a pipe (not a terminal).
+    pub(crate) fn start(db: &TestDatabase, args: &[&str], env: &[(&str, &str)]) -> Self {
+        use std::io::{BufRead, BufReader};
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_keyplane"))
+            .args(["serve", "--listen", &listen])
+            .args(args)
+            .env("DATABASE_URL", db.url())
+            .env("KEYPLANE_DATA_KEY_FILE", db.scratch_path("keyplane.key"))
+            .env(
+                "KEYPLANE_BOOTSTRAP_SECRETS_FILE",
+                db.scratch_path("bootstrap-secrets"),
+            )
+            .env("RUST_LOG", "info")
+            .env_remove("KEYPLANE_KEY_PEPPER")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("keyplane serve starts");
+        // The server logs "keyplane serving" on stderr once it listens; secrets, if any, were
+        // handed out before that.
+        let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut logged = Vec::new();
+        for line in stderr.by_ref() {
+            let line = line.unwrap();
+            let listening = line.contains("keyplane serving");
+            logged.push(line);
+            if listening {
+                break;
+            }
+        }
+        assert!(
+            logged
+                .last()
+                .is_some_and(|l| l.contains("keyplane serving")),
+            "serve did not start:\n{}",
+            logged.join("\n")
+        );
+        // Keep draining stderr so the server never writes into a closed pipe.
+        let stderr = std::thread::spawn(move || stderr.map_while(Result::ok).collect::<Vec<_>>());
+        let out = child.stdout.take().unwrap();
+        let stdout = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut BufReader::new(out), &mut text);
+            text
+        });
+        Self {
+            child,
+            addr: listen.parse().unwrap(),
+            logged,
+            stderr,
+            stdout,
         }
     }
-    // Keep draining stderr so the server never writes into a closed pipe.
-    let drain = std::thread::spawn(move || stderr.map_while(Result::ok).collect::<Vec<_>>());
-    let stdout = child.stdout.take().unwrap();
-    let printed = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = std::io::Read::read_to_string(&mut BufReader::new(stdout), &mut text);
-        text
-    });
-    terminate(&mut child);
-    let status = child.wait().unwrap();
-    logged.extend(drain.join().unwrap());
-    assert!(
-        status.success(),
-        "a SIGTERM ends serve cleanly: {status}\n{}",
-        logged.join("\n")
-    );
-    printed.join().unwrap()
+
+    /// Stops the server with SIGTERM, checks that it exited cleanly, and answers what it
+    /// printed on stdout and logged on stderr.
+    pub(crate) fn stop(mut self) -> (String, String) {
+        terminate(&mut self.child);
+        let status = self.child.wait().unwrap();
+        let mut logged = self.logged;
+        logged.extend(self.stderr.join().unwrap());
+        let logged = logged.join("\n");
+        assert!(
+            status.success(),
+            "a SIGTERM ends serve cleanly: {status}\n{logged}"
+        );
+        (self.stdout.join().unwrap(), logged)
+    }
+}
+
+/// Runs `keyplane serve` until it listens, stops it, and answers what it printed on stdout.
+fn serve(db: &TestDatabase) -> String {
+    ServeProcess::start(db, &["--output", "json"], &[]).stop().0
 }
 
 fn terminate(child: &mut std::process::Child) {
@@ -155,14 +192,25 @@ fn terminate(child: &mut std::process::Child) {
 async fn serve_bootstraps_an_empty_database_once_and_stops_gracefully_on_sigterm() {
     let db = TestDatabase::create().await;
     let printed = serve(&db);
-    let keys: Value = serde_json::from_str(printed.trim()).expect("the default keys, as JSON");
+    assert_eq!(
+        printed.trim(),
+        "",
+        "stdout is no terminal: the keys go to the file"
+    );
+    let written = std::fs::read_to_string(db.scratch_path("bootstrap-secrets")).unwrap();
+    let keys: Value = serde_json::from_str(written.trim()).expect("the default keys, as JSON");
     assert_eq!(keys["environments"].as_array().unwrap().len(), 3);
+    std::fs::remove_file(db.scratch_path("bootstrap-secrets")).unwrap();
 
     let printed_again = serve(&db);
     assert_eq!(
         printed_again.trim(),
         "",
         "an initialised database prints no keys"
+    );
+    assert!(
+        !db.scratch_path("bootstrap-secrets").exists(),
+        "and writes none"
     );
 }
 

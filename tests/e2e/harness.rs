@@ -87,9 +87,10 @@ async fn start_server(
     let store = open_store(url).await.expect("open store");
     let settings = ServerSettings {
         listen: "127.0.0.1:0".parse().unwrap(),
+        limits: options.limits,
         http: HttpSettings {
             max_body_bytes: 64 * 1024,
-            parse_cache_capacity: 1_000,
+            parse_cache_capacity: options.parse_cache_capacity,
             metrics_token: options.metrics_token.map(str::to_owned),
             trusted_proxies: options.trusted_proxies.map(|list| {
                 let entries: Vec<&str> = list.split(',').collect();
@@ -99,7 +100,7 @@ async fn start_server(
         },
         service: ServiceSettings {
             expiring_soon: chrono::Duration::days(7),
-            key_cache_capacity: 10_000,
+            key_cache_capacity: options.key_cache_capacity,
             key_cache_ttl: options.cache_ttl,
             sessions: options.sessions,
             public_url: PUBLIC_URL.to_owned(),
@@ -121,6 +122,9 @@ async fn start_server(
             },
             expiry_sweep: options.expiry_sweep,
             leak_reporter_token: Some(LEAK_REPORTER_TOKEN.to_owned()),
+            legacy_customer_tokens: options.legacy_customer_tokens,
+            max_event_streams: options.max_event_streams,
+            passwords: options.passwords,
         },
     };
     let app = Application::build(store, key_hasher(Some(PEPPER)), data_key.clone(), settings)

@@ -35,8 +35,8 @@ const SNIPPET = `import { createHmac } from "node:crypto";
 // The signing secret stays on your server; never send it to a browser.
 export function customerToken(customerId, secret, lifetimeSeconds = 3600) {
   const expiry = Math.floor(Date.now() / 1000) + lifetimeSeconds;
-  const mac = createHmac("sha256", secret).update(\`\${customerId}.\${expiry}\`).digest("hex");
-  return \`v1.\${expiry}.\${mac}\`;
+  const mac = createHmac("sha256", secret).update(\`v2\\n\${customerId}\\n\${expiry}\`).digest("hex");
+  return \`v2.\${expiry}.\${mac}\`;
 }
 // The browser then sends X-Customer-Id and X-Customer-Token with the publishable key.`;
 

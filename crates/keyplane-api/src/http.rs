@@ -15,7 +15,9 @@ mod idempotency;
 mod leaks;
 mod negotiation;
 mod response;
+pub(crate) mod serve;
 mod sessions;
+mod transport_security;
 mod v1_verify;
 
 use std::sync::Arc;
@@ -31,7 +33,8 @@ use tracing::Level;
 use keyplane_service::Services;
 
 use crate::metrics::Metrics;
-use crate::schema::{HttpSettings, KeyplaneSchema, build_schema};
+use crate::schema::parse_cache::ParseCache;
+use crate::schema::{HttpSettings, KeyplaneSchema, build_schema_with, root_field_names};
 
 #[derive(Clone)]
 struct AppState {
@@ -46,14 +49,19 @@ struct AppState {
 /// The whole HTTP surface of Keyplane.
 pub fn router(services: Services, http: HttpSettings) -> Router {
     let max_body = http.max_body_bytes;
-    let metrics = Arc::new(Metrics::new(
+    let parse_cache = Arc::new(ParseCache::new(http.parse_cache_capacity));
+    let schema = build_schema_with(services.clone(), Arc::clone(&parse_cache));
+    let mut metrics = Metrics::new(
         Arc::clone(&services.cache),
         services.store.clone(),
         services.write_behind.clone(),
         Arc::clone(&services.rate_limiter),
-    ));
+        root_field_names(&schema),
+    );
+    metrics.watch_parse_cache(parse_cache);
+    let metrics = Arc::new(metrics);
     let state = AppState {
-        schema: build_schema(services.clone(), http.parse_cache_capacity),
+        schema,
         services: Arc::new(services),
         metrics,
         http: Arc::new(http),
@@ -73,6 +81,10 @@ pub fn router(services: Services, http: HttpSettings) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .fallback(health::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            transport_security::strict_transport_security,
+        ))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(
             // Only method and path are recorded: query strings, headers and bodies can carry

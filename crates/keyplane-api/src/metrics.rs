@@ -2,34 +2,95 @@
 //! key-cache hits and misses, database statements issued, the write-behind queue depth, and,
 //! with Redis, its call latency, whether it answers and the rate-limit decisions made without
 //! it.
+//!
+//! Every label value comes from a set fixed when the server starts (the schema's root fields,
+//! the error codes), never from a request: a caller cannot add a series.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeLabelSet, EncodeLabelValue, EncodeMetric, LabelValueEncoder,
+};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use keyplane_domain::ErrorCode;
+use keyplane_domain::activity::OUTCOME_OK;
 use keyplane_service::key_cache::KeyCache;
 use keyplane_service::rate_limit::RateLimiter;
 use keyplane_service::write_behind::WriteBehind;
 
-/// Labels are `Cow`: `/v1/verify`'s operation and every outcome code are static strings, so
-/// counting such a request allocates nothing.
+/// An `operation` label value: shared with [`Operations`], so counting a request allocates
+/// nothing.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+struct Operation(Arc<str>);
+
+impl EncodeLabelValue for Operation {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        encoder.write_str(&self.0)
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    operation: Cow<'static, str>,
-    outcome: Cow<'static, str>,
+    operation: Operation,
+    outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabels {
-    operation: Cow<'static, str>,
+    operation: Operation,
+}
+
+/// The values the `operation` label takes, fixed at start: the root field that ran (one of the
+/// schema's Query and Mutation fields; `verifyApiKey` for `/v1/verify` too), `none` when none
+/// ran (refused before execution, a document that did not validate, `/auth/login`),
+/// `multiple` when several did, and `unknown` for a name the schema lacks (a safeguard).
+#[derive(Debug)]
+struct Operations {
+    fields: HashSet<Arc<str>>,
+    none: Arc<str>,
+    multiple: Arc<str>,
+    unknown: Arc<str>,
+}
+
+impl Operations {
+    fn new(fields: impl IntoIterator<Item = String>) -> Self {
+        Self {
+            fields: fields.into_iter().map(Arc::from).collect(),
+            none: Arc::from("none"),
+            multiple: Arc::from("multiple"),
+            unknown: Arc::from("unknown"),
+        }
+    }
+
+    fn label(&self, ran: &[Cow<'static, str>]) -> Operation {
+        let value = match ran {
+            [] => &self.none,
+            [field] => self.fields.get(field.as_ref()).unwrap_or(&self.unknown),
+            _ => &self.multiple,
+        };
+        Operation(Arc::clone(value))
+    }
+}
+
+/// The `outcome` label: `OK`, an idempotent replay, one of the error codes, or `unknown`.
+fn outcome_label(outcome: &str) -> &'static str {
+    // The idempotency module's outcome for a replayed response.
+    const REPLAY: &str = "IDEMPOTENT_REPLAY";
+    match outcome {
+        OUTCOME_OK => OUTCOME_OK,
+        REPLAY => REPLAY,
+        code => ErrorCode::parse(code).map_or("unknown", ErrorCode::as_str),
+    }
 }
 
 fn latency_histogram() -> Histogram {
@@ -40,6 +101,7 @@ fn latency_histogram() -> Histogram {
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
+    operations: Operations,
     requests: Family<RequestLabels, Counter>,
     latency: Family<OperationLabels, Histogram, fn() -> Histogram>,
 }
@@ -134,18 +196,56 @@ impl Collector for Readings {
     }
 }
 
+/// The GraphQL parse cache's size and hits, read at each scrape.
+#[derive(Debug)]
+struct ParseCacheReadings(Arc<crate::schema::parse_cache::ParseCache>);
+
+impl Collector for ParseCacheReadings {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        use std::sync::atomic::Ordering::Relaxed;
+        for (name, help, value) in [
+            (
+                "keyplane_parse_cache_hits",
+                "GraphQL documents found parsed in the cache.",
+                self.0.hits.load(Relaxed),
+            ),
+            (
+                "keyplane_parse_cache_misses",
+                "GraphQL documents parsed because the cache did not hold them.",
+                self.0.misses.load(Relaxed),
+            ),
+        ] {
+            let counter = ConstCounter::new(value);
+            counter.encode(encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                counter.metric_type(),
+            )?)?;
+        }
+        let entries = ConstGauge::new(i64::try_from(self.0.len()).unwrap_or(i64::MAX));
+        entries.encode(encoder.encode_descriptor(
+            "keyplane_parse_cache_entries",
+            "GraphQL documents kept parsed.",
+            None,
+            entries.metric_type(),
+        )?)
+    }
+}
+
 impl Metrics {
     pub fn new(
         cache: Arc<KeyCache>,
         store: keyplane_store::Store,
         write_behind: WriteBehind,
         rate_limiter: Arc<RateLimiter>,
+        root_fields: Vec<String>,
     ) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
             "keyplane_requests",
-            "API requests by operation (root fields, or the route) and outcome.",
+            "API requests by operation (the root field that ran) and outcome.",
             requests.clone(),
         );
         let latency = Family::<OperationLabels, Histogram, fn() -> Histogram>::new_with_constructor(
@@ -164,26 +264,31 @@ impl Metrics {
         }));
         Self {
             registry,
+            operations: Operations::new(root_fields),
             requests,
             latency,
         }
     }
 
-    pub fn observe(
-        &self,
-        operation: Cow<'static, str>,
-        outcome: Cow<'static, str>,
-        elapsed: Duration,
-    ) {
+    /// Counts a request by the schema's root fields that ran and its outcome code; anything
+    /// outside the fixed label sets counts as `unknown`.
+    pub fn observe(&self, ran: &[Cow<'static, str>], outcome: &str, elapsed: Duration) {
+        let operation = self.operations.label(ran);
         self.requests
             .get_or_create(&RequestLabels {
                 operation: operation.clone(),
-                outcome,
+                outcome: outcome_label(outcome),
             })
             .inc();
         self.latency
             .get_or_create(&OperationLabels { operation })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Reports the parse cache's size and hits too.
+    pub fn watch_parse_cache(&mut self, cache: Arc<crate::schema::parse_cache::ParseCache>) {
+        self.registry
+            .register_collector(Box::new(ParseCacheReadings(cache)));
     }
 
     /// The Prometheus text exposition of every metric.
@@ -193,5 +298,44 @@ impl Metrics {
             tracing::error!("could not encode metrics");
         }
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_labels_come_from_the_schema_or_a_fixed_word() {
+        let operations = Operations::new(["viewer".to_owned(), "apiKeys".to_owned()]);
+        let label = |ran: &[&'static str]| {
+            let ran: Vec<Cow<'static, str>> = ran.iter().map(|f| Cow::Borrowed(*f)).collect();
+            operations.label(&ran).0.to_string()
+        };
+        let cases: [(&[&str], &str); 5] = [
+            (&[], "none"),
+            (&["viewer"], "viewer"),
+            (&["apiKeys"], "apiKeys"),
+            (&["viewer", "apiKeys"], "multiple"),
+            (&["madeUp"], "unknown"),
+        ];
+        for (ran, expected) in cases {
+            assert_eq!(label(ran), expected, "{ran:?}");
+        }
+    }
+
+    #[test]
+    fn outcome_labels_are_codes_or_unknown() {
+        let cases = [
+            ("OK", "OK"),
+            ("FORBIDDEN", "FORBIDDEN"),
+            ("GRAPHQL_VALIDATION_FAILED", "GRAPHQL_VALIDATION_FAILED"),
+            ("IDEMPOTENT_REPLAY", "IDEMPOTENT_REPLAY"),
+            ("MADE_UP", "unknown"),
+            ("ok", "unknown"),
+        ];
+        for (outcome, expected) in cases {
+            assert_eq!(outcome_label(outcome), expected);
+        }
     }
 }

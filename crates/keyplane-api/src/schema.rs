@@ -10,6 +10,7 @@ mod events;
 mod key_policies;
 mod limits;
 mod mutation;
+pub(crate) mod parse_cache;
 pub mod people;
 mod query;
 mod quota;
@@ -60,7 +61,7 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 pub const MAX_ALIASES: usize = 30;
 
 fn builder(
-    parse_cache_capacity: usize,
+    parse_cache: Arc<parse_cache::ParseCache>,
 ) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(
         QueryRoot::default(),
@@ -73,15 +74,72 @@ fn builder(
     .disable_suggestions()
     .extension(limits::QueryLimits {
         max_aliases: MAX_ALIASES,
-        parse_cache: Arc::new(limits::ParseCache::new(parse_cache_capacity)),
+        parse_cache,
     })
 }
 
 pub fn build_schema(services: Services, parse_cache_capacity: usize) -> KeyplaneSchema {
-    builder(parse_cache_capacity).data(services).finish()
+    let parse_cache = Arc::new(parse_cache::ParseCache::new(parse_cache_capacity));
+    build_schema_with(services, parse_cache)
+}
+
+/// The schema over a parse cache the caller keeps too (the router reads its size for
+/// `/metrics`).
+pub(crate) fn build_schema_with(
+    services: Services,
+    parse_cache: Arc<parse_cache::ParseCache>,
+) -> KeyplaneSchema {
+    builder(parse_cache).data(services).finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    builder(0).finish().sdl()
+    builder(Arc::default()).finish().sdl()
+}
+
+/// The names of the `Query` and `Mutation` root fields, introspection's included: the fixed
+/// set the metrics' `operation` label is drawn from.
+pub fn root_field_names(schema: &KeyplaneSchema) -> Vec<String> {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    let document =
+        async_graphql::parser::parse_schema(schema.sdl()).expect("the served schema parses");
+    let mut names: Vec<String> = ["__schema", "__type", "__typename"]
+        .map(str::to_owned)
+        .into();
+    for definition in document.definitions {
+        if let TypeSystemDefinition::Type(ty) = definition
+            && matches!(ty.node.name.node.as_str(), "Query" | "Mutation")
+            && let TypeKind::Object(object) = ty.node.kind
+        {
+            names.extend(
+                object
+                    .fields
+                    .into_iter()
+                    .map(|f| f.node.name.node.to_string()),
+            );
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_field_names_are_the_query_and_mutation_fields() {
+        let names = root_field_names(&builder(Arc::default()).finish());
+        for field in [
+            "viewer",
+            "apiKeys",
+            "verifyApiKey",
+            "createApiKey",
+            "changePassword",
+        ] {
+            assert!(names.iter().any(|n| n == field), "{field} in {names:?}");
+        }
+        for not_root in ["ApiKey", "secret", "edges", "id"] {
+            assert!(!names.iter().any(|n| n == not_root), "{not_root}");
+        }
+    }
 }

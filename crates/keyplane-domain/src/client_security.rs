@@ -7,6 +7,7 @@ use hmac::{Hmac, Mac};
 use rand::{CryptoRng, Rng, distr::Alphanumeric};
 use sha2::Sha256;
 
+use crate::customer::parse_customer_id;
 use crate::error::RuleViolation;
 use crate::verification::VerificationCode;
 
@@ -17,7 +18,7 @@ const SIGNING_SECRET_BODY: usize = 43;
 pub const MAX_TOKEN_LIFETIME: Duration = Duration::hours(24);
 pub const MAX_ORIGINS: usize = 50;
 const MAX_ORIGIN_CHARS: usize = 255;
-/// Longest customer token accepted: the expiring form with a 20-digit expiry.
+/// Longest customer token accepted: an expiring form with a 20-digit expiry.
 const MAX_TOKEN_CHARS: usize = 3 + 20 + 1 + 64;
 
 /// An environment's client-side security settings.
@@ -89,47 +90,96 @@ fn mac(secret: &str, message: &str) -> Hmac<Sha256> {
     mac
 }
 
-/// What a customer's backend sends its frontend: hex HMAC-SHA256 of the customer id, or the
-/// expiring form `v1.<unix-expiry>.<hex hmac over "<customerId>.<unix-expiry>">`.
+/// Whether the two original token forms still verify. They sign `<customerId>` and
+/// `<customerId>.<expiry>`, and ids may contain `.`, so a token of one form can stand for
+/// another customer in the other (the token for `a.1800000000` is also the expiring token of
+/// `a`, and the other way round). Accepted until platforms have moved to the `v2` forms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LegacyTokens {
+    #[default]
+    Accept,
+    Refuse,
+}
+
+/// The message a `v2` token signs: `v2`, the customer id and the expiry (empty for a token
+/// that never expires), each on its own line. A customer id is printable ASCII, so it holds no
+/// line break: the message names exactly one customer and one expiry, and no message of the
+/// legacy forms (printable ASCII throughout) is ever a `v2` message.
+fn v2_message(customer_id: &str, expiry: Option<i64>) -> String {
+    let expiry = expiry.map(|e| e.to_string()).unwrap_or_default();
+    format!("v2\n{customer_id}\n{expiry}")
+}
+
+/// What a customer's backend sends its frontend: `v2.<hex hmac>` for a token that never
+/// expires, or `v2.<unix-expiry>.<hex hmac>`, the HMAC-SHA256 over
+/// `"v2\n<customerId>\n<unix-expiry or nothing>"` with the signing secret.
 pub fn sign_customer_token(secret: &str, customer_id: &str, expires_at: Option<i64>) -> String {
+    let signature = hex::encode(
+        mac(secret, &v2_message(customer_id, expires_at))
+            .finalize()
+            .into_bytes(),
+    );
     match expires_at {
-        None => hex::encode(mac(secret, customer_id).finalize().into_bytes()),
-        Some(expiry) => {
-            let signature = mac(secret, &format!("{customer_id}.{expiry}")).finalize();
-            format!("v1.{expiry}.{}", hex::encode(signature.into_bytes()))
-        }
+        None => format!("v2.{signature}"),
+        Some(expiry) => format!("v2.{expiry}.{signature}"),
     }
 }
 
+/// An expiry as a token carries it: unix seconds, in the future and at most
+/// [`MAX_TOKEN_LIFETIME`] away.
+fn parse_expiry(text: &str, now: DateTime<Utc>) -> Option<i64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let seconds = text.parse::<i64>().ok()?;
+    // One spelling per expiry: no leading zeros.
+    if seconds.to_string() != text {
+        return None;
+    }
+    let expires = DateTime::from_timestamp(seconds, 0)?;
+    (expires > now && expires <= now + MAX_TOKEN_LIFETIME).then_some(seconds)
+}
+
 /// Checks a customer token against every signing secret still valid (the current one and any
-/// previous one inside its grace period), in constant time for each.
+/// previous one inside its grace period), in constant time for each. The legacy forms (hex
+/// HMAC over the id, and `v1.<expiry>.<hex hmac over "<customerId>.<expiry>">`) verify only
+/// while `legacy` accepts them.
 pub fn verify_customer_token(
     secrets: &[String],
     customer_id: &str,
     token: &str,
     now: DateTime<Utc>,
+    legacy: LegacyTokens,
 ) -> Result<(), VerificationCode> {
     let invalid = Err(VerificationCode::InvalidCustomerToken);
-    if token.len() > MAX_TOKEN_CHARS {
+    // An id that is not a customer id could hold a line break and forge a `v2` message.
+    if token.len() > MAX_TOKEN_CHARS || parse_customer_id("customerId", customer_id).is_err() {
         return invalid;
     }
-    let (message, signature_hex) = match token.strip_prefix("v1.") {
-        None => (customer_id.to_owned(), token),
-        Some(rest) => {
-            let Some((expiry, signature)) = rest.split_once('.') else {
-                return invalid;
-            };
-            let Ok(expiry_secs) = expiry.parse::<i64>() else {
-                return invalid;
-            };
-            let Some(expires) = DateTime::from_timestamp(expiry_secs, 0) else {
-                return invalid;
-            };
-            if expires <= now || expires > now + MAX_TOKEN_LIFETIME {
-                return invalid;
+    let legacy_ok = legacy == LegacyTokens::Accept;
+    let (message, signature_hex) = if let Some(rest) = token.strip_prefix("v2.") {
+        match rest.split_once('.') {
+            None => (v2_message(customer_id, None), rest),
+            Some((expiry, signature)) => {
+                let Some(expiry) = parse_expiry(expiry, now) else {
+                    return invalid;
+                };
+                (v2_message(customer_id, Some(expiry)), signature)
             }
-            (format!("{customer_id}.{expiry}"), signature)
         }
+    } else if let Some(rest) = token.strip_prefix("v1.") {
+        let Some((expiry, signature)) = rest.split_once('.') else {
+            return invalid;
+        };
+        if !legacy_ok || parse_expiry(expiry, now).is_none() {
+            return invalid;
+        }
+        (format!("{customer_id}.{expiry}"), signature)
+    } else {
+        if !legacy_ok {
+            return invalid;
+        }
+        (customer_id.to_owned(), token)
     };
     let Ok(signature) = hex::decode(signature_hex) else {
         return invalid;
@@ -142,6 +192,11 @@ pub fn verify_customer_token(
     } else {
         invalid
     }
+}
+
+/// Whether `token` has one of the legacy forms (for telling operators they are still used).
+pub fn is_legacy_token(token: &str) -> bool {
+    !token.starts_with("v2.")
 }
 
 /// What a request with a publishable key carried.
@@ -160,6 +215,7 @@ pub fn check_client(
     secrets: &[String],
     proof: ClientProof<'_>,
     now: DateTime<Utc>,
+    legacy: LegacyTokens,
 ) -> Result<(), VerificationCode> {
     if !settings.enabled {
         return Ok(());
@@ -176,7 +232,7 @@ pub fn check_client(
     let (Some(customer_id), Some(token)) = (proof.customer_id, proof.customer_token) else {
         return Err(VerificationCode::CustomerTokenRequired);
     };
-    verify_customer_token(secrets, customer_id, token, now)
+    verify_customer_token(secrets, customer_id, token, now, legacy)
 }
 
 #[cfg(test)]
@@ -198,39 +254,109 @@ mod tests {
         assert_ne!(a, generate_signing_secret(&mut rng));
     }
 
+    /// The legacy forms, as backends computed them before `v2`.
+    fn legacy_token(secret: &str, customer_id: &str, expiry: Option<i64>) -> String {
+        let hex_mac = |message: &str| hex::encode(mac(secret, message).finalize().into_bytes());
+        match expiry {
+            None => hex_mac(customer_id),
+            Some(expiry) => format!(
+                "v1.{expiry}.{}",
+                hex_mac(&format!("{customer_id}.{expiry}"))
+            ),
+        }
+    }
+
     #[test]
     fn token_forms_verify_and_tampering_is_refused() {
-        let plain = sign_customer_token(SECRET, "cus_1", None);
+        use LegacyTokens::{Accept, Refuse};
         let expiry = now().timestamp() + 3600;
+        let plain = sign_customer_token(SECRET, "cus_1", None);
         let expiring = sign_customer_token(SECRET, "cus_1", Some(expiry));
-        let secrets = vec![SECRET.to_owned()];
-        let upper = plain.to_uppercase();
+        let old_plain = legacy_token(SECRET, "cus_1", None);
+        let old_expiring = legacy_token(SECRET, "cus_1", Some(expiry));
+        let upper = old_plain.to_uppercase();
         let too_late = sign_customer_token(SECRET, "cus_1", Some(now().timestamp() - 1));
         let too_long = sign_customer_token(SECRET, "cus_1", Some(now().timestamp() + 25 * 3600));
         let other_secret = sign_customer_token("kpsign-other", "cus_1", None);
-        let cases: Vec<(&str, &str, bool)> = vec![
-            ("cus_1", &plain, true),
-            ("cus_1", &upper, true),
-            ("cus_1", &expiring, true),
-            ("cus_2", &plain, false),
-            ("cus_2", &expiring, false),
-            ("cus_1", &too_late, false),
-            ("cus_1", &too_long, false),
-            ("cus_1", &other_secret, false),
-            ("cus_1", &plain[..63], false),
-            ("cus_1", "", false),
-            ("cus_1", "zz", false),
-            ("cus_1", "v1.", false),
-            ("cus_1", "v1.abc.00", false),
-            ("cus_1", "v1.99999999999999999999.00", false),
+        let zero_padded = expiring.replacen("v2.", "v2.0", 1);
+        // The confusions of the legacy forms: `a.<expiry>`'s plain token is `a`'s expiring one.
+        let dotted = format!("a.{expiry}");
+        let dotted_plain = sign_customer_token(SECRET, &dotted, None);
+        let dotted_old_plain = legacy_token(SECRET, &dotted, None);
+        let a_expiring = sign_customer_token(SECRET, "a", Some(expiry));
+        let a_old_expiring = legacy_token(SECRET, "a", Some(expiry));
+        let as_v1 = |signature: &str| format!("v1.{expiry}.{signature}");
+        let as_v2 = |signature: &str| format!("v2.{expiry}.{signature}");
+        let signature_of = |token: &str| token.rsplit('.').next().unwrap().to_owned();
+        let cases: Vec<(&str, String, LegacyTokens, bool)> = vec![
+            ("cus_1", plain.clone(), Accept, true),
+            ("cus_1", plain.clone(), Refuse, true),
+            ("cus_1", expiring.clone(), Refuse, true),
+            ("cus_1", old_plain.clone(), Accept, true),
+            ("cus_1", upper, Accept, true),
+            ("cus_1", old_expiring.clone(), Accept, true),
+            ("cus_1", old_plain, Refuse, false),
+            ("cus_1", old_expiring, Refuse, false),
+            ("cus_2", plain.clone(), Accept, false),
+            ("cus_2", expiring.clone(), Accept, false),
+            ("cus_1", too_late, Accept, false),
+            ("cus_1", too_long, Accept, false),
+            ("cus_1", other_secret, Accept, false),
+            ("cus_1", zero_padded, Accept, false),
+            ("cus_1", plain[..60].to_owned(), Accept, false),
+            ("cus_1", String::new(), Accept, false),
+            ("cus_1", "zz".into(), Accept, false),
+            ("cus_1", "v1.".into(), Accept, false),
+            ("cus_1", "v2.".into(), Accept, false),
+            ("cus_1", "v1.abc.00".into(), Accept, false),
+            ("cus_1", "v2.abc.00".into(), Accept, false),
+            ("cus_1", "v1.99999999999999999999.00".into(), Accept, false),
+            // An id that is not a customer id never verifies.
+            ("cus 1", legacy_token(SECRET, "cus 1", None), Accept, false),
+            (
+                "a\nb",
+                sign_customer_token(SECRET, "a\nb", None),
+                Accept,
+                false,
+            ),
+            // v2 tokens stand for their own customer only, whatever the legacy setting.
+            ("a", as_v1(&signature_of(&dotted_plain)), Accept, false),
+            ("a", as_v2(&signature_of(&dotted_plain)), Accept, false),
+            ("a", as_v2(&signature_of(&dotted_old_plain)), Accept, false),
+            (dotted.as_str(), signature_of(&a_expiring), Accept, false),
+            (
+                dotted.as_str(),
+                format!("v2.{}", signature_of(&a_expiring)),
+                Accept,
+                false,
+            ),
+            (
+                dotted.as_str(),
+                format!("v2.{}", signature_of(&a_old_expiring)),
+                Accept,
+                false,
+            ),
+            // The legacy confusion itself: allowed only while legacy tokens are accepted.
+            ("a", as_v1(&dotted_old_plain), Accept, true),
+            ("a", as_v1(&dotted_old_plain), Refuse, false),
+            (dotted.as_str(), signature_of(&a_old_expiring), Accept, true),
+            (
+                dotted.as_str(),
+                signature_of(&a_old_expiring),
+                Refuse,
+                false,
+            ),
         ];
-        for (customer, token, ok) in cases {
-            let result = verify_customer_token(&secrets, customer, token, now());
-            assert_eq!(result.is_ok(), ok, "{customer} {token}");
+        let secrets = vec![SECRET.to_owned()];
+        for (customer, token, legacy, ok) in cases {
+            let result = verify_customer_token(&secrets, customer, &token, now(), legacy);
+            assert_eq!(result.is_ok(), ok, "{customer:?} {token} {legacy:?}");
         }
         let rolled = vec!["kpsign-new".to_owned(), SECRET.to_owned()];
-        assert!(verify_customer_token(&rolled, "cus_1", &plain, now()).is_ok());
-        assert!(verify_customer_token(&[], "cus_1", &plain, now()).is_err());
+        assert!(verify_customer_token(&rolled, "cus_1", &plain, now(), Refuse).is_ok());
+        assert!(verify_customer_token(&[], "cus_1", &plain, now(), Accept).is_err());
+        assert!(is_legacy_token(&legacy_token(SECRET, "c", None)));
+        assert!(!is_legacy_token(&plain));
     }
 
     #[test]
@@ -305,14 +431,20 @@ mod tests {
         ];
         for (proof, expected) in cases {
             assert_eq!(
-                check_client(&settings, &secrets, proof, now()),
+                check_client(&settings, &secrets, proof, now(), LegacyTokens::Refuse),
                 expected,
                 "{proof:?}"
             );
         }
         let off = ClientSecurity::default();
         assert_eq!(
-            check_client(&off, &[], ClientProof::default(), now()),
+            check_client(
+                &off,
+                &[],
+                ClientProof::default(),
+                now(),
+                LegacyTokens::Refuse
+            ),
             Ok(())
         );
     }

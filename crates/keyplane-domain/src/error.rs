@@ -30,6 +30,29 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, so a caller can map text back to one of them (the metrics' outcome label
+    /// is only ever one of these). A new code fails to compile the test below until listed.
+    pub const ALL: [Self; 13] = [
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::BadUserInput,
+        Self::Conflict,
+        Self::PlanUpgradeRequired,
+        Self::IdempotencyConflict,
+        Self::RateLimited,
+        Self::GraphqlParseFailed,
+        Self::GraphqlValidationFailed,
+        Self::BadRequest,
+        Self::Unavailable,
+        Self::InternalServerError,
+    ];
+
+    /// The code whose wire name is `text`.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|code| code.as_str() == text)
+    }
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Unauthenticated => "UNAUTHENTICATED",
@@ -98,5 +121,36 @@ impl RuleViolation {
 
     pub fn not_found(what: &str) -> Self {
         Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_every_code_once_and_each_parses_back() {
+        for (i, code) in ErrorCode::ALL.into_iter().enumerate() {
+            // Exhaustive on purpose: a new code does not compile here until it is in `ALL`.
+            let position = match code {
+                ErrorCode::Unauthenticated => 0,
+                ErrorCode::Forbidden => 1,
+                ErrorCode::NotFound => 2,
+                ErrorCode::BadUserInput => 3,
+                ErrorCode::Conflict => 4,
+                ErrorCode::PlanUpgradeRequired => 5,
+                ErrorCode::IdempotencyConflict => 6,
+                ErrorCode::RateLimited => 7,
+                ErrorCode::GraphqlParseFailed => 8,
+                ErrorCode::GraphqlValidationFailed => 9,
+                ErrorCode::BadRequest => 10,
+                ErrorCode::Unavailable => 11,
+                ErrorCode::InternalServerError => 12,
+            };
+            assert_eq!(i, position, "{code}");
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::parse("forbidden"), None);
+        assert_eq!(ErrorCode::parse("MADE_UP"), None);
     }
 }

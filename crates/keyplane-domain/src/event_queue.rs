@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::RuleViolation;
+use crate::secret::KeyHash;
 
 pub const DEFAULT_TTL: Duration = Duration::minutes(15);
 pub const MIN_TTL: Duration = Duration::minutes(1);
@@ -76,12 +77,25 @@ impl EventRead {
     }
 }
 
-/// Credentials as presented: which environment they read, and until when.
+/// Credentials as presented: which environment they read, until when, and who issued them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventQueueCredential {
     pub id: String,
     pub environment_id: String,
     pub expires_at: DateTime<Utc>,
+    pub issuer: Issuer,
+}
+
+/// Who issued credentials. They read only while the issuer could still authenticate: every
+/// read checks it again, the way a request of the issuer itself would be checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Issuer {
+    /// A key, with the hash it is found by (so the check is the key cache's lookup).
+    Key { id: String, hash: KeyHash },
+    /// A person, by user id.
+    User { id: String },
+    /// Anything else (a key since deleted, a system actor): such credentials never read.
+    Gone,
 }
 
 #[cfg(test)]

@@ -30,6 +30,18 @@ pub async fn authenticate_key(
     let key = find_key(services, &services.hasher.hash(&secret))
         .await?
         .ok_or_else(|| ServiceError::unauthenticated("the API key is not valid"))?;
+    admit_key(&key, client, now)?;
+    principal_for(services, key).await
+}
+
+/// Whether a found key may act at `now` from `client`: usable (not revoked, expired, past its
+/// rotation grace or disabled: `UNAUTHENTICATED`) and inside its IP allow-list (`FORBIDDEN`,
+/// `IP_NOT_ALLOWED`). Every path that acts for a key runs this (requests, event-queue reads).
+pub fn admit_key(
+    key: &ApiKey,
+    client: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
     match key.check_usable(now) {
         Ok(()) => {}
         Err(Unusable::Expired) => {
@@ -48,7 +60,7 @@ pub async fn authenticate_key(
                 .with_reason(VerificationCode::IpNotAllowed.as_str()),
         );
     }
-    principal_for(services, key).await
+    Ok(())
 }
 
 /// A session token's user, acting in the environment named by `environment_slug` (which
@@ -111,9 +123,12 @@ pub async fn find_key(
         Some(CachedKey::Missing) => return Ok(None),
         None => {}
     }
+    // Begun before the read: if the key changes (is revoked) while this reads, the eviction
+    // keeps the row read here out of the cache.
+    let fill = services.cache.begin_fill();
     let found = services.store.find_key_by_hash(hash).await?.map(Arc::new);
     let cached = found.clone().map_or(CachedKey::Missing, CachedKey::Found);
-    services.cache.put_key(*hash, cached);
+    services.cache.put_key(fill, *hash, cached);
     Ok(found)
 }
 
@@ -125,8 +140,11 @@ pub async fn principal_for(
     let environment = match services.cache.environment(&key.environment_id) {
         Some(environment) => environment,
         None => {
+            let fill = services.cache.begin_fill();
             let environment = Arc::new(services.store.environment(&key.environment_id).await?);
-            services.cache.put_environment(Arc::clone(&environment));
+            services
+                .cache
+                .put_environment(fill, Arc::clone(&environment));
             environment
         }
     };
@@ -145,8 +163,9 @@ async fn account_of(
     match services.cache.account(&environment.account_id) {
         Some(account) => Ok(account),
         None => {
+            let fill = services.cache.begin_fill();
             let account = Arc::new(services.store.account(&environment.account_id).await?);
-            services.cache.put_account(Arc::clone(&account));
+            services.cache.put_account(fill, Arc::clone(&account));
             Ok(account)
         }
     }

@@ -2,12 +2,13 @@
 //! or by `verifyApiKey` on its behalf. Both go through [`check_publishable`].
 
 use chrono::{DateTime, Utc};
-use keyplane_domain::client_security::{ClientProof, check_client};
+use keyplane_domain::client_security::{ClientProof, check_client, is_legacy_token};
 use keyplane_domain::environment::Environment;
 use keyplane_domain::key::{ApiKey, ApiKeyType};
 use keyplane_domain::verification::VerificationCode;
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 
 use crate::Services;
 use crate::error::ServiceError;
@@ -29,6 +30,7 @@ async fn usable_secrets(
     let opened = match services.cache.signing_secrets(environment_id) {
         Some(opened) => opened,
         None => {
+            let fill = services.cache.begin_fill();
             let sealed = services
                 .store
                 .usable_signing_secrets(environment_id, now)
@@ -51,7 +53,7 @@ async fn usable_secrets(
             let opened = Arc::new(opened);
             services
                 .cache
-                .put_signing_secrets(environment_id, Arc::clone(&opened));
+                .put_signing_secrets(fill, environment_id, Arc::clone(&opened));
             opened
         }
     };
@@ -76,10 +78,25 @@ pub async fn check_publishable(
         return Ok(Ok(()));
     }
     let secrets = usable_secrets(services, &environment.id, now).await?;
-    Ok(check_client(
-        &environment.client_security,
-        &secrets,
-        proof,
-        now,
-    ))
+    let legacy = services.settings.legacy_customer_tokens;
+    let outcome = check_client(&environment.client_security, &secrets, proof, now, legacy);
+    if outcome.is_ok() && proof.customer_token.is_some_and(is_legacy_token) {
+        note_legacy_token(&environment.id);
+    }
+    Ok(outcome)
+}
+
+/// Says once per environment and process that a legacy customer token was accepted, so an
+/// operator knows whether `--legacy-customer-tokens refuse` would turn someone away.
+fn note_legacy_token(environment_id: &str) {
+    static NOTED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let mut noted = NOTED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if noted.insert(environment_id.to_owned()) {
+        tracing::warn!(
+            env.id = environment_id,
+            "a customer token of the legacy form was accepted; move its backend to the v2 form before running with --legacy-customer-tokens refuse"
+        );
+    }
 }

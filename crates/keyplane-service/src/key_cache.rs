@@ -1,12 +1,17 @@
-//! The in-process cache behind authentication and verification: keys by hash (with negative
-//! entries, so a flood of unknown keys never reaches the database), environments and accounts
+//! The in-process cache behind authentication and verification: keys by hash, unknown hashes
+//! (so a flood of unknown keys never reaches the database twice), environments and accounts
 //! by id, and each environment's opened signing secrets. Bounded, with a TTL backstop; evicted
 //! by this replica's own changes before they return, and by other replicas' through PostgreSQL
-//! notifications.
+//! notifications. A fill takes a [`Fill`] before it reads the database, and what it read is
+//! installed only if no eviction of it came in between (`fence`), so a read from before a
+//! revocation cannot put the key back after the revocation evicted it.
+
+mod bounded;
+mod fence;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use dashmap::DashMap;
@@ -16,11 +21,24 @@ use keyplane_domain::key::ApiKey;
 use keyplane_domain::secret::KeyHash;
 use keyplane_store::{Change, ChangeEvent};
 
+use bounded::Bounded;
+use fence::Fences;
+pub use fence::Fill;
+
 /// A signing secret, opened, with when it stops being accepted.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OpenedSecret {
     pub secret: String,
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for OpenedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedSecret")
+            .field("secret", &"redacted")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -31,94 +49,53 @@ pub enum CachedKey {
 }
 
 #[derive(Debug)]
-struct Entry<T> {
-    value: T,
-    /// When it was fetched, in nanoseconds after the map was made: 8 bytes where an
-    /// `Instant` takes 16, which matters a million times over.
-    fetched: u64,
-}
-
-/// One bounded map with a TTL.
-#[derive(Debug)]
-struct Bounded<K: std::hash::Hash + Eq, V> {
-    map: DashMap<K, Entry<V>>,
-    capacity: usize,
-    epoch: Instant,
-}
-
-impl<K: std::hash::Hash + Eq + Clone, V: Clone> Bounded<K, V> {
-    fn new(capacity: usize) -> Self {
-        Self {
-            map: DashMap::new(),
-            capacity,
-            epoch: Instant::now(),
-        }
-    }
-
-    fn get(&self, key: &K, ttl: Duration) -> Option<V> {
-        let entry = self.map.get(key)?;
-        let age = self.now().saturating_sub(entry.fetched);
-        (u128::from(age) < ttl.as_nanos()).then(|| entry.value.clone())
-    }
-
-    /// Nanoseconds since the map was made (584 years fit in a `u64`).
-    fn now(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    }
-
-    /// Inserts, and returns the value dropped to stay within the capacity, if any.
-    fn insert(&self, key: K, value: V) -> Option<V> {
-        let mut dropped = None;
-        if self.map.len() >= self.capacity && !self.map.contains_key(&key) {
-            // At capacity: drop an arbitrary entry. The TTL and eviction keep the working set
-            // fresh; this only bounds memory. The victim is chosen in its own statement so the
-            // iterator's shard lock is released before `remove` takes it again.
-            let victim = self.map.iter().next().map(|e| e.key().clone());
-            if let Some(victim) = victim {
-                dropped = self.map.remove(&victim).map(|(_, entry)| entry.value);
-            }
-        }
-        self.map.insert(
-            key,
-            Entry {
-                value,
-                fetched: self.now(),
-            },
-        );
-        dropped
-    }
-}
-
-#[derive(Debug)]
 pub struct KeyCache {
-    keys: Bounded<KeyHash, CachedKey>,
+    keys: Bounded<KeyHash, Arc<ApiKey>>,
+    /// Hashes no key has, in their own, smaller section: a flood of random well-formed keys
+    /// fills this one and never pushes a known key out.
+    unknown: Bounded<KeyHash, ()>,
     /// Key id (as its 128 bits) to hash, to evict a key by the id a change names. Holds an
     /// entry exactly while `keys` holds that key.
     hashes: DashMap<u128, KeyHash>,
     environments: Bounded<String, Arc<Environment>>,
     accounts: Bounded<String, Arc<Account>>,
     signing_secrets: Bounded<String, Arc<Vec<OpenedSecret>>>,
+    fences: Fences,
     ttl: Duration,
     pub hits: AtomicU64,
     pub misses: AtomicU64,
 }
 
 impl KeyCache {
+    /// Holds at most `capacity` keys, and a tenth as many unknown hashes besides.
     pub fn new(capacity: usize, ttl: Duration) -> Self {
         Self {
             keys: Bounded::new(capacity),
+            unknown: Bounded::new(capacity.div_ceil(10)),
             hashes: DashMap::new(),
             environments: Bounded::new(capacity.min(100_000)),
             accounts: Bounded::new(capacity.min(100_000)),
             signing_secrets: Bounded::new(capacity.min(100_000)),
+            fences: Fences::new(),
             ttl,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
     }
 
+    /// Begins a fill: take it before reading what will be put in the cache.
+    pub fn begin_fill(&self) -> Fill {
+        self.fences.begin()
+    }
+
     pub fn key(&self, hash: &KeyHash) -> Option<CachedKey> {
-        let found = self.keys.get(hash, self.ttl);
+        let found = match self.keys.get(hash, self.ttl) {
+            Some(key) => Some(CachedKey::Found(key)),
+            None => self
+                .unknown
+                .get(hash, self.ttl)
+                .map(|()| CachedKey::Missing),
+        };
         let counter = if found.is_some() {
             &self.hits
         } else {
@@ -128,16 +105,52 @@ impl KeyCache {
         found
     }
 
-    pub fn put_key(&self, hash: KeyHash, key: CachedKey) {
-        if let CachedKey::Found(key) = &key
-            && let Some(id) = id_bits(&key.id)
-        {
+    /// Caches what a fill begun at `fill` read for `hash`, unless the key was evicted since.
+    pub fn put_key(&self, fill: Fill, hash: KeyHash, key: CachedKey) {
+        self.install_key(fill, hash, key, || {});
+    }
+
+    /// [`Self::put_key`], running `between` after the first fence check: tests put an eviction
+    /// there.
+    fn install_key(&self, fill: Fill, hash: KeyHash, key: CachedKey, between: impl FnOnce()) {
+        let found = match key {
+            CachedKey::Found(key) => Some(key),
+            CachedKey::Missing => None,
+        };
+        // An unknown hash is named by no change; only a clear fences it.
+        let admitted = || {
+            self.fences
+                .admits(fill, found.as_deref().map(|key| key.id.as_str()))
+        };
+        if !admitted() {
+            return;
+        }
+        between();
+        let Some(key) = &found else {
+            self.unknown.insert(hash, ());
+            if !admitted() {
+                self.unknown.map.remove(&hash);
+            }
+            return;
+        };
+        self.unknown.map.remove(&hash);
+        let id = id_bits(&key.id);
+        if let Some(id) = id {
             self.hashes.insert(id, hash);
         }
-        if let Some(CachedKey::Found(dropped)) = self.keys.insert(hash, key)
-            && let Some(id) = id_bits(&dropped.id)
+        if let Some(dropped) = self.keys.insert(hash, Arc::clone(key))
+            && let Some(dropped_id) = id_bits(&dropped.id)
         {
-            self.hashes.remove_if(&id, |_, indexed| *indexed != hash);
+            self.hashes
+                .remove_if(&dropped_id, |_, indexed| *indexed != hash);
+        }
+        // An eviction that ran since the first check found nothing to remove: take the entry
+        // back out. One that runs after this check finds the entry and removes it itself.
+        if !admitted() {
+            self.keys.map.remove(&hash);
+            if let Some(id) = id {
+                self.hashes.remove_if(&id, |_, indexed| *indexed == hash);
+            }
         }
     }
 
@@ -145,17 +158,22 @@ impl KeyCache {
         self.environments.get(&id.to_owned(), self.ttl)
     }
 
-    pub fn put_environment(&self, environment: Arc<Environment>) {
+    pub fn put_environment(&self, fill: Fill, environment: Arc<Environment>) {
+        let id = environment.id.clone();
         self.environments
-            .insert(environment.id.clone(), environment);
+            .insert_fenced(id.clone(), environment, || {
+                self.fences.admits(fill, Some(&id))
+            });
     }
 
     pub fn account(&self, id: &str) -> Option<Arc<Account>> {
         self.accounts.get(&id.to_owned(), self.ttl)
     }
 
-    pub fn put_account(&self, account: Arc<Account>) {
-        self.accounts.insert(account.id.clone(), account);
+    pub fn put_account(&self, fill: Fill, account: Arc<Account>) {
+        let id = account.id.clone();
+        self.accounts
+            .insert_fenced(id.clone(), account, || self.fences.admits(fill, Some(&id)));
     }
 
     pub fn signing_secrets(&self, environment_id: &str) -> Option<Arc<Vec<OpenedSecret>>> {
@@ -163,24 +181,35 @@ impl KeyCache {
             .get(&environment_id.to_owned(), self.ttl)
     }
 
-    pub fn put_signing_secrets(&self, environment_id: &str, secrets: Arc<Vec<OpenedSecret>>) {
+    pub fn put_signing_secrets(
+        &self,
+        fill: Fill,
+        environment_id: &str,
+        secrets: Arc<Vec<OpenedSecret>>,
+    ) {
         self.signing_secrets
-            .insert(environment_id.to_owned(), secrets);
+            .insert_fenced(environment_id.to_owned(), secrets, || {
+                self.fences.admits(fill, Some(environment_id))
+            });
     }
 
-    /// Forgets what a change made stale.
+    /// Forgets what a change made stale. The fence is stamped first, so a fill that read
+    /// before the change either sees the stamp or installs before the removal below.
     pub fn evict(&self, change: &Change) {
         match change {
             Change::Key(id) => {
+                self.fences.evicting(id);
                 if let Some((_, hash)) = id_bits(id).and_then(|id| self.hashes.remove(&id)) {
                     self.keys.map.remove(&hash);
                 }
             }
             Change::Environment(id) => {
+                self.fences.evicting(id);
                 self.environments.map.remove(id);
                 self.signing_secrets.map.remove(id);
             }
             Change::Account(id) => {
+                self.fences.evicting(id);
                 self.accounts.map.remove(id);
             }
             // Nothing cached reads events.
@@ -190,7 +219,9 @@ impl KeyCache {
 
     /// Forgets everything: after notifications may have been missed.
     pub fn clear(&self) {
+        self.fences.clearing();
         self.keys.map.clear();
+        self.unknown.map.clear();
         self.hashes.clear();
         self.environments.map.clear();
         self.accounts.map.clear();
@@ -206,11 +237,11 @@ impl KeyCache {
 
     /// Keys and unknown hashes cached.
     pub fn len(&self) -> usize {
-        self.keys.map.len()
+        self.keys.map.len() + self.unknown.map.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keys.map.is_empty()
+        self.len() == 0
     }
 }
 
@@ -220,69 +251,4 @@ fn id_bits(id: &str) -> Option<u128> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use keyplane_domain::secret::{KeyHasher, KeyPrefix, KeySecret};
-
-    fn hash() -> KeyHash {
-        KeyHasher::new(None).hash(&KeySecret::generate(KeyPrefix::Server, &mut rand::rng()))
-    }
-
-    #[test]
-    fn entries_expire_after_the_ttl_and_capacity_is_bounded() {
-        let cache = KeyCache::new(2, Duration::from_millis(30));
-        let (a, b, c) = (hash(), hash(), hash());
-        cache.put_key(a, CachedKey::Missing);
-        assert!(matches!(cache.key(&a), Some(CachedKey::Missing)));
-        cache.put_key(b, CachedKey::Missing);
-        cache.put_key(c, CachedKey::Missing);
-        assert_eq!(cache.len(), 2, "never more than the capacity");
-        std::thread::sleep(Duration::from_millis(40));
-        assert!(cache.key(&c).is_none(), "expired");
-    }
-
-    fn found(id: u128) -> CachedKey {
-        let key = ApiKey {
-            id: uuid::Uuid::from_u128(id).to_string(),
-            environment_id: "01a20201-4ac2-7475-a56c-427daeac8e37".into(),
-            key_type: keyplane_domain::key::ApiKeyType::Scoped,
-            name: "service key".into(),
-            description: None,
-            scopes: keyplane_domain::scope::ScopeSet::from_requested(&["coupons:read"]).unwrap(),
-            masked_key: "server-••••Ab12".into(),
-            expires_at: None,
-            revoked_at: None,
-            last_used_at: None,
-            created_at: Utc::now(),
-            created_by: keyplane_domain::audit::Actor::system(),
-            rotated_from_id: None,
-            replaced_by_id: None,
-            customer_ids: None,
-            rate_limit: None,
-            integration_id: None,
-            recoverable: false,
-            metadata: None,
-            external_id: None,
-            disabled: None,
-            allowed_ips: None,
-            quota: None,
-        };
-        CachedKey::Found(Arc::new(key))
-    }
-
-    #[test]
-    fn the_id_index_follows_the_cached_keys() {
-        let cache = KeyCache::new(2, Duration::from_secs(60));
-        let (a, b, c) = (hash(), hash(), hash());
-        cache.put_key(a, found(1));
-        cache.put_key(b, found(2));
-        cache.put_key(c, found(3));
-        assert_eq!(cache.len(), 2);
-        assert_eq!(cache.hashes.len(), 2, "the dropped key's id is dropped too");
-        cache.put_key(c, found(3));
-        assert_eq!(cache.hashes.len(), 2, "re-caching a key keeps its id");
-        cache.evict(&Change::Key(uuid::Uuid::from_u128(3).to_string()));
-        assert!(cache.key(&c).is_none(), "evicted by id");
-        assert_eq!(cache.hashes.len(), 1);
-    }
-}
+mod tests;

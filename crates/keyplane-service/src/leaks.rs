@@ -18,10 +18,18 @@ use crate::error::ServiceError;
 use crate::principal::Principal;
 
 /// One reported string and where it was found.
-#[derive(Debug)]
 pub struct ReportedSecret<'a> {
     pub token: &'a str,
     pub location: LeakLocation,
+}
+
+impl std::fmt::Debug for ReportedSecret<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportedSecret")
+            .field("token", &"redacted")
+            .field("location", &self.location)
+            .finish()
+    }
 }
 
 /// A partner authenticated by the reporter token.

@@ -8,22 +8,24 @@ use keyplane_domain::secret::KeyHasher;
 use keyplane_domain::session::SessionPolicy;
 use keyplane_store::{Change, ChangeEvent, Store};
 
+use crate::events::StreamSlots;
 use crate::key_cache::KeyCache;
+use crate::passwords::{GuessLimiter, PasswordSettings, PasswordWork};
 use crate::quota::QuotaLeases;
 use crate::rate_limit::RateLimiter;
 use crate::retention::{self, Retention};
-use crate::sessions::LoginLimiter;
 use crate::webhooks::delivery::{Sender, WebhookSettings};
 use crate::write_behind::{FlushIntervals, WriteBehind, WriteBehindHandle};
 
-/// Settings the application layer needs from the binary's configuration.
-#[derive(Debug, Clone)]
+/// Settings the application layer needs from the binary's configuration. Its `Debug` shows
+/// whether a leak-reporter token is set, never the token.
+#[derive(Clone)]
 pub struct ServiceSettings {
     /// A key is `EXPIRING_SOON` when it expires within this window.
     pub expiring_soon: Duration,
     /// How often activity events and last-used times are written.
     pub flush: FlushIntervals,
-    /// Most keys (and unknown hashes) the cache holds.
+    /// Most keys the cache holds (and a tenth as many unknown hashes, apart).
     pub key_cache_capacity: usize,
     /// How long a cached key, environment or account is trusted without a change notice.
     pub key_cache_ttl: std::time::Duration,
@@ -41,6 +43,36 @@ pub struct ServiceSettings {
     pub expiry_sweep: std::time::Duration,
     /// The token a secret-scanning partner presents to `POST /v1/leaks`; none turns it off.
     pub leak_reporter_token: Option<String>,
+    /// How many password hashes run and wait at once, and the guessing throttles.
+    pub passwords: PasswordSettings,
+    /// Whether customer tokens of the legacy forms (ambiguous between customers) still verify.
+    pub legacy_customer_tokens: keyplane_domain::client_security::LegacyTokens,
+    /// Most event streams (`/v1/events/stream`) open on this server at once.
+    pub max_event_streams: usize,
+}
+
+impl std::fmt::Debug for ServiceSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceSettings")
+            .field("expiring_soon", &self.expiring_soon)
+            .field("flush", &self.flush)
+            .field("key_cache_capacity", &self.key_cache_capacity)
+            .field("key_cache_ttl", &self.key_cache_ttl)
+            .field("retention", &self.retention)
+            .field("sessions", &self.sessions)
+            .field("public_url", &self.public_url)
+            .field("redis", &self.redis)
+            .field("webhooks", &self.webhooks)
+            .field("expiry_sweep", &self.expiry_sweep)
+            .field(
+                "leak_reporter_token",
+                &self.leak_reporter_token.as_ref().map(|_| "redacted"),
+            )
+            .field("passwords", &self.passwords)
+            .field("legacy_customer_tokens", &self.legacy_customer_tokens)
+            .field("max_event_streams", &self.max_event_streams)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -55,12 +87,18 @@ pub struct Services {
     pub rate_limiter: Arc<RateLimiter>,
     /// The quota units this replica has claimed and not yet spent.
     pub quotas: Arc<QuotaLeases>,
-    /// Failed-login throttles per email and per client address.
-    pub login_limiter: Arc<LoginLimiter>,
+    /// The password-guessing throttles (login, `changePassword`): per client network, and
+    /// per email from each client.
+    pub guess_limiter: Arc<GuessLimiter>,
+    /// The one gate of argon2 work: a bounded number at once, a bounded queue.
+    pub password_work: Arc<PasswordWork>,
     /// Activity events and last-used times, written in batches off the request path.
     pub write_behind: WriteBehind,
     /// Keys, environments, accounts and signing secrets, so a cached key needs no database.
     pub cache: Arc<KeyCache>,
+    /// The event streams open on this server: one per credential, at most
+    /// `settings.max_event_streams`.
+    pub event_streams: Arc<StreamSlots>,
 }
 
 /// The background tasks the services run; stop them once requests have finished.
@@ -175,11 +213,14 @@ impl Services {
         let services = Self {
             store,
             hasher,
+            guess_limiter: Arc::new(GuessLimiter::new(settings.passwords.throttle)),
+            password_work: Arc::new(PasswordWork::new(&settings.passwords)),
+            // Before `settings` moves in.
+            event_streams: StreamSlots::new(settings.max_event_streams),
             settings,
             data_key,
             rate_limiter,
             quotas,
-            login_limiter: Arc::default(),
             write_behind,
             cache,
         };

@@ -1,11 +1,10 @@
-//! Sessions: login (with its throttles), logout, and a user's view of their own sessions.
+//! Sessions: login (with its throttles, [`crate::passwords`]), logout, and a user's view of
+//! their own sessions.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use keyplane_domain::ErrorCode;
 use keyplane_domain::environment::Environment;
 use keyplane_domain::password::{Password, hash_password, verify_password};
@@ -18,53 +17,25 @@ use crate::Services;
 use crate::error::ServiceError;
 use crate::principal::Principal;
 
-/// Login throttles: per email (guessing one person's password) and per client address (trying
-/// many). Both count every attempt, and are checked before the password is.
-#[derive(Debug)]
-pub struct LoginLimiter {
-    per_email: DefaultKeyedRateLimiter<String>,
-    per_client: DefaultKeyedRateLimiter<IpAddr>,
-}
-
-/// Five attempts at once for one email, then one a minute.
-const EMAIL_BURST: u32 = 5;
-/// Twenty attempts at once from one address, then ten a minute.
-const CLIENT_BURST: u32 = 20;
-
-impl Default for LoginLimiter {
-    fn default() -> Self {
-        let per = |burst: u32, per_minute: u32| {
-            Quota::per_minute(NonZeroU32::new(per_minute).expect("non-zero"))
-                .allow_burst(NonZeroU32::new(burst).expect("non-zero"))
-        };
-        Self {
-            per_email: RateLimiter::keyed(per(EMAIL_BURST, 1)),
-            per_client: RateLimiter::keyed(per(CLIENT_BURST, 10)),
-        }
-    }
-}
-
-impl LoginLimiter {
-    fn admit(&self, email: &str, client: Option<IpAddr>) -> bool {
-        // Forget idle entries now and then, so the maps stay as large as the recent attempts.
-        if self.per_email.len() > 10_000 {
-            self.per_email.retain_recent();
-            self.per_client.retain_recent();
-        }
-        let client_ok = client.is_none_or(|ip| self.per_client.check_key(&ip).is_ok());
-        let email_ok = self.per_email.check_key(&email.to_owned()).is_ok();
-        client_ok && email_ok
-    }
-}
-
 /// What a login presents.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct LoginRequest<'a> {
     pub email: &'a str,
     pub password: &'a str,
-    /// The client's address, for the per-address throttle.
+    /// The client's address, for the throttles (counted per network: an IPv6 /64).
     pub client: Option<IpAddr>,
     pub user_agent: Option<&'a str>,
+}
+
+impl std::fmt::Debug for LoginRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("email", &self.email)
+            .field("password", &"redacted")
+            .field("client", &self.client)
+            .field("user_agent", &self.user_agent)
+            .finish()
+    }
 }
 
 /// An opened session: its token (shown this once), the session, the user and the
@@ -93,25 +64,17 @@ pub(crate) fn dummy_hash() -> &'static str {
     })
 }
 
-/// Runs the slow argon2 work on a blocking thread, off the async executor.
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ServiceError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| ServiceError::internal())
-}
-
 /// Checks the email and password and opens a session. Every failure (unknown email, wrong
 /// password, disabled user) is the same `UNAUTHENTICATED` and takes the same time; too many
-/// attempts are `RATE_LIMITED`.
+/// attempts (per client, per email from that client) are `RATE_LIMITED`, and too many
+/// password checks at once across the server `UNAVAILABLE`.
 pub async fn login(
     services: &Services,
     request: LoginRequest<'_>,
     now: DateTime<Utc>,
 ) -> Result<LoggedIn, ServiceError> {
     let email = parse_email("email", request.email).map_err(|_| login_failed())?;
-    if !services.login_limiter.admit(&email, request.client) {
+    if !services.guess_limiter.admit(&email, request.client) {
         return Err(ServiceError::new(
             ErrorCode::RateLimited,
             "too many sign-in attempts; wait a minute and try again",
@@ -123,7 +86,10 @@ pub async fn login(
         Some((user, hash)) => (Some(user), hash),
         None => (None, dummy_hash().to_owned()),
     };
-    let matches = blocking(move || verify_password(&password, &stored)).await?;
+    let matches = services
+        .password_work
+        .run(move || verify_password(&password, &stored))
+        .await?;
     let user = match user {
         Some(user) if matches && user.is_active() => user,
         _ => return Err(login_failed()),

@@ -2,7 +2,10 @@
 //! (setup, invitation, reset) that let someone in. Owners manage users; everyone manages their
 //! own password. The operator's recovery commands (`keyplane user …`) use [`operator`].
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
+use keyplane_domain::ErrorCode;
 use keyplane_domain::audit::Actor;
 use keyplane_domain::invitation::{LinkPurpose, invalid_link};
 use keyplane_domain::password::{Password, hash_password, verify_password};
@@ -13,13 +16,27 @@ use keyplane_store::{Acceptance, NewLink, Store, UserChange};
 use crate::Services;
 use crate::error::ServiceError;
 use crate::principal::Principal;
-use crate::sessions::{self, LoggedIn, blocking};
+use crate::sessions::{self, LoggedIn};
 
 /// A one-time link just made: its URL carries the token and is shown this once.
-#[derive(Debug)]
 pub struct IssuedLink {
     pub url: String,
     pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for IssuedLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedLink")
+            .field(
+                "url",
+                &self
+                    .url
+                    .split_once('#')
+                    .map_or("redacted", |(base, _)| base),
+            )
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// The account's users. Any signed-in user may list them; keys may not.
@@ -112,28 +129,40 @@ pub async fn remove(
 }
 
 /// Changes the caller's own password, given the current one. Their other sessions end.
+/// Guessing the current one is throttled as login is, with the same counts (per client, per
+/// email from that client): `RATE_LIMITED` before the password is looked at. `client` is the
+/// caller's address.
 pub async fn change_password(
     services: &Services,
     principal: &Principal,
+    client: Option<IpAddr>,
     current: &str,
     new: &str,
 ) -> Result<User, ServiceError> {
     let signed_in = principal.require_user()?;
     let new = Password::parse_new("newPassword", new)?;
+    if !services.guess_limiter.admit(&signed_in.user.email, client) {
+        return Err(ServiceError::new(
+            ErrorCode::RateLimited,
+            "too many password attempts; wait a minute and try again",
+        ));
+    }
     let (_, stored) = services
         .store
         .user_credentials(&signed_in.user.email)
         .await?
         .ok_or_else(ServiceError::internal)?;
     let current = Password::offered(current);
-    let (matches, hash) = blocking(move || {
-        let matches = verify_password(&current, &stored);
-        (
-            matches,
-            matches.then(|| hash_password(&new, &mut rand::rng())),
-        )
-    })
-    .await?;
+    let (matches, hash) = services
+        .password_work
+        .run(move || {
+            let matches = verify_password(&current, &stored);
+            (
+                matches,
+                matches.then(|| hash_password(&new, &mut rand::rng())),
+            )
+        })
+        .await?;
     let (true, Some(hash)) = (matches, hash) else {
         return Err(ServiceError::bad_input(
             "currentPassword",
@@ -153,13 +182,25 @@ pub async fn change_password(
 
 /// What a person gives when opening a link. `email` is for the setup link only;
 /// `display_name` for setup and invitation links.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct AcceptRequest<'a> {
     pub token: &'a str,
     pub email: Option<&'a str>,
     pub display_name: Option<&'a str>,
     pub password: &'a str,
     pub user_agent: Option<&'a str>,
+}
+
+impl std::fmt::Debug for AcceptRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcceptRequest")
+            .field("token", &"redacted")
+            .field("email", &self.email)
+            .field("display_name", &self.display_name)
+            .field("password", &"redacted")
+            .field("user_agent", &self.user_agent)
+            .finish()
+    }
 }
 
 /// Uses a one-time link: creates the user (setup, invitation) or sets their password (reset),
@@ -189,7 +230,10 @@ pub async fn accept_link(
         (_, None) => return Err(ServiceError::bad_input("displayName", "give your name")),
     };
     let password = Password::parse_new("password", request.password)?;
-    let password_hash = blocking(move || hash_password(&password, &mut rand::rng())).await?;
+    let password_hash = services
+        .password_work
+        .run(move || hash_password(&password, &mut rand::rng()))
+        .await?;
     let acceptance = Acceptance {
         email,
         display_name,

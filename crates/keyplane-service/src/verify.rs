@@ -23,7 +23,7 @@ use crate::quota::QuotaDecision;
 use crate::rate_limit::RateDecision;
 
 /// What the calling service asks about a key.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct VerifyRequest<'a> {
     pub key: &'a str,
     pub permission: Option<&'a str>,
@@ -34,6 +34,20 @@ pub struct VerifyRequest<'a> {
     pub ip: Option<&'a str>,
     /// Units of the key's quota to spend; 1 when not given.
     pub spend: Option<i64>,
+}
+
+impl std::fmt::Debug for VerifyRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyRequest")
+            .field("key", &"redacted")
+            .field("permission", &self.permission)
+            .field("customer_id", &self.customer_id)
+            .field("customer_token", &self.customer_token.map(|_| "redacted"))
+            .field("origin", &self.origin)
+            .field("ip", &self.ip)
+            .field("spend", &self.spend)
+            .finish()
+    }
 }
 
 /// The answer. `key` is set when the key belongs to the caller's environment.

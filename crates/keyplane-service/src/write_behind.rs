@@ -92,10 +92,12 @@ impl WriteBehind {
         )
     }
 
-    /// Queues an activity event. Waits only when the writer is a whole queue behind.
+    /// Queues an activity event, bounded (what the caller named is cut to size, so neither
+    /// the queue nor the row grows with the request). Waits only when the writer is a whole
+    /// queue behind.
     pub async fn record(&self, event: NewActivityEvent) {
         self.pending.fetch_add(1, Ordering::Relaxed);
-        if self.activity.send(event).await.is_err() {
+        if self.activity.send(event.bounded()).await.is_err() {
             self.pending.fetch_sub(1, Ordering::Relaxed);
             tracing::error!("activity event after the writer stopped; not recorded");
         }

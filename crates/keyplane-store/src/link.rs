@@ -30,13 +30,23 @@ pub struct NewLink {
 
 /// What the person gives when using a link. The service has validated each field for the
 /// link's purpose, and hashed the password.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Acceptance {
     /// For a setup link: the first owner's email.
     pub email: Option<String>,
     /// For setup and invitation links.
     pub display_name: Option<String>,
     pub password_hash: String,
+}
+
+impl std::fmt::Debug for Acceptance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Acceptance")
+            .field("email", &self.email)
+            .field("display_name", &self.display_name)
+            .field("password_hash", &"redacted")
+            .finish()
+    }
 }
 
 impl Store {

@@ -14,7 +14,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use crate::account::{environment_from_model, lock_environment};
 use crate::change::{Change, notify};
 use crate::entity::{api_key, environment};
-use crate::key::{lock_in_environment_with_secret, key_from_model};
+use crate::key::{key_from_model, lock_in_environment_with_secret};
 use crate::{Store, StoreError, account_audit, audit, commit, stored_instant};
 
 impl Store {

@@ -30,12 +30,9 @@ pub(super) async fn record_activity(
     let elapsed = started.elapsed();
     let performed = response.extensions().get::<Performed>();
     let root_fields = performed.map_or(&[][..], |p| p.root_fields.as_slice());
-    let operation = match root_fields {
-        [] => Cow::Borrowed("none"),
-        [field] => field.clone(),
-        fields => Cow::Owned(fields.join(",")),
-    };
-    state.metrics.observe(operation, outcome.clone(), elapsed);
+    // Labelled by what ran (schema names), never by what the document says.
+    let ran = performed.map_or(&[][..], |p| p.ran.as_slice());
+    state.metrics.observe(ran, outcome, elapsed);
     if is_verification_only(outcome, root_fields) {
         // Counted per key and minute by `verify::verify` instead: one row per verification
         // would be billions of rows a day at the rate verification runs.

@@ -16,6 +16,7 @@ use super::credentials::{Credential, ENVIRONMENT_HEADER, credential, same_origin
 use super::response::{
     api_error_response, error_response, error_response_with_reason, rate_limit_headers, status_of,
 };
+use super::sessions::secure_cookies;
 use crate::error::ApiError;
 use keyplane_service::auth::{authenticate_key, authenticate_session};
 use keyplane_service::client_security::check_publishable;
@@ -53,7 +54,12 @@ pub(super) async fn admit(
     let services = &state.services;
     let headers = asker.headers;
     let now = Utc::now();
-    match credential(headers)? {
+    let https = secure_cookies(
+        headers,
+        &services.settings.public_url,
+        asker.client.via_trusted_proxy,
+    );
+    match credential(headers, https)? {
         Credential::None => Err(error_response(
             StatusCode::UNAUTHORIZED,
             ErrorCode::Unauthenticated,

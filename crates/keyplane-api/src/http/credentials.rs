@@ -7,7 +7,7 @@ use axum::response::Response;
 use keyplane_domain::ErrorCode;
 
 use super::response::error_response;
-use crate::schema::people::SESSION_COOKIE;
+use crate::schema::people::session_cookie_name;
 
 pub const API_KEY_HEADER: &str = "x-api-key";
 /// Names the environment a signed-in user acts in.
@@ -29,12 +29,13 @@ fn unauthenticated(message: &str) -> Response {
 }
 
 /// The one credential of the request, or the refusal: 400 for more than one kind, 401 for a
-/// header that cannot be one.
+/// header that cannot be one. Over HTTPS (`https`) only the `__Host-` session cookie is read,
+/// over plain HTTP only the plain one.
 #[expect(
     clippy::result_large_err,
     reason = "the error is the finished response, built once per refused request; boxing it buys nothing"
 )]
-pub(super) fn credential(headers: &HeaderMap) -> Result<Credential<'_>, Response> {
+pub(super) fn credential(headers: &HeaderMap, https: bool) -> Result<Credential<'_>, Response> {
     // An empty `X-API-Key` (GraphiQL's default header left blank) is no key.
     let mut keys = headers
         .get_all(API_KEY_HEADER)
@@ -65,7 +66,7 @@ pub(super) fn credential(headers: &HeaderMap) -> Result<Credential<'_>, Response
             return Err(unauthenticated("send exactly one Authorization header"));
         }
     };
-    let cookie = session_cookie(headers);
+    let cookie = session_cookie(headers, session_cookie_name(https));
     let found = [api_key.is_some(), bearer.is_some(), cookie.is_some()]
         .into_iter()
         .filter(|present| *present)
@@ -91,15 +92,15 @@ pub(super) fn credential(headers: &HeaderMap) -> Result<Credential<'_>, Response
     })
 }
 
-/// The session cookie's value, from any `Cookie` header.
-fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+/// The value of the session cookie called `name`, from any `Cookie` header.
+fn session_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(cookie, _)| *cookie == name)
         .map(|(_, value)| value.trim())
         .filter(|value| !value.is_empty())
 }
@@ -167,7 +168,30 @@ mod tests {
             ),
         ];
         for (pairs, expected) in table {
-            assert_eq!(credential(&headers(pairs)).unwrap(), expected, "{pairs:?}");
+            assert_eq!(
+                credential(&headers(pairs), false).unwrap(),
+                expected,
+                "{pairs:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_transport_reads_only_its_own_session_cookie() {
+        let plain = headers(&[("cookie", "keyplane_session=kps_2")]);
+        let host = headers(&[("cookie", "__Host-keyplane_session=kps_3")]);
+        let session = |token| Credential::Session {
+            token,
+            via_cookie: true,
+        };
+        let table = [
+            (&plain, false, session("kps_2")),
+            (&plain, true, Credential::None),
+            (&host, true, session("kps_3")),
+            (&host, false, Credential::None),
+        ];
+        for (headers, https, expected) in table {
+            assert_eq!(credential(headers, https).unwrap(), expected, "{https}");
         }
     }
 
@@ -188,7 +212,7 @@ mod tests {
             ],
         ];
         for pairs in table {
-            let refusal = credential(&headers(pairs)).unwrap_err();
+            let refusal = credential(&headers(pairs), false).unwrap_err();
             assert_eq!(refusal.status(), StatusCode::BAD_REQUEST, "{pairs:?}");
         }
     }

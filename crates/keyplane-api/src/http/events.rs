@@ -1,6 +1,7 @@
 //! The event queue over HTTP: `GET /v1/events` (a long-poll read) and `GET /v1/events/stream`
 //! (Server-Sent Events, resumable with `Last-Event-ID`), both with the temporary credentials
-//! of `createEventQueueCredentials` as `Authorization: Bearer kpq_…`.
+//! of `createEventQueueCredentials` as `Authorization: Bearer kpq_…`, read from an address the
+//! issuing key may be used from. Streams are bounded: one per credential, a few per server.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -12,12 +13,13 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt, stream};
 use keyplane_domain::ErrorCode;
-use keyplane_domain::event_queue::{EventQueueCredential, EventRead, MAX_WAIT_SECONDS};
-use keyplane_service::events;
+use keyplane_domain::event_queue::{EventRead, MAX_WAIT_SECONDS};
+use keyplane_service::events::{self, Reader, StreamSlot};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
+use super::client::Client;
 use super::response::{api_error_response, no_store, status_of};
 use crate::error::ApiError;
 
@@ -57,20 +59,22 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<EventQueueCredential, ApiError> {
+    client: Client,
+) -> Result<Reader, ApiError> {
     let Some(token) = bearer(headers) else {
         return Err(ApiError::new(
             ErrorCode::Unauthenticated,
             "send event-queue credentials as Authorization: Bearer kpq_…",
         ));
     };
-    Ok(events::authenticate(&state.services, token).await?)
+    Ok(events::authenticate(&state.services, token, client.address).await?)
 }
 
 /// `GET /v1/events?after=<seq>&limit=&wait=`: the next events, waiting up to `wait` seconds
 /// (30 unless asked) when none is ready. `next` is the cursor for the following read.
 pub(super) async fn read_events(
     State(state): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -81,13 +85,13 @@ pub(super) async fn read_events(
                 "the query takes after, limit and wait, whole numbers",
             )
         })?;
-        let credential = authenticate(&state, &headers).await?;
+        let reader = authenticate(&state, &headers, client).await?;
         let read = EventRead::parse(
             number("after", query.after.as_deref())?,
             number("limit", query.limit.as_deref())?,
             number("wait", query.wait.as_deref())?,
         )?;
-        let found = events::read(&state.services, &credential, read).await?;
+        let found = events::read(&state.services, &reader, read).await?;
         let next = found.last().map_or(read.after, |e| e.seq);
         let bodies: Vec<_> = found.iter().map(|e| e.body()).collect();
         Ok::<_, ApiError>(json!({ "events": bodies, "next": next }))
@@ -104,17 +108,19 @@ pub(super) async fn read_events(
 }
 
 /// `GET /v1/events/stream?after=<seq>`: every event from the cursor on, as it commits, until
-/// the credentials expire. `Last-Event-ID` (the `seq` of the last event received) wins over
-/// `after`, so a reconnecting browser or client resumes where it stopped.
+/// the credentials expire or their issuer can no longer read. `Last-Event-ID` (the `seq` of
+/// the last event received) wins over `after`, so a reconnecting browser or client resumes
+/// where it stopped.
 pub(super) async fn stream_events(
     State(state): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let start = async {
         let Query(query) = query
             .map_err(|_| ApiError::bad_input("query", "the stream takes after, a whole number"))?;
-        let credential = authenticate(&state, &headers).await?;
+        let reader = authenticate(&state, &headers, client).await?;
         let last_event_id = headers
             .get("last-event-id")
             .and_then(|v| v.to_str().ok())
@@ -125,12 +131,13 @@ pub(super) async fn stream_events(
             None => number("after", query.after.as_deref())?,
         };
         let read = EventRead::parse(after, None, Some(MAX_WAIT_SECONDS))?;
-        Ok::<_, ApiError>((credential, read))
+        let slot = events::open_stream(&state.services, &reader)?;
+        Ok::<_, ApiError>((reader, read, slot))
     }
     .await;
     match start {
-        Ok((credential, read)) => {
-            let mut response = Sse::new(event_stream(state, credential, read))
+        Ok((reader, read, slot)) => {
+            let mut response = Sse::new(event_stream(state, reader, read, slot))
                 .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
                 .into_response();
             no_store(&mut response);
@@ -140,19 +147,22 @@ pub(super) async fn stream_events(
     }
 }
 
+/// The stream's events; it holds `slot` (its credential's one place) until it ends or the
+/// client leaves, when the response body, and with it the slot, is dropped.
 fn event_stream(
     state: AppState,
-    credential: EventQueueCredential,
+    reader: Reader,
     read: EventRead,
+    slot: StreamSlot,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
-    stream::unfold(Some(read), move |cursor| {
-        let (state, credential) = (state.clone(), credential.clone());
+    stream::unfold((Some(read), slot), move |(cursor, slot)| {
+        let (state, reader) = (state.clone(), reader.clone());
         async move {
             let read = cursor?;
-            if credential.expires_at <= chrono::Utc::now() {
+            if reader.credential.expires_at <= chrono::Utc::now() {
                 return None;
             }
-            match events::read(&state.services, &credential, read).await {
+            match events::read(&state.services, &reader, read).await {
                 Ok(found) => {
                     let after = found.last().map_or(read.after, |e| e.seq);
                     let items: Vec<_> = found
@@ -164,13 +174,13 @@ fn event_stream(
                                 .data(event.body().to_string()))
                         })
                         .collect();
-                    Some((items, Some(EventRead { after, ..read })))
+                    Some((items, (Some(EventRead { after, ..read }), slot)))
                 }
                 Err(err) => {
                     let err = ApiError::from(err);
                     let data = json!({ "message": err.message, "extensions": { "code": err.code.as_str() } });
                     let item = Ok(SseEvent::default().event("error").data(data.to_string()));
-                    Some((vec![item], None))
+                    Some((vec![item], (None, slot)))
                 }
             }
         }

@@ -26,7 +26,7 @@ use super::idempotency::{IdempotencyStep, complete_idempotency, idempotency_clai
 use super::negotiation::ResponseFormat;
 use super::response::{Outcome, Performed, error_response, json_body, rate_limit_headers};
 use super::sessions::secure_cookies;
-use crate::schema::people::{CookieSecurity, UserAgent};
+use crate::schema::people::{ClientAddress, CookieSecurity, UserAgent};
 use crate::schema::redaction::{RequestLiterals, syntax_error};
 use crate::schema::{RelatedKeys, RequestObservation, set_code};
 
@@ -311,7 +311,17 @@ pub(super) async fn execute(
     let services = &state.services;
     let headers = asker.headers;
     let anonymous = admission == Admission::Post
-        && matches!(credential(headers), Ok(Credential::None))
+        && matches!(
+            credential(
+                headers,
+                secure_cookies(
+                    headers,
+                    &services.settings.public_url,
+                    asker.client.via_trusted_proxy
+                )
+            ),
+            Ok(Credential::None)
+        )
         && only_accepts_invitation(&request);
     let (principal, decision) = if anonymous {
         (None, None)
@@ -344,6 +354,7 @@ pub(super) async fn execute(
     let mut request = request
         .data(Arc::clone(&observation))
         .data(RelatedKeys::default())
+        .data(ClientAddress(asker.client.address))
         .data(CookieSecurity {
             secure: secure_cookies(
                 headers,
@@ -383,6 +394,7 @@ pub(super) async fn execute(
         operation_name,
         operation_type,
         root_fields: root_fields.into_iter().map(Cow::Owned).collect(),
+        ran: observation.ran().into_iter().map(Cow::Owned).collect(),
     });
     if let Some(decision) = decision {
         rate_limit_headers(&mut http, decision);

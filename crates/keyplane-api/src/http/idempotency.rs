@@ -1,14 +1,15 @@
-//! `Idempotency-Key` on mutations: claim before running, store the sealed response, replay it.
+//! `Idempotency-Key` on mutations over HTTP: which requests it applies to, and the answers of
+//! `keyplane_service::idempotency` (claim, replay re-checked against the caller, store) as
+//! responses.
 
 use std::borrow::Cow;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use chrono::Utc;
 use keyplane_domain::ErrorCode;
 use keyplane_domain::idempotency;
-use keyplane_store::Claim;
+use keyplane_service::idempotency::{self as idempotent, Claimed, IdempotencyClaim};
 
 use super::graphql::selects_mutation;
 use super::response::{
@@ -17,21 +18,11 @@ use super::response::{
 use crate::error::ApiError;
 use keyplane_service::{Principal, Services};
 
-/// A claimed Idempotency-Key: where its response is stored once the request finishes.
-pub(super) struct IdempotencyClaim {
-    environment_id: String,
-    key: String,
-}
-
 pub(super) enum IdempotencyStep {
     /// Execute; store the response under the claim, if any.
     Run(Option<IdempotencyClaim>),
     /// Answer without executing: a replay or a refusal.
     Answer(Response),
-}
-
-pub(super) fn idempotency_context(environment_id: &str, key: &str) -> String {
-    format!("idempotency:{environment_id}:{key}")
 }
 
 /// Claims the request's Idempotency-Key when it carries one and runs a mutation over POST.
@@ -73,18 +64,7 @@ pub(super) async fn idempotency_claim(
     if !is_mutation {
         return Ok(IdempotencyStep::Run(None));
     }
-    let environment_id = principal.environment.id.clone();
-    let fingerprint = idempotency::fingerprint(principal.caller_id(), body);
-    let claim = services
-        .store
-        .claim_idempotency_key(
-            &environment_id,
-            &key,
-            principal.caller_id(),
-            &fingerprint,
-            Utc::now(),
-            idempotency::RETENTION,
-        )
+    let claimed = idempotent::claim(services, principal, key, body)
         .await
         .map_err(|err| {
             let err = ApiError::from(err);
@@ -93,20 +73,9 @@ pub(super) async fn idempotency_claim(
     let conflict = |status: StatusCode, message: &str| {
         error_response(status, ErrorCode::IdempotencyConflict, message)
     };
-    match claim {
-        Claim::Claimed => Ok(IdempotencyStep::Run(Some(IdempotencyClaim {
-            environment_id,
-            key,
-        }))),
-        Claim::Replay {
-            http_status,
-            sealed_response,
-        } => {
-            let context = idempotency_context(&environment_id, &key);
-            let body = services.data_key.open(&context, &sealed_response).map_err(|err| {
-                tracing::error!(error = %err, "a stored idempotent response does not open with the configured data key");
-                api_error_response(StatusCode::INTERNAL_SERVER_ERROR, &ApiError::internal())
-            })?;
+    match claimed {
+        Claimed::Run(claim) => Ok(IdempotencyStep::Run(Some(claim))),
+        Claimed::Replay { http_status, body } => {
             let mut response = Response::new(axum::body::Body::from(body));
             *response.status_mut() = StatusCode::from_u16(http_status).unwrap_or(StatusCode::OK);
             let headers = response.headers_mut();
@@ -121,7 +90,7 @@ pub(super) async fn idempotency_claim(
                 .insert(Outcome(Cow::Borrowed("IDEMPOTENT_REPLAY")));
             Ok(IdempotencyStep::Answer(response))
         }
-        Claim::InProgress => {
+        Claimed::InProgress => {
             let mut response = conflict(
                 StatusCode::CONFLICT,
                 "a request with this Idempotency-Key has not finished",
@@ -131,7 +100,7 @@ pub(super) async fn idempotency_claim(
                 .insert(header::RETRY_AFTER, HeaderValue::from(1));
             Err(response)
         }
-        Claim::Mismatch => Err(conflict(
+        Claimed::Mismatch => Err(conflict(
             StatusCode::UNPROCESSABLE_ENTITY,
             "this Idempotency-Key was used for a different request",
         )),
@@ -150,27 +119,13 @@ pub(super) async fn complete_idempotency(
         tracing::error!("could not read a response to store it for Idempotency-Key replays");
         return api_error_response(StatusCode::INTERNAL_SERVER_ERROR, &ApiError::internal());
     };
-    let stored = if parts.status.is_server_error() {
-        services
-            .store
-            .release_idempotency_key(&claim.environment_id, &claim.key)
-            .await
-    } else {
-        let context = idempotency_context(&claim.environment_id, &claim.key);
-        let sealed = services.data_key.seal(&mut rand::rng(), &context, &bytes);
-        services
-            .store
-            .complete_idempotency_key(
-                &claim.environment_id,
-                &claim.key,
-                parts.status.as_u16(),
-                sealed,
-            )
-            .await
-    };
-    if let Err(err) = stored {
-        // The key stays claimed until it expires: a retry is refused rather than run twice.
-        tracing::error!(error = %err, "could not store the response of an idempotent request");
-    }
+    idempotent::complete(
+        services,
+        claim,
+        parts.status.as_u16(),
+        parts.status.is_server_error(),
+        &bytes,
+    )
+    .await;
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }

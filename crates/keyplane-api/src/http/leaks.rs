@@ -21,13 +21,24 @@ use crate::error::ApiError;
 
 /// One reported match. Only `token` is required; unknown fields are ignored, since partners
 /// add their own.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub(super) struct ReportedToken {
     token: String,
     #[serde(rename = "type")]
     token_type: Option<String>,
     url: Option<String>,
     source: Option<String>,
+}
+
+impl std::fmt::Debug for ReportedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportedToken")
+            .field("token", &"redacted")
+            .field("token_type", &self.token_type)
+            .field("url", &self.url)
+            .field("source", &self.source)
+            .finish()
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -54,7 +54,10 @@ pub(super) struct Performed {
     pub(super) user_id: Option<String>,
     pub(super) operation_name: Option<String>,
     pub(super) operation_type: Option<OperationType>,
+    /// The root fields the document names, as the caller wrote them (for the activity log).
     pub(super) root_fields: Vec<Cow<'static, str>>,
+    /// The schema's root fields that ran: the only names the metrics label with.
+    pub(super) ran: Vec<Cow<'static, str>>,
 }
 
 pub(super) fn no_store(response: &mut Response) {

@@ -18,14 +18,23 @@ use super::response::{api_error_response, error_response, json_body, no_store, s
 use crate::error::ApiError;
 use crate::schema::people::session_cookie;
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct LoginBody {
     email: String,
     password: String,
 }
 
-#[derive(Debug, Serialize)]
+impl std::fmt::Debug for LoginBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginBody")
+            .field("email", &self.email)
+            .field("password", &"redacted")
+            .finish()
+    }
+}
+
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct LoginAnswer<'a> {
     /// The session token, for `Authorization: Bearer`. Browsers use the cookie instead.
@@ -33,6 +42,17 @@ struct LoginAnswer<'a> {
     expires_at: DateTime<Utc>,
     user: UserAnswer<'a>,
     environments: Vec<EnvironmentAnswer<'a>>,
+}
+
+impl std::fmt::Debug for LoginAnswer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginAnswer")
+            .field("token", &"redacted")
+            .field("expires_at", &self.expires_at)
+            .field("user", &self.user)
+            .field("environments", &self.environments)
+            .finish()
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -52,8 +72,9 @@ struct EnvironmentAnswer<'a> {
     name: &'a str,
 }
 
-/// Whether cookies go out `Secure`: when Keyplane is reached over HTTPS, as its public URL or
-/// (from a trusted proxy) `X-Forwarded-Proto` says.
+/// Whether the request is served over HTTPS: when Keyplane's public URL is `https://`, or a
+/// trusted proxy forwarded it with `X-Forwarded-Proto: https`. Then session cookies go out
+/// `Secure` under their `__Host-` name, and responses carry `Strict-Transport-Security`.
 pub(super) fn secure_cookies(headers: &HeaderMap, public_url: &str, trust_proxy: bool) -> bool {
     public_url.starts_with("https://")
         || (trust_proxy
@@ -133,7 +154,8 @@ pub(super) async fn logout(
 ) -> Response {
     let services = &state.services;
     let trust_proxy = client.via_trusted_proxy;
-    let token = match credential(&headers) {
+    let secure = secure_cookies(&headers, &services.settings.public_url, trust_proxy);
+    let token = match credential(&headers, secure) {
         Err(refusal) => return refusal,
         Ok(Credential::Session { token, via_cookie }) => {
             if via_cookie && !same_origin(&headers, &services.settings.public_url, trust_proxy) {
@@ -159,7 +181,6 @@ pub(super) async fn logout(
     {
         return api_error_response(status_of(err.code), &ApiError(err));
     }
-    let secure = secure_cookies(&headers, &services.settings.public_url, trust_proxy);
     let mut response = StatusCode::NO_CONTENT.into_response();
     set_cookie(&mut response, &session_cookie(None, 0, secure));
     no_store(&mut response);

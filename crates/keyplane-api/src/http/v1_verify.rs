@@ -25,7 +25,7 @@ use crate::error::ApiError;
 use keyplane_service::verify::{Verified, VerifyRequest, verify};
 
 /// The JSON body of `POST /v1/verify`: the same fields as `verifyApiKey`'s input.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct VerifyBody {
     key: String,
@@ -35,6 +35,23 @@ pub(super) struct VerifyBody {
     origin: Option<String>,
     ip: Option<String>,
     spend: Option<i64>,
+}
+
+impl std::fmt::Debug for VerifyBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyBody")
+            .field("key", &"redacted")
+            .field("permission", &self.permission)
+            .field("customer_id", &self.customer_id)
+            .field(
+                "customer_token",
+                &self.customer_token.as_ref().map(|_| "redacted"),
+            )
+            .field("origin", &self.origin)
+            .field("ip", &self.ip)
+            .field("spend", &self.spend)
+            .finish()
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -125,6 +142,7 @@ pub(super) async fn v1_verify(
         operation_name: Some("POST /v1/verify".to_owned()),
         operation_type: None,
         root_fields: vec![Cow::Borrowed("verifyApiKey")],
+        ran: vec![Cow::Borrowed("verifyApiKey")],
     });
     if let Some(decision) = decision {
         rate_limit_headers(&mut response, decision);

@@ -6,8 +6,9 @@ use keyplane_service::{Principal, Services};
 
 use crate::error::ApiError;
 
-/// Settings of the HTTP transport, from the binary's configuration.
-#[derive(Debug, Clone)]
+/// Settings of the HTTP transport, from the binary's configuration. Its `Debug` shows whether
+/// a metrics token is set, never the token.
+#[derive(Clone)]
 pub struct HttpSettings {
     /// The largest request body `POST /graphql` accepts.
     pub max_body_bytes: usize,
@@ -19,6 +20,20 @@ pub struct HttpSettings {
     /// addresses for IP allow-lists and the login throttle, `Secure` cookies, the same-origin
     /// check). `None`: no forwarded header is read.
     pub trusted_proxies: Option<keyplane_domain::ip_ranges::IpRanges>,
+}
+
+impl std::fmt::Debug for HttpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpSettings")
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("parse_cache_capacity", &self.parse_cache_capacity)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "redacted"),
+            )
+            .field("trusted_proxies", &self.trusted_proxies)
+            .finish_non_exhaustive()
+    }
 }
 
 pub fn services<'c>(ctx: &Context<'c>) -> Result<&'c Services, ApiError> {

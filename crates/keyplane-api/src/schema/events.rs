@@ -13,7 +13,7 @@ use crate::error::ApiError;
 
 /// Temporary, read-only credentials for the environment's event queue: send the token as
 /// `Authorization: Bearer …` to `GET /v1/events` or `GET /v1/events/stream`.
-#[derive(SimpleObject, Debug)]
+#[derive(SimpleObject)]
 pub struct EventQueueCredentials {
     /// Shown this once; Keyplane keeps only its digest.
     pub token: String,
@@ -21,6 +21,17 @@ pub struct EventQueueCredentials {
     /// The path to read events from, relative to Keyplane's URL.
     pub events_path: String,
     pub stream_path: String,
+}
+
+impl std::fmt::Debug for EventQueueCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventQueueCredentials")
+            .field("token", &"redacted")
+            .field("expires_at", &self.expires_at)
+            .field("events_path", &self.events_path)
+            .field("stream_path", &self.stream_path)
+            .finish()
+    }
 }
 
 /// What a leak report found: whether the string was a Keyplane key (never which).

@@ -12,28 +12,11 @@ use async_graphql::parser::types::{
     ExecutableDocument, OperationType as GqlOperationType, Selection, SelectionSet,
 };
 use async_graphql::{ServerError, ServerResult, ValidationResult, Value, Variables};
-use dashmap::DashMap;
 use keyplane_domain::ErrorCode;
 use keyplane_domain::activity::OperationType;
 
+use super::parse_cache::ParseCache;
 use super::redaction::syntax_error_message;
-
-/// Parsed documents by query text, with their alias count: repeated operations skip parsing.
-/// Bounded: once full, new documents are parsed every time rather than evicting.
-#[derive(Debug, Default)]
-pub struct ParseCache {
-    documents: DashMap<String, Arc<(ExecutableDocument, usize)>>,
-    capacity: usize,
-}
-
-impl ParseCache {
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            documents: DashMap::new(),
-            capacity,
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct QueryLimits {
@@ -47,13 +30,17 @@ impl ExtensionFactory for QueryLimits {
     }
 }
 
-/// What the transport learns about one request from its execution: the operation that ran
-/// (for the activity log), and how many root fields ran and were refused `FORBIDDEN` (for 403).
-/// The transport puts one in each request's data and reads it afterwards.
+/// What the transport learns about one request from its execution: the operation it asked for
+/// (for the activity log), the root fields that ran (for the metrics), and how many ran and
+/// were refused `FORBIDDEN` (for 403). The transport puts one in each request's data and reads
+/// it afterwards.
 #[derive(Debug, Default)]
 pub struct RequestObservation {
     requested_operation: Option<String>,
     operation: Mutex<Option<SelectedOperation>>,
+    /// The root fields that passed validation and ran: names from the schema, never the
+    /// caller's (a document that does not validate runs none).
+    ran: Mutex<Vec<String>>,
     resolved: AtomicUsize,
     forbidden: AtomicUsize,
 }
@@ -73,6 +60,11 @@ impl RequestObservation {
             Some(op) => (op.name, Some(op.ty), op.root_fields),
             None => (self.requested_operation.clone(), None, Vec::new()),
         }
+    }
+
+    /// The schema's root fields that ran, each once, in the order they started.
+    pub fn ran(&self) -> Vec<String> {
+        self.ran.lock().map(|ran| ran.clone()).unwrap_or_default()
     }
 
     /// True when at least one root field ran and every one was refused for a missing scope.
@@ -204,12 +196,7 @@ impl Extension for QueryLimits {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let cached = self
-            .parse_cache
-            .documents
-            .get(query)
-            .map(|entry| Arc::clone(&entry));
-        let parsed = match cached {
+        let parsed = match self.parse_cache.get(query) {
             Some(parsed) => parsed,
             None => {
                 let document = next.run(ctx, query, variables).await.map_err(|e| {
@@ -219,11 +206,7 @@ impl Extension for QueryLimits {
                 })?;
                 let aliases = document_aliases(&document);
                 let parsed = Arc::new((document, aliases));
-                if self.parse_cache.documents.len() < self.parse_cache.capacity {
-                    self.parse_cache
-                        .documents
-                        .insert(query.to_owned(), Arc::clone(&parsed));
-                }
+                self.parse_cache.put(query, Arc::clone(&parsed));
                 parsed
             }
         };
@@ -266,6 +249,14 @@ impl Extension for QueryLimits {
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
         let is_root = info.path_node.parent.is_none();
+        if is_root
+            && let Some(observation) = ctx.data_opt::<Arc<RequestObservation>>()
+            && let Ok(mut ran) = observation.ran.lock()
+            && !ran.iter().any(|field| field == info.name)
+        {
+            // Only a validated document resolves, so `name` is one of the schema's fields.
+            ran.push(info.name.to_owned());
+        }
         let result = next.run(ctx, info).await;
         if is_root && let Some(tally) = ctx.data_opt::<Arc<RequestObservation>>() {
             tally.resolved.fetch_add(1, Ordering::Relaxed);

@@ -41,11 +41,20 @@ pub struct CreateApiKeyInput {
     pub quota: Option<QuotaInput>,
 }
 
-#[derive(SimpleObject, Debug)]
+#[derive(SimpleObject)]
 pub struct CreateApiKeyPayload {
     pub api_key: ApiKeyNode,
     /// The full secret. Shown this once; Keyplane keeps only its hash.
     pub secret: String,
+}
+
+impl std::fmt::Debug for CreateApiKeyPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateApiKeyPayload")
+            .field("api_key", &self.api_key)
+            .field("secret", &"redacted")
+            .finish()
+    }
 }
 
 /// Settings of a key. An omitted field stays as it is; null clears `description`,
@@ -79,7 +88,7 @@ pub struct RotateClientSigningSecretInput {
     pub grace_period: Option<GracePeriod>,
 }
 
-#[derive(SimpleObject, Debug)]
+#[derive(SimpleObject)]
 pub struct RotateClientSigningSecretPayload {
     /// The new signing secret. Shown this once; give it to the backend that mints customer
     /// tokens.
@@ -87,17 +96,36 @@ pub struct RotateClientSigningSecretPayload {
     pub client_security: ClientSecurityNode,
 }
 
+impl std::fmt::Debug for RotateClientSigningSecretPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotateClientSigningSecretPayload")
+            .field("signing_secret", &"redacted")
+            .field("client_security", &self.client_security)
+            .finish()
+    }
+}
+
 #[derive(InputObject, Debug)]
 pub struct ConnectIntegrationInput {
     pub provider: IntegrationProvider,
 }
 
-#[derive(SimpleObject, Debug)]
+#[derive(SimpleObject)]
 pub struct ConnectIntegrationPayload {
     pub integration: IntegrationNode,
     pub api_key: ApiKeyNode,
     /// The integration key's secret. Shown this once; give it to the provider.
     pub secret: String,
+}
+
+impl std::fmt::Debug for ConnectIntegrationPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectIntegrationPayload")
+            .field("integration", &self.integration)
+            .field("api_key", &self.api_key)
+            .field("secret", &"redacted")
+            .finish()
+    }
 }
 
 #[derive(InputObject, Debug)]
@@ -127,7 +155,7 @@ pub struct RotateApiKeyInput {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-#[derive(SimpleObject, Debug)]
+#[derive(SimpleObject)]
 pub struct RotateApiKeyPayload {
     /// The new key.
     pub api_key: ApiKeyNode,
@@ -135,6 +163,16 @@ pub struct RotateApiKeyPayload {
     pub secret: String,
     /// The old key, now expiring at the end of its grace period.
     pub previous_key: ApiKeyNode,
+}
+
+impl std::fmt::Debug for RotateApiKeyPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotateApiKeyPayload")
+            .field("api_key", &self.api_key)
+            .field("secret", &"redacted")
+            .field("previous_key", &self.previous_key)
+            .finish()
+    }
 }
 
 #[derive(InputObject, Debug)]

@@ -12,7 +12,10 @@ use keyplane_service::users::AcceptRequest;
 use keyplane_service::{environments, keys, records, sessions, users};
 
 pub use nodes::{AccountAuditEventConnection, AccountAuditEventEdge, UserNode, Viewer};
-pub use session_cookie::{CookieSecurity, SESSION_COOKIE, UserAgent, session_cookie};
+pub use session_cookie::{
+    ClientAddress, CookieSecurity, SECURE_SESSION_COOKIE, SESSION_COOKIE, UserAgent,
+    session_cookie, session_cookie_name,
+};
 
 use super::connection::audit_page;
 use super::context::{principal, services};
@@ -64,11 +67,26 @@ pub struct InviteUserInput {
     pub role: UserRole,
 }
 
-#[derive(SimpleObject, Debug)]
+#[derive(SimpleObject)]
 pub struct InviteUserPayload {
     /// The link to send to the person: shown this once, valid 72 hours.
     pub invitation_url: String,
     pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for InviteUserPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InviteUserPayload")
+            .field(
+                "invitation_url",
+                &self
+                    .invitation_url
+                    .split_once('#')
+                    .map_or("redacted", |(base, _)| base),
+            )
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 #[derive(InputObject, Debug)]
@@ -83,7 +101,7 @@ pub struct UserIdInput {
 }
 
 /// `email` for the owner setup link only; `displayName` for setup and invitation links.
-#[derive(InputObject, Debug)]
+#[derive(InputObject)]
 pub struct AcceptInvitationInput {
     /// The token from the link's fragment (after `#`).
     pub token: String,
@@ -93,7 +111,18 @@ pub struct AcceptInvitationInput {
     pub password: String,
 }
 
-#[derive(SimpleObject, Debug)]
+impl std::fmt::Debug for AcceptInvitationInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcceptInvitationInput")
+            .field("token", &"redacted")
+            .field("email", &self.email)
+            .field("display_name", &self.display_name)
+            .field("password", &"redacted")
+            .finish()
+    }
+}
+
+#[derive(SimpleObject)]
 pub struct AcceptInvitationPayload {
     pub user: UserNode,
     /// A session for scripts (send `Authorization: Bearer`); browsers also get it as a cookie.
@@ -101,11 +130,30 @@ pub struct AcceptInvitationPayload {
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(InputObject, Debug)]
+impl std::fmt::Debug for AcceptInvitationPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcceptInvitationPayload")
+            .field("user", &self.user)
+            .field("session_token", &"redacted")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+#[derive(InputObject)]
 pub struct ChangePasswordInput {
     pub current_password: String,
     /// At least 12 characters.
     pub new_password: String,
+}
+
+impl std::fmt::Debug for ChangePasswordInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangePasswordInput")
+            .field("current_password", &"redacted")
+            .field("new_password", &"redacted")
+            .finish()
+    }
 }
 
 #[derive(InputObject, Debug)]
@@ -123,11 +171,20 @@ pub struct RevealApiKeySecretInput {
     pub id: ID,
 }
 
-#[derive(SimpleObject, Debug)]
+#[derive(SimpleObject)]
 pub struct RevealApiKeySecretPayload {
     pub api_key: ApiKeyNode,
     /// The full secret. The reading is recorded as `KEY_REVEALED`.
     pub secret: String,
+}
+
+impl std::fmt::Debug for RevealApiKeySecretPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevealApiKeySecretPayload")
+            .field("api_key", &self.api_key)
+            .field("secret", &"redacted")
+            .finish()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -235,9 +292,11 @@ impl PeopleMutations {
         ctx: &Context<'_>,
         input: ChangePasswordInput,
     ) -> Result<UserNode, ApiError> {
+        let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0);
         let user = users::change_password(
             services(ctx)?,
             principal(ctx)?,
+            client,
             &input.current_password,
             &input.new_password,
         )

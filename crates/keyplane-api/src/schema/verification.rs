@@ -36,7 +36,7 @@ pub enum VerificationCode {
     OriginNotAllowed,
 }
 
-#[derive(InputObject, Debug)]
+#[derive(InputObject)]
 pub struct VerifyApiKeyInput {
     /// The secret presented to the calling service.
     pub key: String,
@@ -54,6 +54,23 @@ pub struct VerifyApiKeyInput {
     /// Units of the key's quota this verification spends (1 to 1,000,000; default 1). Spent
     /// only when the verification is otherwise valid, all or nothing.
     pub spend: Option<i64>,
+}
+
+impl std::fmt::Debug for VerifyApiKeyInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyApiKeyInput")
+            .field("key", &"redacted")
+            .field("permission", &self.permission)
+            .field("customer_id", &self.customer_id)
+            .field(
+                "customer_token",
+                &self.customer_token.as_ref().map(|_| "redacted"),
+            )
+            .field("origin", &self.origin)
+            .field("ip", &self.ip)
+            .field("spend", &self.spend)
+            .finish()
+    }
 }
 
 /// The verified key's rate-limit budget after this verification.

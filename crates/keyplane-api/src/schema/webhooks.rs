@@ -184,10 +184,19 @@ impl From<WebhookAttempt> for WebhookAttemptNode {
 }
 
 /// An endpoint with its signing secret (`whsec_…`), shown this once.
-#[derive(SimpleObject, Debug)]
+#[derive(SimpleObject)]
 pub struct WebhookEndpointWithSecret {
     pub endpoint: WebhookEndpointNode,
     pub signing_secret: String,
+}
+
+impl std::fmt::Debug for WebhookEndpointWithSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookEndpointWithSecret")
+            .field("endpoint", &self.endpoint)
+            .field("signing_secret", &"redacted")
+            .finish()
+    }
 }
 
 impl From<EndpointWithSecret> for WebhookEndpointWithSecret {
@@ -249,8 +258,8 @@ pub struct WebhookMutations;
 
 #[Object]
 impl WebhookMutations {
-    /// Adds an endpoint that receives the environment's events from now on. Owners and keys
-    /// with `api_keys:write`.
+    /// Adds an endpoint that receives the environment's events from now on. Full access only:
+    /// an owner or the full-access key.
     async fn create_webhook_endpoint(
         &self,
         ctx: &Context<'_>,

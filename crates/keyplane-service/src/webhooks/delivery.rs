@@ -3,7 +3,9 @@
 //! backoff and jitter. The HTTP client follows no redirect, gives up after 10 seconds, and
 //! (unless the operator allows private destinations) connects only to public addresses: a
 //! host name is resolved by a resolver that drops private, loopback and link-local answers,
-//! so a name cannot point a delivery inward, not even by changing its answer later.
+//! so a name cannot point a delivery inward, not even by changing its answer later. It uses no
+//! proxy, whatever `HTTP_PROXY`, `HTTPS_PROXY` or `ALL_PROXY` say: a proxy would resolve the
+//! name itself, past that resolver.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -65,6 +67,7 @@ impl Resolve for PublicOnly {
 fn client(settings: &WebhookSettings) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
         .timeout(ATTEMPT_TIMEOUT)
         .connect_timeout(ATTEMPT_TIMEOUT)
         .user_agent(concat!("Keyplane-Webhooks/", env!("CARGO_PKG_VERSION")));

@@ -6,12 +6,16 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub environment_id: String,
     #[sea_orm(primary_key, auto_increment = false)]
+    pub caller_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
     pub idempotency_key: String,
-    pub api_key_id: String,
     pub fingerprint: String,
     pub state: String,
     pub http_status: Option<i32>,
     pub sealed_response: Option<String>,
+    /// The caller's authority when the request ran (`Authority::to_stored`); none for records
+    /// kept from before it was stored.
+    pub authority: Option<String>,
     pub created_at: ChronoDateTimeUtc,
     pub expires_at: ChronoDateTimeUtc,
 }
