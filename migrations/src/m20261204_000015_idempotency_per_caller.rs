@@ -65,6 +65,10 @@ fn records_table(per_caller: bool) -> TableCreateStatement {
 /// Builds the new shape beside the old, copies the rows `copy` selects, and swaps them.
 async fn rebuild(manager: &SchemaManager<'_>, per_caller: bool, copy: &str) -> Result<(), DbErr> {
     let db = manager.get_connection();
+    // A rebuild cut short (SQLite runs a migration's statements outside one transaction) left
+    // its half-filled table behind: start that table again, the old one still holds every row.
+    db.execute_unprepared(&format!("DROP TABLE IF EXISTS {REBUILT}"))
+        .await?;
     manager.create_table(records_table(per_caller)).await?;
     db.execute_unprepared(copy).await?;
     manager
