@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "@playwright/test";
@@ -7,7 +7,8 @@ import { STATE_FILE, type ServerState } from "./server";
 
 /**
  * Starts `keyplane serve` on a fresh SQLite file and a free port, reads the default keys and the
- * owner setup link it prints once, and hands them to the tests through test-results/. Fails at
+ * owner setup link from the bootstrap secrets file it writes (stdout is not a terminal here), and
+ * hands them to the tests through test-results/. Fails at
  * once when the browser cannot start: a missing browser is a failure, never a skip.
  */
 export default async function globalSetup(): Promise<() => Promise<void>> {
@@ -22,12 +23,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const dir = mkdtempSync(join(tmpdir(), "keyplane-console-"));
   const server = spawn(
     bin,
-    ["serve", "--listen", "127.0.0.1:0", "--output", "json", "--database-url", `sqlite://${join(dir, "keyplane.db")}`, "--data-key-file", join(dir, "keyplane.key")],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, KEYPLANE_LOG_FORMAT: "text", RUST_LOG: "info,memory_serve=warn" } },
+    ["serve", "--listen", "127.0.0.1:0", "--output", "json", "--database-url", `sqlite://${join(dir, "keyplane.db")}`, "--data-key-file", join(dir, "keyplane.key"), "--bootstrap-secrets-file", join(dir, "bootstrap.json")],
+    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, KEYPLANE_LOG_FORMAT: "text", RUST_LOG: "info,memory_serve=warn" } },
   );
-  let stdout = "";
   let stderr = "";
-  server.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`keyplane did not start in 60 s:\n${stderr}`)), 60_000);
     server.stderr.on("data", (chunk: Buffer) => {
@@ -41,7 +40,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     });
     server.on("exit", (code) => reject(new Error(`keyplane exited with ${code}:\n${stderr}`)));
   });
-  const bootstrap = JSON.parse(stdout) as Omit<ServerState, "baseURL">;
+  // Written before the server listens.
+  const bootstrap = JSON.parse(readFileSync(join(dir, "bootstrap.json"), "utf8")) as Omit<ServerState, "baseURL">;
   const baseURL = `http://${address}`;
   process.env.KEYPLANE_URL = baseURL;
   mkdirSync("test-results", { recursive: true });
