@@ -9,6 +9,7 @@
 #   bench/run.sh                  # 3 rounds of 10 s each per endpoint
 #   ROUNDS=5 SECONDS_PER_RUN=10 CONNECTIONS=64 bench/run.sh
 #   PARSE_CACHE=0 ONLY="graphql_typename graphql_verify" bench/run.sh   # without the parse cache
+#   KEYPLANE_BIN=/tmp/keyplane-before bench/run.sh                     # a binary built elsewhere
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,8 +20,13 @@ PORT="${PORT:-18780}"
 PARSE_CACHE="${PARSE_CACHE:-1000}"
 REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; }
-cargo build --release --quiet --bin keyplane
-bin="${CARGO_TARGET_DIR:-target}/release/keyplane"
+# KEYPLANE_BIN benchmarks a binary built elsewhere (a before/after pair from one machine).
+if [ -n "${KEYPLANE_BIN:-}" ]; then
+  bin="$KEYPLANE_BIN"
+else
+  cargo build --release --quiet --bin keyplane
+  bin="${CARGO_TARGET_DIR:-target}/release/keyplane"
+fi
 
 work=$(mktemp -d)
 redis_server=""
