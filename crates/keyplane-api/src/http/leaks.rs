@@ -30,17 +30,6 @@ pub(super) struct ReportedToken {
     source: Option<String>,
 }
 
-impl std::fmt::Debug for ReportedToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReportedToken")
-            .field("token", &"redacted")
-            .field("token_type", &self.token_type)
-            .field("url", &self.url)
-            .field("source", &self.source)
-            .finish()
-    }
-}
-
 #[derive(Debug, Serialize)]
 pub(super) struct Label {
     token_hash: String,

@@ -25,15 +25,6 @@ pub(super) struct LoginBody {
     password: String,
 }
 
-impl std::fmt::Debug for LoginBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginBody")
-            .field("email", &self.email)
-            .field("password", &"redacted")
-            .finish()
-    }
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct LoginAnswer<'a> {
@@ -42,17 +33,6 @@ struct LoginAnswer<'a> {
     expires_at: DateTime<Utc>,
     user: UserAnswer<'a>,
     environments: Vec<EnvironmentAnswer<'a>>,
-}
-
-impl std::fmt::Debug for LoginAnswer<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginAnswer")
-            .field("token", &"redacted")
-            .field("expires_at", &self.expires_at)
-            .field("user", &self.user)
-            .field("environments", &self.environments)
-            .finish()
-    }
 }
 
 #[derive(Debug, Serialize)]

@@ -37,23 +37,6 @@ pub(super) struct VerifyBody {
     spend: Option<i64>,
 }
 
-impl std::fmt::Debug for VerifyBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VerifyBody")
-            .field("key", &"redacted")
-            .field("permission", &self.permission)
-            .field("customer_id", &self.customer_id)
-            .field(
-                "customer_token",
-                &self.customer_token.as_ref().map(|_| "redacted"),
-            )
-            .field("origin", &self.origin)
-            .field("ip", &self.ip)
-            .field("spend", &self.spend)
-            .finish()
-    }
-}
-
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct VerifiedKey<'a> {

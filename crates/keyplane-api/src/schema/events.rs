@@ -23,17 +23,6 @@ pub struct EventQueueCredentials {
     pub stream_path: String,
 }
 
-impl std::fmt::Debug for EventQueueCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventQueueCredentials")
-            .field("token", &"redacted")
-            .field("expires_at", &self.expires_at)
-            .field("events_path", &self.events_path)
-            .field("stream_path", &self.stream_path)
-            .finish()
-    }
-}
-
 /// What a leak report found: whether the string was a Keyplane key (never which).
 #[derive(SimpleObject, Debug)]
 pub struct LeakReportResult {

@@ -48,15 +48,6 @@ pub struct CreateApiKeyPayload {
     pub secret: String,
 }
 
-impl std::fmt::Debug for CreateApiKeyPayload {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CreateApiKeyPayload")
-            .field("api_key", &self.api_key)
-            .field("secret", &"redacted")
-            .finish()
-    }
-}
-
 /// Settings of a key. An omitted field stays as it is; null clears `description`,
 /// `customerIds` (no restriction), `rateLimit` (the environment default applies), `metadata`,
 /// `externalId`, `allowedIps` (any address) or `quota` (none). Name, description and customers
@@ -96,15 +87,6 @@ pub struct RotateClientSigningSecretPayload {
     pub client_security: ClientSecurityNode,
 }
 
-impl std::fmt::Debug for RotateClientSigningSecretPayload {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RotateClientSigningSecretPayload")
-            .field("signing_secret", &"redacted")
-            .field("client_security", &self.client_security)
-            .finish()
-    }
-}
-
 #[derive(InputObject, Debug)]
 pub struct ConnectIntegrationInput {
     pub provider: IntegrationProvider,
@@ -116,16 +98,6 @@ pub struct ConnectIntegrationPayload {
     pub api_key: ApiKeyNode,
     /// The integration key's secret. Shown this once; give it to the provider.
     pub secret: String,
-}
-
-impl std::fmt::Debug for ConnectIntegrationPayload {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectIntegrationPayload")
-            .field("integration", &self.integration)
-            .field("api_key", &self.api_key)
-            .field("secret", &"redacted")
-            .finish()
-    }
 }
 
 #[derive(InputObject, Debug)]
@@ -163,16 +135,6 @@ pub struct RotateApiKeyPayload {
     pub secret: String,
     /// The old key, now expiring at the end of its grace period.
     pub previous_key: ApiKeyNode,
-}
-
-impl std::fmt::Debug for RotateApiKeyPayload {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RotateApiKeyPayload")
-            .field("api_key", &self.api_key)
-            .field("secret", &"redacted")
-            .field("previous_key", &self.previous_key)
-            .finish()
-    }
 }
 
 #[derive(InputObject, Debug)]

@@ -74,21 +74,6 @@ pub struct InviteUserPayload {
     pub expires_at: DateTime<Utc>,
 }
 
-impl std::fmt::Debug for InviteUserPayload {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InviteUserPayload")
-            .field(
-                "invitation_url",
-                &self
-                    .invitation_url
-                    .split_once('#')
-                    .map_or("redacted", |(base, _)| base),
-            )
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
-}
-
 #[derive(InputObject, Debug)]
 pub struct UpdateUserRoleInput {
     pub id: ID,
@@ -111,17 +96,6 @@ pub struct AcceptInvitationInput {
     pub password: String,
 }
 
-impl std::fmt::Debug for AcceptInvitationInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AcceptInvitationInput")
-            .field("token", &"redacted")
-            .field("email", &self.email)
-            .field("display_name", &self.display_name)
-            .field("password", &"redacted")
-            .finish()
-    }
-}
-
 #[derive(SimpleObject)]
 pub struct AcceptInvitationPayload {
     pub user: UserNode,
@@ -130,30 +104,11 @@ pub struct AcceptInvitationPayload {
     pub expires_at: DateTime<Utc>,
 }
 
-impl std::fmt::Debug for AcceptInvitationPayload {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AcceptInvitationPayload")
-            .field("user", &self.user)
-            .field("session_token", &"redacted")
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
-}
-
 #[derive(InputObject)]
 pub struct ChangePasswordInput {
     pub current_password: String,
     /// At least 12 characters.
     pub new_password: String,
-}
-
-impl std::fmt::Debug for ChangePasswordInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChangePasswordInput")
-            .field("current_password", &"redacted")
-            .field("new_password", &"redacted")
-            .finish()
-    }
 }
 
 #[derive(InputObject, Debug)]
@@ -176,15 +131,6 @@ pub struct RevealApiKeySecretPayload {
     pub api_key: ApiKeyNode,
     /// The full secret. The reading is recorded as `KEY_REVEALED`.
     pub secret: String,
-}
-
-impl std::fmt::Debug for RevealApiKeySecretPayload {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RevealApiKeySecretPayload")
-            .field("api_key", &self.api_key)
-            .field("secret", &"redacted")
-            .finish()
-    }
 }
 
 #[derive(Debug, Default)]

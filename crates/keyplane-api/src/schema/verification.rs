@@ -56,23 +56,6 @@ pub struct VerifyApiKeyInput {
     pub spend: Option<i64>,
 }
 
-impl std::fmt::Debug for VerifyApiKeyInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VerifyApiKeyInput")
-            .field("key", &"redacted")
-            .field("permission", &self.permission)
-            .field("customer_id", &self.customer_id)
-            .field(
-                "customer_token",
-                &self.customer_token.as_ref().map(|_| "redacted"),
-            )
-            .field("origin", &self.origin)
-            .field("ip", &self.ip)
-            .field("spend", &self.spend)
-            .finish()
-    }
-}
-
 /// The verified key's rate-limit budget after this verification.
 #[derive(SimpleObject, Debug, Clone, Copy)]
 pub struct RateLimitState {

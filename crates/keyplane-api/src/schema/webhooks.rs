@@ -190,15 +190,6 @@ pub struct WebhookEndpointWithSecret {
     pub signing_secret: String,
 }
 
-impl std::fmt::Debug for WebhookEndpointWithSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookEndpointWithSecret")
-            .field("endpoint", &self.endpoint)
-            .field("signing_secret", &"redacted")
-            .finish()
-    }
-}
-
 impl From<EndpointWithSecret> for WebhookEndpointWithSecret {
     fn from(e: EndpointWithSecret) -> Self {
         Self {
