@@ -181,10 +181,7 @@ async fn main() {
         let store = &store;
         let env = environment.id.clone();
         async move {
-            let page = PageRequest {
-                first: 20,
-                after: None,
-            };
+            let page = PageRequest::newest(20);
             store
                 .list_keys(&env, &KeyFilter::default(), &page, Utc::now(), window)
                 .await
@@ -205,6 +202,7 @@ async fn main() {
                 let page = PageRequest {
                     first: 20,
                     after: Some(cursor),
+                    before: None,
                 };
                 let listed = store
                     .list_keys(&env, &KeyFilter::default(), &page, Utc::now(), window)
@@ -227,10 +225,7 @@ async fn main() {
                 api_key_id: Some(key_id(1)),
                 ..AuditFilter::default()
             };
-            let page = PageRequest {
-                first: 50,
-                after: None,
-            };
+            let page = PageRequest::newest(50);
             let events = store.list_audit_events(&env, &filter, &page).await.unwrap();
             assert_eq!(events.items.len(), 50);
         }

@@ -366,7 +366,7 @@ pub struct ServeArgs {
 
     /// Whether customer tokens of the two legacy forms (plain hex, and `v1.`) still verify.
     /// They can stand for another customer whose id holds a `.`; `refuse` once every backend
-    /// signs the `v2` forms (see the README's client-side security).
+    /// signs the `v2` forms (see docs/client-side-security.md).
     #[arg(long, env = "KEYPLANE_LEGACY_CUSTOMER_TOKENS", value_enum, default_value_t = LegacyTokensArg::Accept)]
     pub legacy_customer_tokens: LegacyTokensArg,
 

@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { asKey, fullAccessKey } from "./server";
 
-// The README's pictures of the console, made from a real server by this run.
+// The pictures of the console in docs/console.md, made from a real server by this run.
 const DOCS = "../docs";
 
 test("the keys page and a key's detail panel, at 1280 and at 390 pixels wide", async ({ page }) => {

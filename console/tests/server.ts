@@ -51,7 +51,7 @@ export async function authenticates(secret: string): Promise<boolean> {
   return answer.status === 200 && !answer.errors;
 }
 
-/** A customer token as a platform's backend mints it (the README's recipe). */
+/** A customer token as a platform's backend mints it (the recipe in docs/client-side-security.md). */
 export function customerToken(signingSecret: string, customerId: string, lifetimeSeconds = 600): string {
   const expiry = Math.floor(Date.now() / 1000) + lifetimeSeconds;
   const mac = createHmac("sha256", signingSecret).update(`v2\n${customerId}\n${expiry}`).digest("hex");

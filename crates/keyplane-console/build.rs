@@ -14,14 +14,15 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// What `/console` and `GET /graphql` show when the binary was built without the console.
+/// What `/console`, `GET /graphql` and `GET /api/v1/docs` show when the binary was built
+/// without the console.
 const PLACEHOLDER: &str = r#"<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Keyplane console not built</title></head>
 <body>
 <h1>The console was not built into this binary</h1>
 <p>This Keyplane was compiled without Node.js and npm (or with <code>KEYPLANE_SKIP_CONSOLE=1</code>),
-so the web console and GraphiQL are not included. The API at <code>/graphql</code> works as usual.</p>
+so the web console, GraphiQL and the API reference are not included. The API at <code>/graphql</code> works as usual.</p>
 <p>To include them, install Node.js 20 or newer with npm, then build again:</p>
 <pre>cargo run --release -- serve</pre>
 <p>The build runs <code>npm ci</code> and <code>npm run build</code> in <code>console/</code> by itself.</p>
@@ -39,6 +40,7 @@ fn main() {
         "src",
         "index.html",
         "graphiql.html",
+        "api-reference.html",
         "package.json",
         "package-lock.json",
         "vite.config.ts",
@@ -120,4 +122,5 @@ fn write_placeholder(out: &Path) {
     fs::create_dir_all(out).expect("create the console folder in OUT_DIR");
     fs::write(out.join("index.html"), PLACEHOLDER).expect("write the placeholder page");
     fs::write(out.join("graphiql.html"), PLACEHOLDER).expect("write the placeholder page");
+    fs::write(out.join("api-reference.html"), PLACEHOLDER).expect("write the placeholder page");
 }

@@ -26,6 +26,7 @@ mod persistence;
 mod plain_verify;
 mod quotas;
 mod replicas;
+mod rest;
 mod roles;
 mod rotation;
 mod scale_out;

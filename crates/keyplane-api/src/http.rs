@@ -14,7 +14,9 @@ mod health;
 mod idempotency;
 mod leaks;
 mod negotiation;
+pub(crate) mod refusal;
 mod response;
+pub(crate) mod rest;
 pub(crate) mod serve;
 mod sessions;
 mod transport_security;
@@ -51,12 +53,16 @@ pub fn router(services: Services, http: HttpSettings) -> Router {
     let max_body = http.max_body_bytes;
     let parse_cache = Arc::new(ParseCache::new(http.parse_cache_capacity));
     let schema = build_schema_with(services.clone(), Arc::clone(&parse_cache));
+    let (rest_router, document) = rest::routes();
+    // The `operation` label takes the schema's root fields and the REST operations.
+    let mut operations = root_field_names(&schema);
+    operations.extend(rest::operation_names(&document));
     let mut metrics = Metrics::new(
         Arc::clone(&services.cache),
         services.store.clone(),
         services.write_behind.clone(),
         Arc::clone(&services.rate_limiter),
-        root_field_names(&schema),
+        operations,
     );
     metrics.watch_parse_cache(parse_cache);
     let metrics = Arc::new(metrics);
@@ -66,17 +72,33 @@ pub fn router(services: Services, http: HttpSettings) -> Router {
         metrics,
         http: Arc::new(http),
     };
+    let openapi = Arc::new(rest::document_json(document));
+    let rest_router = rest::admitted(rest_router, &state);
     Router::new()
+        .merge(rest_router)
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let openapi = Arc::clone(&openapi);
+                async move { rest::openapi_response(&openapi) }
+            }),
+        )
         .route("/graphql", get(graphql::graphql_get).post(graphql::graphql_post))
         .route("/v1/verify", post(v1_verify::v1_verify))
+        .route("/api/v1/verify", post(v1_verify::v1_verify))
         .route("/auth/login", post(sessions::login))
         .route("/auth/logout", post(sessions::logout))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), activity::record_activity))
         .route("/v1/events", get(events::read_events))
+        .route("/api/v1/events", get(events::read_events))
         .route("/v1/events/stream", get(events::stream_events))
+        .route("/api/v1/events/stream", get(events::stream_events))
         .route("/v1/leaks", post(leaks::report_leaks))
+        .route("/api/v1/leaks", post(leaks::report_leaks))
+        // Every API route above is recorded; the console, health and metrics below are not.
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), activity::record_activity))
         .route("/", get(|| async { Redirect::temporary(keyplane_console::PATH) }))
         .nest_service(keyplane_console::PATH, keyplane_console::router())
+        .route("/api/v1/docs", get(|| async { keyplane_console::api_reference_page() }))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
@@ -86,6 +108,7 @@ pub fn router(services: Services, http: HttpSettings) -> Router {
             transport_security::strict_transport_security,
         ))
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(refusal::write_refusals))
         .layer(
             // Only method and path are recorded: query strings, headers and bodies can carry
             // secrets and never reach a log.

@@ -7,6 +7,7 @@ mod schema;
 
 pub use error::ApiError;
 pub use http::credentials::{API_KEY_HEADER, ENVIRONMENT_HEADER};
+pub use http::rest::openapi_json;
 pub use http::router;
 pub use http::serve::{ServerLimits, serve};
 pub use schema::people::{SECURE_SESSION_COOKIE, SESSION_COOKIE};

@@ -4,7 +4,7 @@ mod activity;
 mod audit;
 mod connection;
 mod context;
-mod enums;
+pub(crate) mod enums;
 mod environment;
 mod events;
 mod key_policies;
@@ -27,8 +27,11 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use keyplane_service::Services;
 
 pub use context::HttpSettings;
+pub(crate) use environment::RateLimitModeValue;
 pub use limits::{RequestObservation, set_code};
+pub(crate) use quota::QuotaRefillValue;
 pub use related::RelatedKeys;
+pub(crate) use usage::UsageGranularity;
 
 /// The query root: the key queries, the people queries and webhooks, as one `Query` type.
 #[derive(MergedObject, Debug, Default)]

@@ -17,12 +17,26 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      style-src 'self'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// The policy of the REST API's reference (`GET /api/v1/docs`): the console's, except that
+/// styles may also be inline. The renderer (Scalar) writes styles at run time, which
+/// `style-src 'self'` refuses: `<style>` elements (its theme, its toasts' rules, and the rules of
+/// its request editor, CodeMirror, whose text grows as the editor loads, so no hash can name it)
+/// and `style` attributes in highlighted code. Everything else is the console's policy: scripts
+/// only from this origin and no `eval`; images, fonts and connections only to this origin, so
+/// an injected style can reach no other origin.
+pub const API_REFERENCE_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
+     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
 /// Whether this binary carries the real console (false when it was built without npm, and
 /// `/console` then explains how to build it).
 pub const BUILT: bool = matches!(env!("KEYPLANE_CONSOLE").as_bytes(), b"built");
 
 const INDEX_HTML: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/console/index.html"));
 const GRAPHIQL_HTML: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/console/graphiql.html"));
+const API_REFERENCE_HTML: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/console/api-reference.html"));
 
 /// The console's router, to be nested at [`PATH`] with `Router::nest_service`. It is built
 /// once per process (memory-serve leaks the assets it prepares into `'static` memory), and
@@ -57,6 +71,16 @@ pub fn graphiql_page() -> Response {
     secure(html(GRAPHIQL_HTML))
 }
 
+/// The REST API's reference for `GET /api/v1/docs`: it renders `/api/v1/openapi.json` from
+/// this origin with the same build's assets, no CDN, under
+/// [`API_REFERENCE_CONTENT_SECURITY_POLICY`].
+pub fn api_reference_page() -> Response {
+    secure_with(
+        html(API_REFERENCE_HTML),
+        API_REFERENCE_CONTENT_SECURITY_POLICY,
+    )
+}
+
 fn html(page: &'static [u8]) -> Response {
     (
         [
@@ -72,10 +96,14 @@ async fn secure_headers(response: Response) -> Response {
     secure(response)
 }
 
-fn secure(mut response: Response) -> Response {
+fn secure(response: Response) -> Response {
+    secure_with(response, CONTENT_SECURITY_POLICY)
+}
+
+fn secure_with(mut response: Response, policy: &'static str) -> Response {
     let headers = response.headers_mut();
     for (name, value) in [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::CONTENT_SECURITY_POLICY, policy),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         (
@@ -86,4 +114,46 @@ fn secure(mut response: Response) -> Response {
         headers.insert(name, HeaderValue::from_static(value));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn directives(policy: &str) -> Vec<&str> {
+        policy.split(';').map(str::trim).collect()
+    }
+
+    #[test]
+    fn api_reference_policy_differs_from_the_console_only_in_inline_styles() {
+        let console = directives(CONTENT_SECURITY_POLICY);
+        let reference = directives(API_REFERENCE_CONTENT_SECURITY_POLICY);
+        assert_eq!(console.len(), reference.len());
+        for (console, reference) in console.iter().zip(&reference) {
+            if console.starts_with("style-src ") {
+                assert_eq!(*reference, format!("{console} 'unsafe-inline'"));
+            } else {
+                assert_eq!(console, reference);
+            }
+        }
+    }
+
+    #[test]
+    fn api_reference_page_carries_its_policy_and_the_console_headers() {
+        let page = api_reference_page();
+        let graphiql = graphiql_page();
+        assert_eq!(
+            page.headers()[header::CONTENT_SECURITY_POLICY],
+            API_REFERENCE_CONTENT_SECURITY_POLICY
+        );
+        for name in [
+            header::X_CONTENT_TYPE_OPTIONS,
+            header::REFERRER_POLICY,
+            HeaderName::from_static("cross-origin-opener-policy"),
+            header::CONTENT_TYPE,
+            header::CACHE_CONTROL,
+        ] {
+            assert_eq!(page.headers()[&name], graphiql.headers()[&name], "{name}");
+        }
+    }
 }

@@ -37,27 +37,37 @@ pub fn generate_signing_secret<R: CryptoRng + ?Sized>(rng: &mut R) -> String {
 
 /// An origin as browsers send it: `scheme://host[:port]`, lower case, no path.
 pub fn parse_origin(field: &'static str, origin: &str) -> Result<String, RuleViolation> {
-    let invalid = || {
-        RuleViolation::bad_input(
-            field,
-            format!("{origin:?} is not an origin like https://app.example.com"),
-        )
-    };
+    normalise_origin(origin).ok_or_else(|| not_an_origin(field, "the value"))
+}
+
+fn normalise_origin(origin: &str) -> Option<String> {
     if origin.len() > MAX_ORIGIN_CHARS || !origin.is_ascii() {
-        return Err(invalid());
+        return None;
     }
     let lower = origin.to_ascii_lowercase();
-    let (scheme, rest) = lower.split_once("://").ok_or_else(invalid)?;
+    let (scheme, rest) = lower.split_once("://")?;
     if !matches!(scheme, "http" | "https") || rest.is_empty() {
-        return Err(invalid());
+        return None;
     }
     let valid_host = rest
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
     if !valid_host || rest.starts_with(['.', '-', ':']) {
-        return Err(invalid());
+        return None;
     }
-    Ok(lower)
+    Some(lower)
+}
+
+/// The refusal names the value by `subject` (`allowedOrigins[2]`), never by its text: a
+/// caller may have pasted a secret into the wrong field.
+fn not_an_origin(field: &'static str, subject: &str) -> RuleViolation {
+    RuleViolation::bad_input(
+        field,
+        format!(
+            "{subject} is not an origin: expected scheme://host[:port] with no path, \
+             like https://app.example.com"
+        ),
+    )
 }
 
 /// Validates new settings: at most 50 distinct origins.
@@ -73,7 +83,11 @@ pub fn parse_client_security(
     }
     let mut origins = allowed_origins
         .iter()
-        .map(|o| parse_origin("allowedOrigins", o))
+        .enumerate()
+        .map(|(i, o)| {
+            normalise_origin(o)
+                .ok_or_else(|| not_an_origin("allowedOrigins", &format!("allowedOrigins[{i}]")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     origins.sort();
     origins.dedup();
@@ -383,6 +397,30 @@ mod tests {
             .map(|i| format!("https://a{i}.com"))
             .collect();
         assert!(parse_client_security(true, &many).is_err());
+    }
+
+    #[test]
+    fn an_invalid_origin_is_refused_without_repeating_it() {
+        let pasted = "secret-looking-value-123";
+        let alone = parse_origin("origin", pasted).unwrap_err();
+        assert_eq!(alone.field, Some("origin"));
+        assert!(!alone.message.contains(pasted), "{}", alone.message);
+        let listed = parse_client_security(
+            true,
+            &[
+                "https://app.example.com".to_owned(),
+                format!("https://{pasted}/path"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(listed.code, crate::ErrorCode::BadUserInput);
+        assert_eq!(listed.field, Some("allowedOrigins"));
+        assert!(!listed.message.contains(pasted), "{}", listed.message);
+        assert!(
+            listed.message.starts_with("allowedOrigins[1] "),
+            "{}",
+            listed.message
+        );
     }
 
     #[test]

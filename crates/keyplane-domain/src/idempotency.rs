@@ -28,12 +28,28 @@ pub fn parse_idempotency_key(key: &str) -> Result<String, RuleViolation> {
     Ok(key.to_owned())
 }
 
-/// What identifies "the same request": the exact body, made by the same caller.
-pub fn fingerprint(caller_id: &str, body: &[u8]) -> String {
+/// What a request is, for its fingerprint: its method, path (with the query string, if any)
+/// and exact body. A bodiless POST is told apart by its path.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestShape<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub body: &'a [u8],
+}
+
+/// What identifies "the same request": the same method, path and exact body, made by the same
+/// caller. Each part is length-prefixed, so no two requests share a preimage.
+pub fn fingerprint(caller_id: &str, request: RequestShape<'_>) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(caller_id.as_bytes());
-    hasher.update([0]);
-    hasher.update(body);
+    for part in [
+        caller_id.as_bytes(),
+        request.method.as_bytes(),
+        request.path.as_bytes(),
+        request.body,
+    ] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
     hex::encode(hasher.finalize())
 }
 
@@ -249,9 +265,28 @@ mod tests {
 
     #[test]
     fn fingerprints_differ_by_body_and_by_caller() {
-        let a = fingerprint("k1", b"{\"query\":\"mutation{x}\"}");
-        assert_eq!(a, fingerprint("k1", b"{\"query\":\"mutation{x}\"}"));
-        assert_ne!(a, fingerprint("k2", b"{\"query\":\"mutation{x}\"}"));
-        assert_ne!(a, fingerprint("k1", b"{\"query\":\"mutation{y}\"}"));
+        let shape = |method, path, body| RequestShape { method, path, body };
+        let body: &[u8] = b"{\"query\":\"mutation{x}\"}";
+        let a = fingerprint("k1", shape("POST", "/graphql", body));
+        assert_eq!(a, fingerprint("k1", shape("POST", "/graphql", body)));
+        assert_ne!(a, fingerprint("k2", shape("POST", "/graphql", body)));
+        assert_ne!(
+            a,
+            fingerprint(
+                "k1",
+                shape("POST", "/graphql", b"{\"query\":\"mutation{y}\"}")
+            )
+        );
+        assert_ne!(a, fingerprint("k1", shape("PATCH", "/graphql", body)));
+        // Two bodiless POSTs to different paths are different requests.
+        assert_ne!(
+            fingerprint("k1", shape("POST", "/api/v1/api-keys/a/revoke", b"")),
+            fingerprint("k1", shape("POST", "/api/v1/api-keys/b/revoke", b""))
+        );
+        // No part can borrow bytes from its neighbour.
+        assert_ne!(
+            fingerprint("k1", shape("POST", "/a", b"b")),
+            fingerprint("k1", shape("POST", "/ab", b""))
+        );
     }
 }

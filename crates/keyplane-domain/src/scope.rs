@@ -81,7 +81,22 @@ impl Scope {
     }
 
     pub fn parse(text: &str) -> Result<Self, RuleViolation> {
-        let unknown = || RuleViolation::bad_input("scopes", format!("unknown scope {text:?}"));
+        Self::parse_named(text, "the value")
+    }
+
+    /// Parses `text`, calling it `subject` (`scopes[2]`) in a refusal. The refusal never
+    /// repeats `text`: a caller may have pasted a secret into the wrong field, and an error
+    /// carries it into responses and logs.
+    fn parse_named(text: &str, subject: &str) -> Result<Self, RuleViolation> {
+        let unknown = || {
+            RuleViolation::bad_input(
+                "scopes",
+                format!(
+                    "{subject} is not a scope in the catalogue: expected resource:read or \
+                     resource:write (see permissionCatalog)"
+                ),
+            )
+        };
         let (resource, access) = text.split_once(':').ok_or_else(unknown)?;
         let resource = CATALOGUE
             .iter()
@@ -94,7 +109,7 @@ impl Scope {
                 return Err(RuleViolation::bad_input(
                     "scopes",
                     format!(
-                        "{}:write does not exist: the resource is read only",
+                        "{subject} asks for {}:write, which does not exist: the resource is read only",
                         resource.name
                     ),
                 ));
@@ -188,7 +203,8 @@ impl ScopeSet {
         }
         let parsed = scopes
             .iter()
-            .map(|s| Scope::parse(s.as_ref()))
+            .enumerate()
+            .map(|(i, s)| Scope::parse_named(s.as_ref(), &format!("scopes[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self::normalised(parsed))
     }
@@ -345,6 +361,41 @@ mod tests {
                 assert_eq!(e.field, Some("scopes"));
             }
         }
+    }
+
+    #[test]
+    fn an_unknown_scope_is_refused_without_repeating_it() {
+        const PASTED: &str = "secret-looking-value-123";
+        let wrong = [
+            PASTED.to_owned(),
+            format!("{PASTED}:read"),
+            format!("customers:{PASTED}"),
+        ];
+        for text in &wrong {
+            let alone = Scope::parse(text).unwrap_err();
+            assert!(!alone.message.contains(PASTED), "{}", alone.message);
+            assert!(
+                alone.message.contains("permissionCatalog"),
+                "{}",
+                alone.message
+            );
+            let listed =
+                ScopeSet::from_requested(&["customers:read", "coupons:read", text]).unwrap_err();
+            assert_eq!(listed.code, ErrorCode::BadUserInput);
+            assert_eq!(listed.field, Some("scopes"));
+            assert!(!listed.message.contains(PASTED), "{}", listed.message);
+            assert!(
+                listed.message.starts_with("scopes[2] "),
+                "{}",
+                listed.message
+            );
+        }
+        let read_only = ScopeSet::from_requested(&["event_queue:write"]).unwrap_err();
+        assert!(
+            read_only.message.starts_with("scopes[0] ") && read_only.message.contains("read only"),
+            "{}",
+            read_only.message
+        );
     }
 
     #[test]

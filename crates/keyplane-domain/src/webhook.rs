@@ -96,11 +96,12 @@ impl EventFilter {
             return Ok(Self::All);
         }
         let mut types = Vec::with_capacity(names.len());
-        for name in names {
+        for (i, name) in names.iter().enumerate() {
+            // The refusal names the position, never the text: it may be anything pasted.
             let event_type = EventType::parse(name).ok_or_else(|| {
                 RuleViolation::bad_input(
                     "events",
-                    format!("{name:?} is not an event type (key.created, key.revoked, …)"),
+                    format!("events[{i}] is not an event type (key.created, key.revoked, …)"),
                 )
             })?;
             if !types.contains(&event_type) {
@@ -246,6 +247,16 @@ mod tests {
         assert!(!only.matches(EventType::KeyCreated));
         assert!(EventFilter::parse(&[]).is_err());
         assert!(EventFilter::parse(&names(&["key.nope"])).is_err());
+    }
+
+    #[test]
+    fn an_unknown_event_type_is_refused_without_repeating_it() {
+        let pasted = "secret-looking-value-123";
+        let err = EventFilter::parse(&["key.created".to_owned(), pasted.to_owned()]).unwrap_err();
+        assert_eq!(err.code, crate::ErrorCode::BadUserInput);
+        assert_eq!(err.field, Some("events"));
+        assert!(!err.message.contains(pasted), "{}", err.message);
+        assert!(err.message.starts_with("events[1] "), "{}", err.message);
     }
 
     #[test]

@@ -9,8 +9,9 @@
 //! caller's Idempotency-Key neither blocks nor reveals another's.
 
 use chrono::Utc;
-use keyplane_domain::idempotency::{self, Authority};
+use keyplane_domain::idempotency::{self, Authority, RequestShape};
 use keyplane_store::Claim;
+use serde::{Deserialize, Serialize};
 
 use crate::Services;
 use crate::error::ServiceError;
@@ -31,11 +32,48 @@ pub enum Claimed {
     Run(IdempotencyClaim),
     /// The same caller's same request already ran, and the caller may still run it: answer
     /// this, opened.
-    Replay { http_status: u16, body: Vec<u8> },
+    Replay(StoredResponse),
     /// The same caller's request with this key has not finished.
     InProgress,
     /// The caller used this key for another request.
     Mismatch,
+}
+
+/// A finished request's answer as a replay repeats it: status, media type, the `Location` of
+/// what it created, and the body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredResponse {
+    pub http_status: u16,
+    pub content_type: Option<String>,
+    pub location: Option<String>,
+    /// Every answer Keyplane gives is JSON text (or empty).
+    pub body: String,
+}
+
+/// Marks a sealed record written as a [`StoredResponse`]; records sealed before it are a bare
+/// GraphQL body (JSON never starts with this byte).
+const ENVELOPE: u8 = 1;
+
+impl StoredResponse {
+    fn to_sealable(&self) -> Vec<u8> {
+        let mut bytes = vec![ENVELOPE];
+        // A struct of strings always serialises.
+        bytes.extend(serde_json::to_vec(self).unwrap_or_default());
+        bytes
+    }
+
+    fn from_opened(http_status: u16, opened: Vec<u8>) -> Option<Self> {
+        match opened.split_first() {
+            Some((&ENVELOPE, rest)) => serde_json::from_slice(rest).ok(),
+            _ => Some(Self {
+                http_status,
+                content_type: Some("application/graphql-response+json".to_owned()),
+                location: None,
+                body: String::from_utf8(opened).ok()?,
+            }),
+        }
+    }
 }
 
 /// What the caller may do now, as a record keeps it.
@@ -54,13 +92,13 @@ fn context(claim: &IdempotencyClaim) -> String {
     )
 }
 
-/// Claims `key` (already parsed) for the principal's request with `body`, or answers the
-/// stored response, re-checking that the caller may still have it.
+/// Claims `key` (already parsed) for the principal's `request`, or answers the stored
+/// response, re-checking that the caller may still have it.
 pub async fn claim(
     services: &Services,
     principal: &Principal,
     key: String,
-    body: &[u8],
+    request: RequestShape<'_>,
 ) -> Result<Claimed, ServiceError> {
     let claim = IdempotencyClaim {
         environment_id: principal.environment.id.clone(),
@@ -74,7 +112,7 @@ pub async fn claim(
             &claim.environment_id,
             &claim.caller_id,
             &claim.key,
-            &idempotency::fingerprint(&claim.caller_id, body),
+            &idempotency::fingerprint(&claim.caller_id, request),
             &authority,
             Utc::now(),
             idempotency::RETENTION,
@@ -88,14 +126,18 @@ pub async fn claim(
             authority: then,
         } => {
             authority.may_replay(then.as_ref())?;
-            let body = services
+            let opened = services
                 .data_key
                 .open(&context(&claim), &sealed_response)
                 .map_err(|err| {
                     tracing::error!(error = %err, "a stored idempotent response does not open with the configured data key");
                     ServiceError::internal()
                 })?;
-            Ok(Claimed::Replay { http_status, body })
+            let stored = StoredResponse::from_opened(http_status, opened).ok_or_else(|| {
+                tracing::error!("a stored idempotent response is not one this server wrote");
+                ServiceError::internal()
+            })?;
+            Ok(Claimed::Replay(stored))
         }
         Claim::InProgress => Ok(Claimed::InProgress),
         Claim::Mismatch => Ok(Claimed::Mismatch),
@@ -103,30 +145,25 @@ pub async fn claim(
 }
 
 /// Stores the response of a claimed request, sealed (it may carry a secret), or releases the
-/// claim when the server failed (`server_error`), so a retry may run.
-pub async fn complete(
-    services: &Services,
-    claim: IdempotencyClaim,
-    http_status: u16,
-    server_error: bool,
-    body: &[u8],
-) {
-    let stored = if server_error {
+/// claim when the server failed (a 5xx), so a retry may run.
+pub async fn complete(services: &Services, claim: IdempotencyClaim, response: &StoredResponse) {
+    let stored = if response.http_status >= 500 {
         services
             .store
             .release_idempotency_key(&claim.environment_id, &claim.caller_id, &claim.key)
             .await
     } else {
-        let sealed = services
-            .data_key
-            .seal(&mut rand::rng(), &context(&claim), body);
+        let sealed =
+            services
+                .data_key
+                .seal(&mut rand::rng(), &context(&claim), &response.to_sealable());
         services
             .store
             .complete_idempotency_key(
                 &claim.environment_id,
                 &claim.caller_id,
                 &claim.key,
-                http_status,
+                response.http_status,
                 sealed,
             )
             .await

@@ -21,9 +21,11 @@ use crate::Services;
 use crate::error::ServiceError;
 use crate::principal::Principal;
 
+mod filter;
 mod policies;
 
-pub use policies::{MAX_BULK_REVOCATION, disable, enable, revoke_many};
+pub use filter::{KeyQuery, KeyQueryNames, MAX_NAME_FILTER_CHARS};
+pub use policies::{MAX_BULK_REVOCATION, disable, enable, revoke_many, selection};
 
 /// A key just made, with its secret: shown this once.
 #[derive(Debug)]
@@ -139,6 +141,64 @@ pub async fn update_scopes(
             .freedom(Some(key))
             .ensure_scope_grant(key, default_limit)?;
         Ok(KeyChange::Scopes(scopes))
+    })
+    .await
+}
+
+/// A key's new scopes: exactly one of `scopes` or `preset`.
+#[derive(Debug, Clone, Copy)]
+pub struct ScopesRequest<'a> {
+    pub scopes: Option<&'a [String]>,
+    pub preset: Option<ScopePreset>,
+}
+
+/// What one update changes: any of a key's settings, its scopes and its expiration.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyUpdate<'a> {
+    pub settings: Option<SettingsRequest<'a>>,
+    pub scopes: Option<ScopesRequest<'a>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Changes whatever `update` names in one transaction: each part is decided by the rule of
+/// [`update_settings`], [`update_scopes`] or [`update_expiration`] on the same locked row, and
+/// all are written or none.
+pub async fn update(
+    services: &Services,
+    principal: &Principal,
+    id: &str,
+    update: KeyUpdate<'_>,
+) -> Result<ApiKey, ServiceError> {
+    if update.settings.is_none() && update.scopes.is_none() && update.expires_at.is_none() {
+        return Err(ServiceError::bad_input(
+            "body",
+            "name at least one thing to change",
+        ));
+    }
+    let default_limit = principal.environment.default_rate_limit;
+    change(services, principal, id, |caller, key, _, now| {
+        let mut changes = Vec::with_capacity(3);
+        let freedom = principal.freedom(Some(key));
+        if let Some(request) = update.settings {
+            let change = lifecycle::validate_settings_change(caller, key, request)?;
+            freedom.ensure_settings(key, &change, default_limit)?;
+            if principal.key().is_some_and(|caller| caller.id == key.id) {
+                freedom.ensure_own_quota_kept(key, &change)?;
+            }
+            changes.push(KeyChange::Settings(change));
+        }
+        if let Some(request) = update.scopes {
+            let scopes =
+                lifecycle::validate_scope_change(caller, key, request.scopes, request.preset, now)?;
+            freedom.ensure_scope_grant(key, default_limit)?;
+            changes.push(KeyChange::Scopes(scopes));
+        }
+        if let Some(expires_at) = update.expires_at {
+            let at = rotation::validate_expiration_change(caller, key, expires_at, now)?;
+            freedom.ensure_expiry("expiresAt", Some(at))?;
+            changes.push(KeyChange::Expiration(at));
+        }
+        Ok(KeyChange::Several(changes))
     })
     .await
 }

@@ -11,6 +11,7 @@ pub mod integrations;
 pub mod key_cache;
 pub mod keys;
 pub mod leaks;
+pub mod paging;
 pub mod passwords;
 mod principal;
 pub mod quota;

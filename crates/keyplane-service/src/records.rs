@@ -1,11 +1,12 @@
 //! Reading what happened: the environment's audit trail and activity log, the account's own
 //! trail, and verification usage. Each checks the caller before it reads.
 
+use chrono::{DateTime, Utc};
 use keyplane_domain::account_audit::AccountEvent;
 use keyplane_domain::activity::ActivityEvent;
 use keyplane_domain::audit::AuditEvent;
 use keyplane_domain::scope::Scope;
-use keyplane_domain::usage::{UsageCount, UsageRange};
+use keyplane_domain::usage::{self, Granularity, UsageCount, UsagePoint, UsageRange};
 use keyplane_store::{ActivityFilter, AuditFilter, Page, PageRequest};
 
 use crate::Services;
@@ -34,6 +35,16 @@ pub async fn activity_events(
     page: &PageRequest<i64>,
 ) -> Result<Page<ActivityEvent>, ServiceError> {
     principal.require(Scope::API_KEYS_READ)?;
+    if filter
+        .outcome
+        .as_ref()
+        .is_some_and(|o| o.is_empty() || o.len() > 64)
+    {
+        return Err(ServiceError::bad_input(
+            "outcome",
+            "outcome is OK or an error code",
+        ));
+    }
     Ok(services
         .store
         .list_activity(&principal.environment.id, filter, page)
@@ -76,4 +87,32 @@ pub async fn usage_counts(
         .store
         .usage_counts(environment_id, api_key_id, permission, range)
         .await?)
+}
+
+/// The series of an environment's verifications, or of one of its keys', over `[from, to)`
+/// by `granularity`, optionally only those that asked for `permission`: every bucket of the
+/// range is a point.
+pub async fn usage_series(
+    services: &Services,
+    principal: &Principal,
+    environment_id: &str,
+    api_key_id: Option<&str>,
+    (from, to, granularity): (DateTime<Utc>, DateTime<Utc>, Granularity),
+    permission: Option<&str>,
+) -> Result<Vec<UsagePoint>, ServiceError> {
+    let range = UsageRange::new(from, to, granularity)?;
+    let permission = permission
+        .map(|p| Scope::parse(p).map_err(|e| ServiceError::from(e).with_field("permission")))
+        .transpose()?
+        .map(|scope| scope.to_string());
+    let counts = usage_counts(
+        services,
+        principal,
+        environment_id,
+        api_key_id,
+        permission.as_deref(),
+        range,
+    )
+    .await?;
+    Ok(usage::series(range, &counts))
 }

@@ -125,7 +125,7 @@ impl Store {
             .into_iter()
             .map(activity_from_model)
             .collect::<Result<_, _>>()?;
-        Ok(Page::from_overfetch(events, page.first))
+        Ok(Page::from_overfetch(events, page))
     }
 
     /// Records when keys were last used, in one statement for the whole batch.

@@ -110,7 +110,7 @@ impl Store {
             .into_iter()
             .map(event_from_model)
             .collect::<Result<_, _>>()?;
-        Ok(Page::from_overfetch(events, page.first))
+        Ok(Page::from_overfetch(events, page))
     }
 }
 

@@ -20,15 +20,15 @@ use keyplane_domain::secret::KeyHash;
 use sea_orm::sea_query::Condition;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
+    QuerySelect,
 };
 
 use crate::entity::api_key::{self, Column};
 use crate::page::{Page, PageRequest};
 use crate::{RateLimitColumns, Store, StoreError, new_id, stored_instant};
 pub use bulk::{BulkRevocation, KeySelection, RevocationBatch};
-pub use filter::KeyFilter;
 use filter::filtered;
+pub use filter::{KeyFilter, TimeRange};
 use locks::{lock_for_change, lock_full_access, usable_full_access};
 use quota::QuotaColumns;
 pub use quota::QuotaGrant;
@@ -69,6 +69,9 @@ pub enum KeyChange {
     /// A leak report matched the key: `KEY_LEAKED` with where it was found, and under the
     /// `REVOKE` action the key is revoked in the same change.
     Leaked(keyplane_domain::leak::LeakSnapshot),
+    /// These changes in order, in one transaction: all are written or none. Each writes its
+    /// own audit event, as it would alone.
+    Several(Vec<KeyChange>),
 }
 
 /// What a change decision may need to know beyond the key itself.
@@ -169,9 +172,6 @@ impl Store {
         expiring_soon: Duration,
     ) -> Result<Page<ApiKey>, StoreError> {
         let mut query = api_key::Entity::find().filter(Column::EnvironmentId.eq(environment_id));
-        if let Some(after) = &page.after {
-            query = query.filter(Column::Id.lt(after.as_str()));
-        }
         if filter.statuses.is_none() {
             // A disconnected integration's keys leave the default listing; asking for
             // REVOKED keys still shows them.
@@ -188,16 +188,14 @@ impl Store {
             now,
             expiring_soon,
         );
-        let rows = query
-            .order_by_desc(Column::Id)
-            .limit(page.first + 1)
+        let rows = crate::page::keyset(query, Column::Id, page)
             .all(&self.db)
             .await?;
         let keys = rows
             .into_iter()
             .map(key_from_model)
             .collect::<Result<_, _>>()?;
-        Ok(Page::from_overfetch(keys, page.first))
+        Ok(Page::from_overfetch(keys, page))
     }
 }
 

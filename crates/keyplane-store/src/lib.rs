@@ -43,7 +43,7 @@ pub use event::MAX_EVENTS_PER_READ;
 pub use idempotency::Claim;
 pub use key::{
     BulkRevocation, KeyChange, KeyContext, KeyFilter, KeySelection, NewKey, QuotaGrant,
-    RevocationBatch, Rotation,
+    RevocationBatch, Rotation, TimeRange,
 };
 pub use link::{Acceptance, NewLink};
 pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};

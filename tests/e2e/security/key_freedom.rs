@@ -188,7 +188,7 @@ async fn temporary_key_cannot_rotate_itself_into_a_permanent_one() {
         "the old key's horizon"
     );
 
-    // Rotated by a person, the new key has no expiry (as the README says).
+    // Rotated by a person, the new key has no expiry (as docs/people.md says).
     let (other, _) = app
         .create_key_from(json!({
             "name": "temporary too",

@@ -14,7 +14,7 @@ use super::AppState;
 use super::client::Client;
 use super::credentials::{Credential, ENVIRONMENT_HEADER, credential, same_origin};
 use super::response::{
-    api_error_response, error_response, error_response_with_reason, rate_limit_headers, status_of,
+    api_error_response, error_response, error_response_with_reason, rate_limit_headers,
 };
 use super::sessions::secure_cookies;
 use crate::error::ApiError;
@@ -23,12 +23,23 @@ use keyplane_service::client_security::check_publishable;
 use keyplane_service::rate_limit::RateDecision;
 use keyplane_service::{Principal, Services};
 
-/// How the request came: only a POST can change anything, so only a POST made with the
-/// session cookie needs the same-origin check.
+/// How the request came: a safe method (GET, HEAD) only reads; any other (POST, PATCH, PUT,
+/// DELETE) may change something, so made with the session cookie it needs the same-origin
+/// check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Admission {
-    Get,
-    Post,
+    Read,
+    Change,
+}
+
+impl Admission {
+    pub(super) fn of_method(method: &axum::http::Method) -> Self {
+        if method.is_safe() {
+            Self::Read
+        } else {
+            Self::Change
+        }
+    }
 }
 
 /// Who sent a request: where from, and its headers.
@@ -39,13 +50,13 @@ pub(super) struct Asker<'h> {
 }
 
 fn refusal(err: keyplane_service::ServiceError) -> Response {
-    api_error_response(status_of(err.code), &ApiError(err))
+    api_error_response(&ApiError(err))
 }
 
 /// Lets a request in, or answers why not. A key: authentication (401, or 403 from an address
 /// its allow-list leaves out), the publishable key's client-side security (401/403), then the
 /// key's rate limit (429), and the key is noted as used. A session: the same-origin check of
-/// cookie POSTs (403), the session (401) and the `Keyplane-Environment` it acts in (400).
+/// cookie requests that may change something (403), the session (401) and the `Keyplane-Environment` it acts in (400).
 pub(super) async fn admit(
     state: &AppState,
     asker: Asker<'_>,
@@ -67,7 +78,7 @@ pub(super) async fn admit(
         )),
         Credential::Session { token, via_cookie } => {
             if via_cookie
-                && admission == Admission::Post
+                && admission == Admission::Change
                 && !same_origin(
                     headers,
                     &services.settings.public_url,

@@ -20,7 +20,7 @@ pub(super) enum Credential<'h> {
     Session { token: &'h str, via_cookie: bool },
 }
 
-fn unauthenticated(message: &str) -> Response {
+fn unauthenticated(message: &'static str) -> Response {
     error_response(
         StatusCode::UNAUTHORIZED,
         ErrorCode::Unauthenticated,

@@ -20,8 +20,10 @@ use serde_json::json;
 
 use super::AppState;
 use super::client::Client;
-use super::response::{api_error_response, no_store, status_of};
+use super::response::{Outcome, Performed, api_error_response, no_store};
 use crate::error::ApiError;
+use keyplane_domain::activity::{OUTCOME_OK, OperationType};
+use std::borrow::Cow;
 
 /// The query of both routes; numbers arrive as text so a bad one gets its own message.
 #[derive(Debug, Deserialize)]
@@ -44,7 +46,7 @@ fn number<T: std::str::FromStr>(
 }
 
 fn refused(err: ApiError) -> Response {
-    api_error_response(status_of(err.code), &err)
+    api_error_response(&err)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -78,6 +80,7 @@ pub(super) async fn read_events(
     headers: HeaderMap,
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    let mut environment = None;
     let result = async {
         let Query(query) = query.map_err(|_| {
             ApiError::bad_input(
@@ -86,6 +89,7 @@ pub(super) async fn read_events(
             )
         })?;
         let reader = authenticate(&state, &headers, client).await?;
+        environment = Some(reader.credential.environment_id.clone());
         let read = EventRead::parse(
             number("after", query.after.as_deref())?,
             number("limit", query.limit.as_deref())?,
@@ -97,14 +101,35 @@ pub(super) async fn read_events(
         Ok::<_, ApiError>(json!({ "events": bodies, "next": next }))
     }
     .await;
-    match result {
+    let response = match result {
         Ok(body) => {
             let mut response = Json(body).into_response();
             no_store(&mut response);
             response
         }
         Err(err) => refused(err),
+    };
+    recorded(response, environment)
+}
+
+/// What the activity log records of an event-queue read: its outcome, and the environment the
+/// credentials read (none when they did not authenticate).
+fn recorded(mut response: Response, environment_id: Option<String>) -> Response {
+    if response.extensions().get::<Outcome>().is_none() {
+        response
+            .extensions_mut()
+            .insert(Outcome(Cow::Borrowed(OUTCOME_OK)));
     }
+    response.extensions_mut().insert(Performed {
+        environment_id,
+        api_key_id: None,
+        user_id: None,
+        operation_name: None,
+        operation_type: Some(OperationType::Query),
+        root_fields: Vec::new(),
+        ran: Vec::new(),
+    });
+    response
 }
 
 /// `GET /v1/events/stream?after=<seq>`: every event from the cursor on, as it commits, until
@@ -117,10 +142,12 @@ pub(super) async fn stream_events(
     headers: HeaderMap,
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    let mut environment = None;
     let start = async {
         let Query(query) = query
             .map_err(|_| ApiError::bad_input("query", "the stream takes after, a whole number"))?;
         let reader = authenticate(&state, &headers, client).await?;
+        environment = Some(reader.credential.environment_id.clone());
         let last_event_id = headers
             .get("last-event-id")
             .and_then(|v| v.to_str().ok())
@@ -135,7 +162,7 @@ pub(super) async fn stream_events(
         Ok::<_, ApiError>((reader, read, slot))
     }
     .await;
-    match start {
+    let response = match start {
         Ok((reader, read, slot)) => {
             let mut response = Sse::new(event_stream(state, reader, read, slot))
                 .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
@@ -144,7 +171,8 @@ pub(super) async fn stream_events(
             response
         }
         Err(err) => refused(err),
-    }
+    };
+    recorded(response, environment)
 }
 
 /// The stream's events; it holds `slot` (its credential's one place) until it ends or the

@@ -22,13 +22,17 @@ use super::admission::{Admission, Asker, admit};
 use super::client::Client;
 use super::credentials::{Credential, credential};
 use super::graphql_response::{ensure_code, error_code, graphql_response};
-use super::idempotency::{IdempotencyStep, complete_idempotency, idempotency_claim};
+use super::idempotency::{
+    IdempotencyStep, complete_idempotency, idempotency_claim, idempotency_key,
+};
 use super::negotiation::ResponseFormat;
+use super::refusal::Dialect;
 use super::response::{Outcome, Performed, error_response, json_body, rate_limit_headers};
 use super::sessions::secure_cookies;
 use crate::schema::people::{ClientAddress, CookieSecurity, UserAgent};
 use crate::schema::redaction::{RequestLiterals, syntax_error};
 use crate::schema::{RelatedKeys, RequestObservation, set_code};
+use keyplane_domain::idempotency::RequestShape;
 
 pub(super) async fn graphql_post(
     State(state): State<AppState>,
@@ -77,7 +81,7 @@ async fn post(
         format,
         request,
         Source::Body(&body),
-        Admission::Post,
+        Admission::Change,
     )
     .await
 }
@@ -181,7 +185,7 @@ async fn get(
         operation_name: params.operation_name,
     };
     let asker = Asker { client, headers };
-    execute(state, asker, format, request, source, Admission::Get).await
+    execute(state, asker, format, request, source, Admission::Read).await
 }
 
 /// 406: the client accepts neither media type `/graphql` answers in.
@@ -310,7 +314,7 @@ pub(super) async fn execute(
 ) -> Response {
     let services = &state.services;
     let headers = asker.headers;
-    let anonymous = admission == Admission::Post
+    let anonymous = admission == Admission::Change
         && matches!(
             credential(
                 headers,
@@ -331,15 +335,36 @@ pub(super) async fn execute(
             Err(refusal) => return refusal,
         }
     };
-    let idempotency = match &principal {
-        Some(principal) => {
-            match idempotency_claim(services, headers, principal, &request, source.body()).await {
-                Ok(IdempotencyStep::Run(claim)) => claim,
-                Ok(IdempotencyStep::Answer(response)) => return response,
+    let idempotency = match (&principal, source.body()) {
+        (Some(principal), Some(body)) => {
+            let key = match idempotency_key(headers) {
+                Ok(key) => key,
                 Err(response) => return response,
+            };
+            let is_mutation = key.is_some()
+                && async_graphql::parser::parse_query(&request.query).is_ok_and(|document| {
+                    selects_mutation(&document, request.operation_name.as_deref())
+                });
+            match key.filter(|_| is_mutation) {
+                Some(key) => {
+                    let shape = RequestShape {
+                        method: "POST",
+                        path: "/graphql",
+                        body,
+                    };
+                    match idempotency_claim(services, principal, key, shape).await {
+                        Ok(IdempotencyStep::Run(claim)) => claim,
+                        Ok(IdempotencyStep::Answer(response)) | Err(response) => return response,
+                    }
+                }
+                None => None,
             }
         }
-        None => None,
+        (Some(_), None) => match idempotency_key(headers) {
+            Ok(_) => None,
+            Err(response) => return response,
+        },
+        (None, _) => None,
     };
     let environment_id = principal.as_ref().map(|p| p.environment.id.clone());
     let api_key_id = principal
@@ -400,7 +425,7 @@ pub(super) async fn execute(
         rate_limit_headers(&mut http, decision);
     }
     match idempotency {
-        Some(claim) => complete_idempotency(services, claim, http).await,
+        Some(claim) => complete_idempotency(services, claim, Dialect::Graphql, None, http).await,
         None => http,
     }
 }

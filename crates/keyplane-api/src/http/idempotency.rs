@@ -1,6 +1,6 @@
-//! `Idempotency-Key` on mutations over HTTP: which requests it applies to, and the answers of
-//! `keyplane_service::idempotency` (claim, replay re-checked against the caller, store) as
-//! responses.
+//! `Idempotency-Key` over HTTP: the header, and the answers of `keyplane_service::idempotency`
+//! (claim, replay re-checked against the caller, store) as responses. Which requests it applies
+//! to is the front end's call: a GraphQL mutation over POST, and every REST POST.
 
 use std::borrow::Cow;
 
@@ -8,12 +8,13 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use keyplane_domain::ErrorCode;
-use keyplane_domain::idempotency;
-use keyplane_service::idempotency::{self as idempotent, Claimed, IdempotencyClaim};
+use keyplane_domain::idempotency::{self, RequestShape};
+use keyplane_service::idempotency::{
+    self as idempotent, Claimed, IdempotencyClaim, StoredResponse,
+};
 
-use super::graphql::selects_mutation;
 use super::response::{
-    Outcome, api_error_response, error_response, error_response_with_reason, no_store, status_of,
+    Outcome, Performed, api_error_response, error_response, error_response_with_reason, no_store,
 };
 use crate::error::ApiError;
 use keyplane_service::{Principal, Services};
@@ -21,24 +22,21 @@ use keyplane_service::{Principal, Services};
 pub(super) enum IdempotencyStep {
     /// Execute; store the response under the claim, if any.
     Run(Option<IdempotencyClaim>),
-    /// Answer without executing: a replay or a refusal.
+    /// Answer without executing: a replay.
     Answer(Response),
 }
 
-/// Claims the request's Idempotency-Key when it carries one and runs a mutation over POST.
-/// Other requests ignore the header.
-pub(super) async fn idempotency_claim(
-    services: &Services,
-    headers: &HeaderMap,
-    principal: &Principal,
-    request: &async_graphql::Request,
-    body: Option<&Bytes>,
-) -> Result<IdempotencyStep, Response> {
+/// The request's one `Idempotency-Key`, parsed, if it carries one.
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the finished response, built once per refused request"
+)]
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Response> {
     let mut values = headers.get_all(idempotency::HEADER).iter();
     let Some(value) = values.next() else {
-        return Ok(IdempotencyStep::Run(None));
+        return Ok(None);
     };
-    let bad_key = |message: &str| {
+    let bad_key = |message: &'static str| {
         error_response_with_reason(
             StatusCode::BAD_REQUEST,
             ErrorCode::BadUserInput,
@@ -49,47 +47,55 @@ pub(super) async fn idempotency_claim(
     if values.next().is_some() {
         return Err(bad_key("send one Idempotency-Key header"));
     }
-    let key = value
+    value
         .to_str()
         .map_err(|_| ())
         .and_then(|text| idempotency::parse_idempotency_key(text).map_err(|_| ()))
+        .map(Some)
         .map_err(|()| {
             bad_key("an Idempotency-Key is 1 to 255 printable ASCII characters without spaces")
-        })?;
-    let Some(body) = body else {
-        return Ok(IdempotencyStep::Run(None));
-    };
-    let is_mutation = async_graphql::parser::parse_query(&request.query)
-        .is_ok_and(|document| selects_mutation(&document, request.operation_name.as_deref()));
-    if !is_mutation {
-        return Ok(IdempotencyStep::Run(None));
+        })
+}
+
+/// Who the request came from, for the activity row of an answer given without running it.
+pub(super) fn performed_by(principal: &Principal) -> Performed {
+    Performed {
+        environment_id: Some(principal.environment.id.clone()),
+        api_key_id: principal.key().map(|k| k.id.clone()),
+        user_id: principal.user().map(|s| s.user.id.clone()),
+        operation_name: None,
+        operation_type: None,
+        root_fields: Vec::new(),
+        ran: Vec::new(),
     }
-    let claimed = idempotent::claim(services, principal, key, body)
+}
+
+/// Claims `key` for the principal's `request`: run it, or answer its stored response, or
+/// refuse (409 while the first is running, 422 for another request under the same key).
+/// Refusals and replays carry who asked, so the activity log files them in the environment.
+pub(super) async fn idempotency_claim(
+    services: &Services,
+    principal: &Principal,
+    key: String,
+    request: RequestShape<'_>,
+) -> Result<IdempotencyStep, Response> {
+    let answered = |mut response: Response| {
+        response.extensions_mut().insert(performed_by(principal));
+        response
+    };
+    let claimed = idempotent::claim(services, principal, key, request)
         .await
-        .map_err(|err| {
-            let err = ApiError::from(err);
-            api_error_response(status_of(err.code), &err)
-        })?;
-    let conflict = |status: StatusCode, message: &str| {
-        error_response(status, ErrorCode::IdempotencyConflict, message)
+        .map_err(|err| answered(api_error_response(&ApiError::from(err))))?;
+    let conflict = |status: StatusCode, message: &'static str| {
+        answered(error_response(
+            status,
+            ErrorCode::IdempotencyConflict,
+            message,
+        ))
     };
     match claimed {
         Claimed::Run(claim) => Ok(IdempotencyStep::Run(Some(claim))),
-        Claimed::Replay { http_status, body } => {
-            let mut response = Response::new(axum::body::Body::from(body));
-            *response.status_mut() = StatusCode::from_u16(http_status).unwrap_or(StatusCode::OK);
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/graphql-response+json"),
-            );
-            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
-            no_store(&mut response);
-            response
-                .extensions_mut()
-                .insert(Outcome(Cow::Borrowed("IDEMPOTENT_REPLAY")));
-            Ok(IdempotencyStep::Answer(response))
-        }
+        Claimed::Replay(stored) => Ok(IdempotencyStep::Answer(answered(replay(stored)))),
         Claimed::InProgress => {
             let mut response = conflict(
                 StatusCode::CONFLICT,
@@ -107,25 +113,70 @@ pub(super) async fn idempotency_claim(
     }
 }
 
-/// Stores the response under its claim (sealed: it may carry a secret), or releases the claim
-/// when the server failed, so a retry may run.
+fn replay(stored: StoredResponse) -> Response {
+    let mut response = Response::new(axum::body::Body::from(stored.body));
+    *response.status_mut() = StatusCode::from_u16(stored.http_status).unwrap_or(StatusCode::OK);
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_TYPE, stored.content_type),
+        (header::LOCATION, stored.location),
+    ] {
+        if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            headers.insert(name, value);
+        }
+    }
+    headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    no_store(&mut response);
+    response
+        .extensions_mut()
+        .insert(Outcome(Cow::Borrowed("IDEMPOTENT_REPLAY")));
+    response
+}
+
+/// Stores the response under its claim (sealed: it may carry a secret) with the headers a
+/// replay repeats, or releases the claim when the server failed, so a retry may run. A
+/// refusal's body is written first, so a replay repeats the body the caller saw.
 pub(super) async fn complete_idempotency(
     services: &Services,
     claim: IdempotencyClaim,
+    dialect: super::refusal::Dialect,
+    request_id: Option<&str>,
     response: Response,
 ) -> Response {
+    let response = super::refusal::encode(dialect, request_id, response);
     let (parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
-        tracing::error!("could not read a response to store it for Idempotency-Key replays");
-        return api_error_response(StatusCode::INTERNAL_SERVER_ERROR, &ApiError::internal());
+    let text = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => String::from_utf8(bytes.to_vec()).ok(),
+        Err(_) => None,
     };
-    idempotent::complete(
-        services,
-        claim,
-        parts.status.as_u16(),
-        parts.status.is_server_error(),
-        &bytes,
-    )
-    .await;
-    Response::from_parts(parts, axum::body::Body::from(bytes))
+    let Some(text) = text else {
+        tracing::error!("could not read a response to store it for Idempotency-Key replays");
+        idempotent::complete(
+            services,
+            claim,
+            &StoredResponse {
+                http_status: 500,
+                content_type: None,
+                location: None,
+                body: String::new(),
+            },
+        )
+        .await;
+        return api_error_response(&ApiError::internal());
+    };
+    let header_text = |name: header::HeaderName| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let stored = StoredResponse {
+        http_status: parts.status.as_u16(),
+        content_type: header_text(header::CONTENT_TYPE),
+        location: header_text(header::LOCATION),
+        body: text,
+    };
+    idempotent::complete(services, claim, &stored).await;
+    Response::from_parts(parts, axum::body::Body::from(Bytes::from(stored.body)))
 }

@@ -16,8 +16,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::AppState;
-use super::response::{api_error_response, error_response, json_body, no_store, status_of};
+use super::response::{Outcome, api_error_response, error_response, json_body, no_store};
 use crate::error::ApiError;
+use keyplane_domain::activity::OUTCOME_OK;
+use std::borrow::Cow;
 
 /// One reported match. Only `token` is required; unknown fields are ignored, since partners
 /// add their own.
@@ -51,7 +53,7 @@ pub(super) async fn report_leaks(
         Ok(reporter) => reporter,
         Err(err) => {
             let err = ApiError::from(err);
-            return api_error_response(status_of(err.code), &err);
+            return api_error_response(&err);
         }
     };
     let body = match json_body(&headers, body) {
@@ -91,10 +93,13 @@ pub(super) async fn report_leaks(
             let mut response = Json(labels).into_response();
             no_store(&mut response);
             response
+                .extensions_mut()
+                .insert(Outcome(Cow::Borrowed(OUTCOME_OK)));
+            response
         }
         Err(err) => {
             let err = ApiError::from(err);
-            api_error_response(status_of(err.code), &err)
+            api_error_response(&err)
         }
     }
 }

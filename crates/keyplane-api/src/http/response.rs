@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -11,33 +10,50 @@ use axum::response::{IntoResponse, Response};
 use keyplane_domain::ErrorCode;
 use keyplane_domain::activity::OperationType;
 
+use super::refusal::{Refusal, status_of};
 use crate::error::ApiError;
 use keyplane_service::rate_limit::RateDecision;
 
-/// A JSON error body in the GraphQL response shape, for failures before execution.
-pub(super) fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+/// A refusal with `code` and `message`, its body written by the front end's encoder
+/// (`refusal::write_refusals`).
+pub(super) fn error_response(
+    status: StatusCode,
+    code: ErrorCode,
+    message: &'static str,
+) -> Response {
     error_response_with_reason(status, code, message, None)
 }
 
-/// The same, with `extensions.reason` saying which check refused the request.
+/// The same, with `reason` saying which check refused the request.
 pub(super) fn error_response_with_reason(
     status: StatusCode,
     code: ErrorCode,
-    message: &str,
-    reason: Option<&str>,
+    message: &'static str,
+    reason: Option<&'static str>,
 ) -> Response {
-    let mut extensions = serde_json::json!({ "code": code.as_str() });
-    if let Some(reason) = reason {
-        extensions["reason"] = serde_json::Value::from(reason);
-    }
-    let body = serde_json::json!({
-        "errors": [{ "message": message, "extensions": extensions }]
-    });
-    let mut response = (status, Json(body)).into_response();
+    refusal_response(
+        status,
+        Refusal {
+            code,
+            message: Cow::Borrowed(message),
+            field: None,
+            required_scope: None,
+            reason,
+        },
+    )
+}
+
+/// A refusal as a response: no body yet, `no-store`, and its outcome for the activity log.
+pub(super) fn refusal_response(status: StatusCode, refusal: Refusal) -> Response {
+    let mut response = status.into_response();
     no_store(&mut response);
+    if refusal.code == ErrorCode::Unavailable {
+        retry_soon(&mut response);
+    }
     response
         .extensions_mut()
-        .insert(Outcome(Cow::Borrowed(code.as_str())));
+        .insert(Outcome(Cow::Borrowed(refusal.code.as_str())));
+    response.extensions_mut().insert(refusal);
     response
 }
 
@@ -67,42 +83,19 @@ pub(super) fn no_store(response: &mut Response) {
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
-/// An `ApiError` as a JSON body, with the same extensions the GraphQL path gives it.
-pub(super) fn api_error_response(status: StatusCode, err: &ApiError) -> Response {
-    let mut extensions = serde_json::json!({ "code": err.code.as_str() });
-    if let Some(field) = err.field {
-        extensions["field"] = serde_json::Value::from(field);
-    }
-    if let Some(scope) = &err.required_scope {
-        extensions["requiredScope"] = serde_json::Value::from(scope.as_str());
-    }
-    if let Some(reason) = err.reason {
-        extensions["reason"] = serde_json::Value::from(reason);
-    }
-    let body =
-        serde_json::json!({ "errors": [{ "message": err.message, "extensions": extensions }] });
-    let mut response = (status, Json(body)).into_response();
-    no_store(&mut response);
-    if err.code == ErrorCode::Unavailable {
-        retry_soon(&mut response);
-    }
-    response
-        .extensions_mut()
-        .insert(Outcome(Cow::Borrowed(err.code.as_str())));
-    response
+/// An `ApiError` as a refusal with its status from the one table, with the same fields the
+/// GraphQL path gives it.
+pub(super) fn api_error_response(err: &ApiError) -> Response {
+    refusal_response(status_of(err.code), refusal_of(err))
 }
 
-/// The status of a request refused outside GraphQL execution (admission, idempotency,
-/// `/v1/verify`) with `code`.
-pub(super) fn status_of(code: ErrorCode) -> StatusCode {
-    match code {
-        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-        ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::BadUserInput | ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
-        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+pub(super) fn refusal_of(err: &ApiError) -> Refusal {
+    Refusal {
+        code: err.code,
+        message: Cow::Owned(err.message.clone()),
+        field: err.field,
+        required_scope: err.required_scope.as_ref().map(|s| s.as_str().to_owned()),
+        reason: err.reason,
     }
 }
 

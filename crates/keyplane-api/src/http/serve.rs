@@ -24,11 +24,17 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt as _;
 
+use super::refusal::{self, Dialect};
 use super::response::{error_response, retry_soon};
 
 /// The routes that wait for events (`GET /v1/events` and `/v1/events/stream`, declared in
 /// [`super::router`]).
-const EVENT_ROUTES: [&str; 2] = ["/v1/events", "/v1/events/stream"];
+const EVENT_ROUTES: [&str; 4] = [
+    "/v1/events",
+    "/v1/events/stream",
+    "/api/v1/events",
+    "/api/v1/events/stream",
+];
 
 /// Bounds on clients, from the binary's configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +141,7 @@ async fn within_deadline(
     request: Request,
     next: Next,
 ) -> Response {
+    let dialect = Dialect::of_path(request.uri().path());
     let deadline = if EVENT_ROUTES.contains(&request.uri().path()) {
         request_timeout + Duration::from_secs(keyplane_domain::event_queue::MAX_WAIT_SECONDS)
     } else {
@@ -149,7 +156,7 @@ async fn within_deadline(
                 "the request did not finish in time",
             );
             retry_soon(&mut response);
-            response
+            refusal::encode(dialect, None, response)
         }
     }
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::client::Client;
 use super::credentials::{Credential, credential, same_origin};
-use super::response::{api_error_response, error_response, json_body, no_store, status_of};
+use super::response::{api_error_response, error_response, json_body, no_store};
 use crate::error::ApiError;
 use crate::schema::people::session_cookie;
 
@@ -93,7 +93,7 @@ pub(super) async fn login(
     };
     let logged_in = match sessions::login(services, request, Utc::now()).await {
         Ok(logged_in) => logged_in,
-        Err(err) => return api_error_response(status_of(err.code), &ApiError(err)),
+        Err(err) => return api_error_response(&ApiError(err)),
     };
     let policy = services.settings.sessions;
     let answer = LoginAnswer {
@@ -159,7 +159,7 @@ pub(super) async fn logout(
     if let Some(token) = token
         && let Err(err) = sessions::logout(services, token).await
     {
-        return api_error_response(status_of(err.code), &ApiError(err));
+        return api_error_response(&ApiError(err));
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     set_cookie(&mut response, &session_cookie(None, 0, secure));

@@ -17,8 +17,7 @@ use super::AppState;
 use super::admission::{Admission, Asker, admit};
 use super::client::Client;
 use super::response::{
-    Outcome, Performed, api_error_response, error_response, json_body, no_store,
-    rate_limit_headers, status_of,
+    Outcome, Performed, api_error_response, error_response, json_body, no_store, rate_limit_headers,
 };
 use crate::error::ApiError;
 
@@ -101,7 +100,7 @@ pub(super) async fn v1_verify(
     };
     let services = &state.services;
     let asker = Asker { client, headers };
-    let (principal, decision) = match admit(state, asker, Admission::Post).await {
+    let (principal, decision) = match admit(state, asker, Admission::Change).await {
         Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
@@ -116,7 +115,7 @@ pub(super) async fn v1_verify(
     };
     let mut response = match verify(services, &principal, request).await {
         Ok(verified) => verify_answer(&principal, &verified),
-        Err(err) => api_error_response(status_of(err.code), &ApiError(err)),
+        Err(err) => api_error_response(&ApiError(err)),
     };
     response.extensions_mut().insert(Performed {
         environment_id: Some(principal.environment.id.clone()),

@@ -1,8 +1,14 @@
-//! GraphQL enums, each mirroring a domain enum (`remote` derives the conversions both ways).
+//! The enums of both front ends, each mirroring a domain enum (`remote` derives the
+//! conversions both ways): GraphQL enums, and in REST JSON and query parameters the same
+//! upper-case names (serde, utoipa).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use async_graphql::Enum;
 
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::key::ApiKeyType")]
 pub enum ApiKeyType {
     FullAccess,
@@ -13,7 +19,8 @@ pub enum ApiKeyType {
 
 /// `DEFAULT` groups the system keys (full-access, publishable, integration); `SCOPED` the keys
 /// users create.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::key::ApiKeyKind")]
 pub enum ApiKeyKind {
     Default,
@@ -22,7 +29,8 @@ pub enum ApiKeyKind {
 
 /// Derived from revocation, expiry and disabling at the moment of the request; never stored.
 /// `REVOKED` wins, then `EXPIRED`, then `DISABLED`.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::key::KeyStatus")]
 pub enum ApiKeyStatus {
     Active,
@@ -34,7 +42,8 @@ pub enum ApiKeyStatus {
 }
 
 /// How long a rotated key's old secret keeps working.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::rotation::GracePeriod")]
 pub enum GracePeriod {
     Now,
@@ -44,7 +53,8 @@ pub enum GracePeriod {
     SevenDays,
 }
 
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::scope::ScopePreset")]
 pub enum ScopePreset {
     FullAccess,
@@ -56,7 +66,8 @@ pub enum ScopePreset {
     EventQueueRead,
 }
 
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::account::Plan")]
 pub enum Plan {
     Free,
@@ -64,7 +75,8 @@ pub enum Plan {
     Scale,
 }
 
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::environment::EnvironmentType")]
 pub enum EnvironmentType {
     Production,
@@ -72,7 +84,8 @@ pub enum EnvironmentType {
     Development,
 }
 
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::audit::ActorType")]
 pub enum ActorType {
     ApiKey,
@@ -80,7 +93,8 @@ pub enum ActorType {
     System,
 }
 
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::audit::AuditEventType")]
 pub enum AuditEventType {
     KeyCreated,
@@ -106,7 +120,8 @@ pub enum AuditEventType {
 
 /// What a leak report does to a scoped key: revoke it at once, or only record and announce
 /// it. Full-access, publishable and integration keys are always only announced.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::leak::LeakPolicy")]
 pub enum LeakPolicy {
     Revoke,
@@ -114,7 +129,8 @@ pub enum LeakPolicy {
 }
 
 /// What a leak report did to the key.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::leak::LeakAction")]
 pub enum LeakAction {
     Revoked,
@@ -122,7 +138,8 @@ pub enum LeakAction {
 }
 
 /// Where a webhook delivery stands.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::webhook::DeliveryStatus")]
 pub enum WebhookDeliveryStatus {
     /// Due, waiting for its next attempt, or behind an earlier event of the same key.
@@ -132,8 +149,9 @@ pub enum WebhookDeliveryStatus {
     Failed,
 }
 
-/// What a user may do: see the roles table in the README.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+/// What a user may do: see the roles table in docs/people.md.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::user::Role")]
 pub enum UserRole {
     Owner,
@@ -141,7 +159,8 @@ pub enum UserRole {
     ReadOnly,
 }
 
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::account_audit::AccountEventType")]
 pub enum AccountAuditEventType {
     UserInvited,
@@ -157,14 +176,16 @@ pub enum AccountAuditEventType {
 
 /// What an audit event is about: one key, or the environment's settings (client-side
 /// security, signing secrets, the default rate limit, integrations).
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::audit::AuditSubject")]
 pub enum AuditEventSubject {
     ApiKey,
     Environment,
 }
 
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::activity::OperationType")]
 pub enum OperationType {
     Query,
@@ -173,7 +194,8 @@ pub enum OperationType {
 }
 
 /// Third-party providers Keyplane can provision an integration key for.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::integration::IntegrationProvider")]
 pub enum IntegrationProvider {
     Salesforce,

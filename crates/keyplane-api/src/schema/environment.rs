@@ -109,8 +109,12 @@ impl From<RateLimit> for RateLimitSettings {
 
 /// How replicas sharing Redis agree on a limit. A server without `--redis-url` decides every
 /// limit itself, exactly, whatever the mode.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(name = "RateLimitMode")]
+#[schema(as = RateLimitMode)]
 pub enum RateLimitModeValue {
     /// Each request is decided in Redis, atomically: the limit holds to the request across
     /// every replica. One Redis round trip per request.

@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use keyplane_service::keys;
-use keyplane_store::KeySelection;
 
 use super::context::{principal, services};
 use super::query::ApiKeyFilter;
@@ -69,16 +68,11 @@ impl KeyPolicyMutations {
         ctx: &Context<'_>,
         input: RevokeApiKeysInput,
     ) -> Result<RevokeApiKeysPayload, ApiError> {
-        let selection = match (input.ids, input.filter) {
-            (Some(ids), None) => KeySelection::Ids(ids.into_iter().map(|id| id.0).collect()),
-            (None, Some(filter)) => KeySelection::Filter(filter.into_store()?),
-            _ => {
-                return Err(ApiError::bad_input(
-                    "input",
-                    "give exactly one of ids or filter",
-                ));
-            }
-        };
+        let ids = input
+            .ids
+            .map(|ids| ids.into_iter().map(|id| id.0).collect());
+        let filter = input.filter.map(ApiKeyFilter::into_store).transpose()?;
+        let selection = keys::selection(ids, filter)?;
         let done = keys::revoke_many(services(ctx)?, principal(ctx)?, selection).await?;
         Ok(RevokeApiKeysPayload {
             revoked: done.revoked.into_iter().map(ApiKeyNode).collect(),

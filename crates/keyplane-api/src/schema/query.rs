@@ -4,12 +4,13 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use keyplane_domain::key::{ApiKeyKind as DomainKeyKind, ApiKeyType as DomainKeyType};
-use keyplane_domain::metadata::{parse_external_id, parse_metadata_filter_key};
-use keyplane_store::{ActivityFilter, AuditFilter, KeyFilter};
+use keyplane_store::{ActivityFilter, AuditFilter, KeyFilter, TimeRange};
+use std::ops::Bound;
 
 use super::activity::{ActivityEventConnection, activity_connection};
 use super::audit::{AuditEventConnection, audit_connection};
 use super::connection::{connection_complexity, key_page};
+use keyplane_service::keys::{KeyQuery, KeyQueryNames};
 use keyplane_service::{integrations, keys};
 
 use super::context::{principal, services};
@@ -21,8 +22,6 @@ use super::types::{
 };
 use super::verification::{self, VerificationResult, VerifyApiKeyInput};
 use crate::error::ApiError;
-
-const MAX_NAME_FILTER_CHARS: usize = 100;
 
 /// Filters of `apiKeys`. Several values of one filter match any of them; filters combine with
 /// AND. An empty list matches nothing.
@@ -49,53 +48,37 @@ pub struct MetadataFilter {
     pub value: String,
 }
 
+/// What `ApiKeyFilter`'s fields are called, for errors about them.
+const FILTER_NAMES: KeyQueryNames = KeyQueryNames {
+    name_contains: "nameContains",
+    external_id: "externalId",
+    metadata: "metadata",
+};
+
 impl ApiKeyFilter {
     pub(super) fn into_store(self) -> Result<KeyFilter, ApiError> {
-        let by_kind = self.kind.map(|kinds| {
-            kinds
-                .into_iter()
-                .flat_map(|kind| DomainKeyKind::from(kind).types())
-                .collect::<Vec<_>>()
-        });
-        let by_type = self.key_type.map(|types| {
-            types
-                .into_iter()
-                .map(DomainKeyType::from)
-                .collect::<Vec<_>>()
-        });
-        let types = match (by_kind, by_type) {
-            (Some(a), Some(b)) => Some(a.into_iter().filter(|t| b.contains(t)).collect()),
-            (a, b) => a.or(b),
-        };
-        let name_contains = self.name_contains.filter(|s| !s.is_empty());
-        if name_contains
-            .as_ref()
-            .is_some_and(|s| s.chars().count() > MAX_NAME_FILTER_CHARS)
-        {
-            return Err(ApiError::bad_input(
-                "nameContains",
-                format!("nameContains must be at most {MAX_NAME_FILTER_CHARS} characters"),
-            ));
-        }
-        let external_id = self
-            .external_id
-            .as_deref()
-            .map(parse_external_id)
-            .transpose()
-            .map_err(ApiError::from)?;
-        let metadata = self
-            .metadata
-            .map(|m| parse_metadata_filter_key(&m.key).map(|key| (key, m.value)))
-            .transpose()
-            .map_err(ApiError::from)?;
-        Ok(KeyFilter {
-            types,
+        let query = KeyQuery {
+            kinds: self
+                .kind
+                .map(|kinds| kinds.into_iter().map(DomainKeyKind::from).collect()),
+            types: self
+                .key_type
+                .map(|types| types.into_iter().map(DomainKeyType::from).collect()),
             statuses: self.status.map(|s| s.into_iter().map(Into::into).collect()),
-            name_contains,
-            external_id,
-            metadata,
-            created_before: self.created_before,
-        })
+            name_contains: self.name_contains.as_deref(),
+            external_id: self.external_id.as_deref(),
+            metadata: self
+                .metadata
+                .as_ref()
+                .map(|m| (m.key.as_str(), m.value.as_str())),
+            created: TimeRange {
+                start: Bound::Unbounded,
+                end: self
+                    .created_before
+                    .map_or(Bound::Unbounded, Bound::Excluded),
+            },
+        };
+        Ok(query.validate(FILTER_NAMES)?)
     }
 }
 
@@ -176,16 +159,6 @@ impl KeyQueries {
         filter: Option<ActivityEventFilter>,
     ) -> Result<ActivityEventConnection, ApiError> {
         let filter = filter.unwrap_or_default();
-        if filter
-            .outcome
-            .as_ref()
-            .is_some_and(|o| o.is_empty() || o.len() > 64)
-        {
-            return Err(ApiError::bad_input(
-                "outcome",
-                "outcome is OK or an error code",
-            ));
-        }
         let filter = ActivityFilter {
             api_key_id: filter.api_key_id.map(|id| id.0),
             operation_type: filter.operation_type.map(Into::into),

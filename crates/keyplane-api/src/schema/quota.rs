@@ -9,7 +9,11 @@ use keyplane_service::quota::QuotaDecision;
 use crate::error::ApiError;
 
 /// When a quota is full again.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[schema(as = QuotaRefill)]
 #[graphql(name = "QuotaRefill", remote = "keyplane_domain::quota::QuotaRefill")]
 pub enum QuotaRefillValue {
     /// At 00:00 UTC each day.

@@ -289,7 +289,7 @@ pub(super) fn edges<T, E>(
         .map(|item| edge(cursor(&item), item))
         .collect();
     let page_info = PageInfo {
-        has_next_page: page.has_next_page,
+        has_next_page: page.has_more,
         end_cursor,
     };
     (edges, page_info)

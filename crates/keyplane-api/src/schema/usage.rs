@@ -2,8 +2,7 @@
 
 use async_graphql::{Context, Enum, SimpleObject};
 use chrono::{DateTime, Utc};
-use keyplane_domain::scope::Scope;
-use keyplane_domain::usage::{self, UsagePoint, UsageRange};
+use keyplane_domain::usage::UsagePoint;
 
 use keyplane_service::records;
 
@@ -13,7 +12,10 @@ use crate::error::ApiError;
 /// The width of one point of a usage series. A series has at most 1,500 points: a day of
 /// minutes, two months of hours, or four years of days. Minute counters are kept 14 days and
 /// hourly ones 400 days by default.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(
+    Enum, Copy, Clone, Debug, Eq, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "keyplane_domain::usage::Granularity")]
 pub enum UsageGranularity {
     Minute,
@@ -62,22 +64,14 @@ pub async fn usage_series(
     (from, to, granularity): (DateTime<Utc>, DateTime<Utc>, UsageGranularity),
     permission: Option<String>,
 ) -> Result<Vec<UsagePointNode>, ApiError> {
-    let range = UsageRange::new(from, to, granularity.into())?;
-    let permission = permission
-        .map(|p| Scope::parse(&p).map_err(|e| ApiError::from(e).with_field("permission")))
-        .transpose()?
-        .map(|scope| scope.to_string());
-    let counts = records::usage_counts(
+    let points = records::usage_series(
         services(ctx)?,
         principal(ctx)?,
         environment_id,
         api_key_id,
+        (from, to, granularity.into()),
         permission.as_deref(),
-        range,
     )
     .await?;
-    Ok(usage::series(range, &counts)
-        .into_iter()
-        .map(Into::into)
-        .collect())
+    Ok(points.into_iter().map(Into::into).collect())
 }

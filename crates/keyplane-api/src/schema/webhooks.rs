@@ -55,7 +55,7 @@ impl WebhookEndpointNode {
         Ok(WebhookDeliveryConnection {
             nodes: found.items.into_iter().map(WebhookDeliveryNode).collect(),
             page_info: PageInfo {
-                has_next_page: found.has_next_page,
+                has_next_page: found.has_more,
                 end_cursor,
             },
         })

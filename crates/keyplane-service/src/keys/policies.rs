@@ -17,6 +17,21 @@ use crate::principal::Principal;
 /// The most keys one `revokeApiKeys` call may name or match.
 pub const MAX_BULK_REVOCATION: usize = 1000;
 
+/// A bulk revocation's selection: exactly one of `ids` or `filter`.
+pub fn selection(
+    ids: Option<Vec<String>>,
+    filter: Option<keyplane_store::KeyFilter>,
+) -> Result<KeySelection, ServiceError> {
+    match (ids, filter) {
+        (Some(ids), None) => Ok(KeySelection::Ids(ids)),
+        (None, Some(filter)) => Ok(KeySelection::Filter(filter)),
+        _ => Err(ServiceError::bad_input(
+            "input",
+            "give exactly one of ids or filter",
+        )),
+    }
+}
+
 /// Revokes many keys in one transaction: each is decided by the rule of [`revoke`], and the
 /// ones it refuses are skipped with the reason. Up to [`MAX_BULK_REVOCATION`] ids, or a filter
 /// (with at least one criterion) matching at most that many unrevoked keys.

@@ -1,6 +1,8 @@
 //! What a key listing (or a bulk revocation) filters by, and its conditions: type, derived
 //! status, external id, a metadata value, a name fragment, creation time.
 
+use std::ops::Bound;
+
 use chrono::{DateTime, Duration, Utc};
 use keyplane_domain::key::{ApiKeyType, KeyStatus};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
@@ -18,8 +20,33 @@ pub struct KeyFilter {
     pub external_id: Option<String>,
     /// Keys whose metadata holds this key with this string value.
     pub metadata: Option<(String, String)>,
-    /// Keys created before this instant.
-    pub created_before: Option<DateTime<Utc>>,
+    /// Keys created within these bounds (each unbounded, inclusive or exclusive).
+    pub created: TimeRange,
+}
+
+/// An interval of instants; `Unbounded` on both ends is every instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeRange {
+    pub start: Bound<DateTime<Utc>>,
+    pub end: Bound<DateTime<Utc>>,
+}
+
+impl Default for TimeRange {
+    fn default() -> Self {
+        Self {
+            start: Bound::Unbounded,
+            end: Bound::Unbounded,
+        }
+    }
+}
+
+impl TimeRange {
+    pub fn is_unbounded(&self) -> bool {
+        matches!(
+            (&self.start, &self.end),
+            (Bound::Unbounded, Bound::Unbounded)
+        )
+    }
 }
 
 impl KeyFilter {
@@ -30,7 +57,7 @@ impl KeyFilter {
             && self.name_contains.is_none()
             && self.external_id.is_none()
             && self.metadata.is_none()
-            && self.created_before.is_none()
+            && self.created.is_unbounded()
     }
 }
 
@@ -64,8 +91,15 @@ pub(super) fn filtered(
                 .like(LikeExpr::new(pattern).escape('\\')),
         );
     }
-    if let Some(before) = filter.created_before {
-        query = query.filter(Column::CreatedAt.lt(stored_instant(before)));
+    match filter.created.start {
+        Bound::Included(at) => query = query.filter(Column::CreatedAt.gte(stored_instant(at))),
+        Bound::Excluded(at) => query = query.filter(Column::CreatedAt.gt(stored_instant(at))),
+        Bound::Unbounded => {}
+    }
+    match filter.created.end {
+        Bound::Included(at) => query = query.filter(Column::CreatedAt.lte(stored_instant(at))),
+        Bound::Excluded(at) => query = query.filter(Column::CreatedAt.lt(stored_instant(at))),
+        Bound::Unbounded => {}
     }
     query
 }

@@ -230,6 +230,13 @@ pub(super) async fn write_change(
         ..Default::default()
     };
     let (event_type, before, after) = match change {
+        KeyChange::Several(changes) => {
+            let mut key = current.clone();
+            for change in changes {
+                key = Box::pin(write_change(txn, environment_id, &key, change, actor, now)).await?;
+            }
+            return Ok(key);
+        }
         KeyChange::Settings(change) => {
             let limit = RateLimitColumns::of(change.rate_limit);
             model.name = Set(change.name.clone());

@@ -276,7 +276,7 @@ impl Store {
                     delivery_from_model(delivery, event_from_model(event)?)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page::from_overfetch(deliveries, page.first))
+            Ok(Page::from_overfetch(deliveries, page))
         })
         .await
     }

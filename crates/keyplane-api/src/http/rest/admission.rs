@@ -1,0 +1,110 @@
+//! The one admission of every REST resource call: authentication and rate limit (the same
+//! `admission::admit` as `/graphql`), `Idempotency-Key` on POST (the same claim store), and
+//! what the activity log and the metrics record of the call.
+
+use std::borrow::Cow;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use keyplane_domain::ErrorCode;
+use keyplane_domain::activity::{OUTCOME_OK, OperationType};
+use keyplane_domain::idempotency::RequestShape;
+
+use super::super::AppState;
+use super::super::admission::{Admission, Asker, admit};
+use super::super::client::Client;
+use super::super::idempotency::{
+    IdempotencyStep, complete_idempotency, idempotency_claim, idempotency_key, performed_by,
+};
+use super::super::refusal::{Dialect, RequestId};
+use super::super::response::{Outcome, error_response, rate_limit_headers};
+
+/// Admits the call, runs it (at most once per `Idempotency-Key`), and labels its response for
+/// the activity recorder. The handler finds the caller as an `Extension<Principal>`.
+pub(super) async fn admit_rest(
+    State(state): State<AppState>,
+    client: Client,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let operation = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|path| format!("{} {}", parts.method, path.as_str()));
+    let asker = Asker {
+        client,
+        headers: &parts.headers,
+    };
+    let (principal, decision) =
+        match admit(&state, asker, Admission::of_method(&parts.method)).await {
+            Ok(admitted) => admitted,
+            Err(refusal) => return refusal,
+        };
+    let mut performed = performed_by(&principal);
+    performed.operation_name = operation.clone();
+    performed.operation_type = Some(if parts.method.is_safe() {
+        OperationType::Query
+    } else {
+        OperationType::Mutation
+    });
+    performed.ran = operation.into_iter().map(Cow::Owned).collect();
+    let labelled = |mut response: Response| {
+        response.extensions_mut().insert(performed.clone());
+        if let Some(decision) = decision {
+            rate_limit_headers(&mut response, decision);
+        }
+        response
+    };
+    let key = match idempotency_key(&parts.headers) {
+        Ok(key) => key.filter(|_| parts.method == Method::POST),
+        Err(refusal) => return labelled(refusal),
+    };
+    let (body, claim) = match key {
+        None => (body, None),
+        Some(key) => {
+            let bytes = match axum::body::to_bytes(body, state.http.max_body_bytes).await {
+                Ok(bytes) => bytes,
+                Err(_) => {
+                    return labelled(error_response(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        ErrorCode::BadRequest,
+                        "the request body is too large",
+                    ));
+                }
+            };
+            let path = parts
+                .uri
+                .path_and_query()
+                .map_or(parts.uri.path(), |p| p.as_str());
+            let shape = RequestShape {
+                method: parts.method.as_str(),
+                path,
+                body: &bytes,
+            };
+            match idempotency_claim(&state.services, &principal, key, shape).await {
+                Ok(IdempotencyStep::Run(claim)) => (Body::from(bytes), claim),
+                Ok(IdempotencyStep::Answer(replay)) | Err(replay) => return labelled(replay),
+            }
+        }
+    };
+    let request_id = parts.extensions.get::<RequestId>().cloned();
+    parts.extensions.insert(principal.clone());
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    if response.extensions().get::<Outcome>().is_none() {
+        response
+            .extensions_mut()
+            .insert(Outcome(Cow::Borrowed(OUTCOME_OK)));
+    }
+    let response = labelled(response);
+    match claim {
+        Some(claim) => {
+            let id = request_id.as_ref().map(|RequestId(id)| id.as_str());
+            complete_idempotency(&state.services, claim, Dialect::Rest, id, response).await
+        }
+        None => response,
+    }
+}

@@ -1,0 +1,189 @@
+//! Bad input over REST is refused with its code and changes nothing.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use super::{call, read};
+use crate::harness::TestApp;
+
+#[tokio::test]
+async fn bad_list_parameters_are_refused_with_the_parameter_named() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let id = "0193a2f4-6b1c-7d2e-9f30-4a5b6c7d8e9f";
+    // (query, field the error names: None when the query string itself is wrong)
+    let cases: &[(&str, Option<&str>)] = &[
+        ("bogus=1", Some("query")),
+        ("limit=0", Some("limit")),
+        ("limit=101", Some("limit")),
+        ("limit=ten", Some("limit")),
+        ("starting_after=not-a-cursor", Some("starting_after")),
+        ("ending_before=1", Some("ending_before")),
+        (
+            &format!("starting_after={id}&ending_before={id}"),
+            Some("ending_before"),
+        ),
+        ("status=ACTIVE,SLEEPING", Some("status")),
+        ("type=scoped", Some("type")),
+        ("createdAt[gte]=yesterday", Some("createdAt[gte]")),
+        (
+            "createdAt[gte]=2026-01-01T00:00:00Z&createdAt[gt]=2026-01-01T00:00:00Z",
+            Some("createdAt[gt]"),
+        ),
+        ("metadata[a]=1&metadata[b]=2", Some("metadata")),
+        ("limit=1&limit=2", None),
+    ];
+    for (query, field) in cases {
+        let answer = call(
+            &app,
+            &admin,
+            Method::GET,
+            &format!("/api/v1/api-keys?{query}"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{query}: {}",
+            answer.body
+        );
+        assert_eq!(answer.code(), "BAD_USER_INPUT", "{query}");
+        assert_eq!(
+            answer.body["error"]["field"].as_str(),
+            *field,
+            "{query}: {}",
+            answer.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_bodies_are_refused_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let before = app.snapshot().await;
+    let url = app.url("/api/v1/api-keys");
+    let wrong_type = read(
+        app.client
+            .post(&url)
+            .header("X-API-Key", &admin)
+            .header("content-type", "text/plain")
+            .body(r#"{"name":"x","scopes":["customers:read"]}"#),
+    )
+    .await;
+    assert_eq!(wrong_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let huge = json!({ "name": "x", "description": "y".repeat(2 * 1024 * 1024) });
+    let too_large = call(&app, &admin, Method::POST, "/api/v1/api-keys", Some(huge)).await;
+    assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+    for body in [
+        json!({ "name": "x", "scopes": ["customers:read"], "sneaky": true }),
+        json!({ "name": 7, "scopes": ["customers:read"] }),
+        json!({ "scopes": ["customers:read"] }),
+        json!({ "name": "x", "scopes": ["customers:read"], "preset": "READ_ONLY" }),
+    ] {
+        let refused = call(
+            &app,
+            &admin,
+            Method::POST,
+            "/api/v1/api-keys",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            refused.body
+        );
+        assert_eq!(refused.code(), "BAD_USER_INPUT", "{body}");
+    }
+    let not_json = read(
+        app.client
+            .post(&url)
+            .header("X-API-Key", &admin)
+            .header("content-type", "application/json")
+            .body("{\"name\": \"server-leaked-secret"),
+    )
+    .await;
+    assert_eq!(not_json.status, StatusCode::BAD_REQUEST);
+    assert!(
+        !not_json.body.to_string().contains("server-leaked-secret"),
+        "no echo"
+    );
+    let empty_patch = call(
+        &app,
+        &admin,
+        Method::PATCH,
+        &format!("/api/v1/api-keys/{}", "x"),
+        Some(json!({})),
+    )
+    .await;
+    assert!(empty_patch.status.is_client_error());
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn a_key_of_another_environment_is_not_found_never_forbidden() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app.create_key("production-only", &["customers:read"]).await;
+    let staging = app.server_key("staging");
+    for (method, path, body) in [
+        (Method::GET, format!("/api/v1/api-keys/{id}"), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/api-keys/{id}"),
+            Some(json!({ "name": "stolen" })),
+        ),
+        (Method::POST, format!("/api/v1/api-keys/{id}/revoke"), None),
+        (
+            Method::POST,
+            format!("/api/v1/api-keys/{id}/rotate"),
+            Some(json!({ "gracePeriod": "NOW" })),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/api-keys/{id}/audit-events"),
+            None,
+        ),
+    ] {
+        let answer = call(&app, &staging, method.clone(), &path, body).await;
+        assert_eq!(
+            (answer.status, answer.code()),
+            (StatusCode::NOT_FOUND, "NOT_FOUND"),
+            "{method} {path}"
+        );
+    }
+    let still = call(
+        &app,
+        &app.admin(),
+        Method::GET,
+        &format!("/api/v1/api-keys/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (still.body["name"].as_str(), still.body["status"].as_str()),
+        (Some("production-only"), Some("ACTIVE"))
+    );
+}
+
+#[tokio::test]
+async fn no_credential_is_unauthenticated_in_the_rest_error_body() {
+    let app = TestApp::spawn().await;
+    let answer = read(app.client.get(app.url("/api/v1/api-keys"))).await;
+    assert_eq!(
+        (answer.status, answer.code()),
+        (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED")
+    );
+    // The old routes keep their shape.
+    let old = app
+        .client
+        .post(app.url("/v1/verify"))
+        .json(&json!({ "key": "x" }))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = old.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+}
