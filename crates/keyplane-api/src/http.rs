@@ -103,6 +103,7 @@ pub fn router(services: Services, http: HttpSettings) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .fallback(health::not_found)
+        .method_not_allowed_fallback(health::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             transport_security::strict_transport_security,

@@ -64,7 +64,9 @@ impl UsageRange {
         let from = granularity.bucket(from);
         let to = match granularity.bucket(to) {
             start if start == to => to,
-            start => start + granularity.width(),
+            start => start
+                .checked_add_signed(granularity.width())
+                .ok_or_else(|| RuleViolation::bad_input("to", "`to` is too far in the future"))?,
         };
         let points = (to - from).num_seconds() / granularity.width().num_seconds();
         if points > MAX_POINTS {

@@ -176,6 +176,12 @@ async fn no_credential_is_unauthenticated_in_the_rest_error_body() {
         (answer.status, answer.code()),
         (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED")
     );
+    // A method a route does not take is 405 with the same body.
+    let wrong = read(app.client.delete(app.url("/api/v1/api-keys"))).await;
+    assert_eq!(
+        (wrong.status, wrong.code()),
+        (StatusCode::METHOD_NOT_ALLOWED, "BAD_REQUEST")
+    );
     // The old routes keep their shape.
     let old = app
         .client

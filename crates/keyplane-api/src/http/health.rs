@@ -87,3 +87,12 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
 pub(super) async fn not_found() -> Response {
     error_response(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route")
 }
+
+/// A route asked with a method it does not take: 405 with the error body of its front end.
+pub(super) async fn method_not_allowed() -> Response {
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::BadRequest,
+        "this route does not take that method",
+    )
+}

@@ -60,7 +60,7 @@ pub(super) async fn admit_rest(
         response
     };
     let key = match idempotency_key(&parts.headers) {
-        Ok(key) => key.filter(|_| parts.method == Method::POST),
+        Ok(key) => key.filter(|_| parts.method == Method::POST && !reads_a_secret(&performed)),
         Err(refusal) => return labelled(refusal),
     };
     let (body, claim) = match key {
@@ -107,4 +107,14 @@ pub(super) async fn admit_rest(
         }
         None => response,
     }
+}
+
+/// Whether the call answers a stored secret (`revealApiKey`): it is a read with an audit row of
+/// its own, so its answer is never stored for replays, where a retry would get the secret
+/// again without the audit row.
+fn reads_a_secret(performed: &super::super::response::Performed) -> bool {
+    performed
+        .operation_name
+        .as_deref()
+        .is_some_and(|name| name == "POST /api/v1/api-keys/{id}/reveal")
 }
