@@ -1,4 +1,9 @@
--- wrk script for GET endpoints: the same summary line as post.lua.
+-- wrk script for GET endpoints: the key from KEY, if set; the same summary line as post.lua.
+local key = os.getenv("KEY")
+if key and key ~= "" then
+  wrk.headers["X-API-Key"] = key
+end
+
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %.1f %d %d %d\n",
     summary.requests / (summary.duration / 1e6),

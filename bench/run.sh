@@ -74,8 +74,8 @@ declare -A BODIES=(
   [graphql_verify]="{\"query\":\"query(\$k: String!) { verifyApiKey(input: {key: \$k, permission: \\\"customers:read\\\"}) { valid code } }\",\"variables\":{\"k\":\"$TARGET\"}}"
   [graphql_api_keys]='{"query":"{ apiKeys(first: 20) { edges { node { id name status scopes } } } }"}'
 )
-read -r -a ORDER <<< "${ONLY:-bare_json graphql_typename v1_verify v1_verify_policies v1_verify_quota v1_verify_limited v1_verify_redis_exact v1_verify_redis_leased graphql_verify graphql_api_keys}"
-url_of() { case "$1" in bare_json) echo "/healthz";; v1_verify*) echo "/v1/verify";; *) echo "/graphql";; esac; }
+read -r -a ORDER <<< "${ONLY:-bare_json graphql_typename v1_verify v1_verify_policies v1_verify_quota v1_verify_limited v1_verify_redis_exact v1_verify_redis_leased graphql_verify graphql_api_keys rest_api_keys}"
+url_of() { case "$1" in bare_json) echo "/healthz";; v1_verify*) echo "/v1/verify";; rest_api_keys) echo "/api/v1/api-keys?limit=20";; *) echo "/graphql";; esac; }
 # The Redis rows go to the second server, on the next port.
 port_of() { case "$1" in *_redis_*) echo $((PORT + 1));; *) echo "$PORT";; esac; }
 if [[ " ${ORDER[*]} " == *_redis_* ]]; then
@@ -93,6 +93,8 @@ for round in $(seq "$ROUNDS"); do
     cpu_before=$(awk '{print $14+$15}' "/proc/$pid/stat")
     if [ "$name" = bare_json ]; then
       out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s bench/get.lua "http://127.0.0.1:$(port_of "$name")$(url_of "$name")")
+    elif [ "$name" = rest_api_keys ]; then
+      out=$(KEY="$KEY" taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s bench/get.lua "http://127.0.0.1:$(port_of "$name")$(url_of "$name")")
     else
       out=$(BODY="${BODIES[$name]}" KEY="$KEY" taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s bench/post.lua "http://127.0.0.1:$(port_of "$name")$(url_of "$name")")
     fi
@@ -117,9 +119,10 @@ ratio_to = {"bare_json": "bare_json", "graphql_typename": "bare_json", "v1_verif
             "v1_verify_policies": "v1_verify", "v1_verify_limited": "v1_verify",
             "v1_verify_quota": "v1_verify",
             "v1_verify_redis_exact": "v1_verify_limited", "v1_verify_redis_leased": "v1_verify_limited",
-            "graphql_verify": "graphql_typename", "graphql_api_keys": "graphql_typename"}
+            "graphql_verify": "graphql_typename", "graphql_api_keys": "graphql_typename",
+            "rest_api_keys": "graphql_api_keys"}
 order = ["bare_json", "graphql_typename", "v1_verify", "v1_verify_policies", "v1_verify_quota", "v1_verify_limited",
-         "v1_verify_redis_exact", "v1_verify_redis_leased", "graphql_verify", "graphql_api_keys"]
+         "v1_verify_redis_exact", "v1_verify_redis_leased", "graphql_verify", "graphql_api_keys", "rest_api_keys"]
 for name in [n for n in order if n in rows]:
     rs = rows[name]
     rps = [r[0] for r in rs]

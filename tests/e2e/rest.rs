@@ -3,7 +3,9 @@
 
 mod bad_input;
 mod lifecycle;
+mod parity;
 mod requests;
+mod resources;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;

@@ -53,7 +53,7 @@ pub fn router(services: Services, http: HttpSettings) -> Router {
     let max_body = http.max_body_bytes;
     let parse_cache = Arc::new(ParseCache::new(http.parse_cache_capacity));
     let schema = build_schema_with(services.clone(), Arc::clone(&parse_cache));
-    let (rest_router, document) = rest::routes();
+    let (rest_router, self_authenticating, document) = rest::routes();
     // The `operation` label takes the schema's root fields and the REST operations.
     let mut operations = root_field_names(&schema);
     operations.extend(rest::operation_names(&document));
@@ -76,6 +76,7 @@ pub fn router(services: Services, http: HttpSettings) -> Router {
     let rest_router = rest::admitted(rest_router, &state);
     Router::new()
         .merge(rest_router)
+        .merge(self_authenticating)
         .route(
             "/api/v1/openapi.json",
             get(move || {
@@ -85,15 +86,11 @@ pub fn router(services: Services, http: HttpSettings) -> Router {
         )
         .route("/graphql", get(graphql::graphql_get).post(graphql::graphql_post))
         .route("/v1/verify", post(v1_verify::v1_verify))
-        .route("/api/v1/verify", post(v1_verify::v1_verify))
         .route("/auth/login", post(sessions::login))
         .route("/auth/logout", post(sessions::logout))
         .route("/v1/events", get(events::read_events))
-        .route("/api/v1/events", get(events::read_events))
         .route("/v1/events/stream", get(events::stream_events))
-        .route("/api/v1/events/stream", get(events::stream_events))
         .route("/v1/leaks", post(leaks::report_leaks))
-        .route("/api/v1/leaks", post(leaks::report_leaks))
         // Every API route above is recorded; the console, health and metrics below are not.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), activity::record_activity))
         .route("/", get(|| async { Redirect::temporary(keyplane_console::PATH) }))

@@ -28,7 +28,7 @@ use keyplane_service::Services;
 
 pub use context::HttpSettings;
 pub(crate) use environment::RateLimitModeValue;
-pub use limits::{RequestObservation, set_code};
+pub use limits::{RequestObservation, selected_root_fields, set_code};
 pub(crate) use quota::QuotaRefillValue;
 pub use related::RelatedKeys;
 pub(crate) use usage::UsageGranularity;

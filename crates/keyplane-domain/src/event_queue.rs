@@ -19,7 +19,8 @@ pub fn parse_ttl(seconds: Option<i64>) -> Result<Duration, RuleViolation> {
     let Some(seconds) = seconds else {
         return Ok(DEFAULT_TTL);
     };
-    let ttl = Duration::seconds(seconds);
+    // `Duration::seconds` panics on a count it cannot hold: such a count is simply too long.
+    let ttl = Duration::try_seconds(seconds).unwrap_or(Duration::MAX);
     if ttl < MIN_TTL || ttl > MAX_TTL {
         return Err(RuleViolation::bad_input(
             "ttlSeconds",
@@ -108,6 +109,9 @@ mod tests {
         assert_eq!(parse_ttl(Some(3600)).unwrap(), Duration::hours(1));
         assert!(parse_ttl(Some(3601)).is_err());
         assert!(parse_ttl(Some(59)).is_err());
+        for huge in [16_457_973_043_976_844, i64::MAX, i64::MIN] {
+            assert!(parse_ttl(Some(huge)).is_err(), "{huge}");
+        }
     }
 
     #[test]

@@ -104,6 +104,20 @@ pub async fn list(
         .await?)
 }
 
+/// One integration of the caller's environment, connected or not; `NOT_FOUND` for any other.
+/// An environment has a handful, so it is found in their list.
+pub async fn get(
+    services: &Services,
+    principal: &Principal,
+    id: &str,
+) -> Result<Integration, ServiceError> {
+    list(services, principal)
+        .await?
+        .into_iter()
+        .find(|integration| integration.id == id)
+        .ok_or_else(|| ServiceError::not_found("integration"))
+}
+
 /// An integration's current key (revoked once disconnected).
 pub async fn key(
     services: &Services,

@@ -63,11 +63,44 @@ fn page<C>(
 }
 
 /// Whether `text` is a lower-case hyphenated UUID, the form of every id Keyplane makes.
-fn is_id(text: &str) -> bool {
+pub fn is_id(text: &str) -> bool {
     text.len() == 36
         && text
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'-')
+}
+
+/// Whether `at` is an instant every database keeps: years 1 to 9999 (PostgreSQL refuses
+/// timestamps before 4713 BC, and no key lives past 9999).
+pub fn is_storable_instant(at: chrono::DateTime<chrono::Utc>) -> bool {
+    use chrono::Datelike;
+    (1..=9999).contains(&at.year())
+}
+
+/// Refuses an instant outside [`is_storable_instant`], naming `field`.
+pub fn storable_instant(
+    field: &'static str,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ServiceError> {
+    match at {
+        Some(at) if !is_storable_instant(at) => Err(ServiceError::bad_input(
+            field,
+            format!("{field} must fall in the years 1 to 9999"),
+        )),
+        at => Ok(at),
+    }
+}
+
+/// Refuses text with a control character (NUL included, which PostgreSQL cannot store),
+/// naming `field`.
+pub fn printable(field: &'static str, text: Option<&str>) -> Result<(), ServiceError> {
+    if text.is_some_and(|t| t.chars().any(char::is_control)) {
+        return Err(ServiceError::bad_input(
+            field,
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(())
 }
 
 /// A page of a listing whose cursors are ids (UUIDs, time-ordered): keys, webhook endpoints,

@@ -11,6 +11,7 @@ use keyplane_store::{ActivityFilter, AuditFilter, Page, PageRequest};
 
 use crate::Services;
 use crate::error::ServiceError;
+use crate::paging;
 use crate::principal::Principal;
 
 /// Lifecycle and settings events of the caller's environment, newest first.
@@ -21,6 +22,17 @@ pub async fn audit_events(
     page: &PageRequest<i64>,
 ) -> Result<Page<AuditEvent>, ServiceError> {
     principal.require(Scope::API_KEYS_READ)?;
+    if filter
+        .api_key_id
+        .as_deref()
+        .is_some_and(|id| !paging::is_id(id))
+    {
+        // No key has such an id: nothing to list, and nothing odd reaches the database.
+        return Ok(Page {
+            items: Vec::new(),
+            has_more: false,
+        });
+    }
     Ok(services
         .store
         .list_audit_events(&principal.environment.id, filter, page)
@@ -35,11 +47,21 @@ pub async fn activity_events(
     page: &PageRequest<i64>,
 ) -> Result<Page<ActivityEvent>, ServiceError> {
     principal.require(Scope::API_KEYS_READ)?;
+    paging::storable_instant("since", filter.since)?;
+    paging::storable_instant("until", filter.until)?;
     if filter
-        .outcome
-        .as_ref()
-        .is_some_and(|o| o.is_empty() || o.len() > 64)
+        .api_key_id
+        .as_deref()
+        .is_some_and(|id| !paging::is_id(id))
     {
+        return Ok(Page {
+            items: Vec::new(),
+            has_more: false,
+        });
+    }
+    if filter.outcome.as_ref().is_some_and(|o| {
+        o.is_empty() || o.len() > 64 || !o.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+    }) {
         return Err(ServiceError::bad_input(
             "outcome",
             "outcome is OK or an error code",
@@ -100,6 +122,8 @@ pub async fn usage_series(
     (from, to, granularity): (DateTime<Utc>, DateTime<Utc>, Granularity),
     permission: Option<&str>,
 ) -> Result<Vec<UsagePoint>, ServiceError> {
+    paging::storable_instant("from", Some(from))?;
+    paging::storable_instant("to", Some(to))?;
     let range = UsageRange::new(from, to, granularity)?;
     let permission = permission
         .map(|p| Scope::parse(p).map_err(|e| ServiceError::from(e).with_field("permission")))

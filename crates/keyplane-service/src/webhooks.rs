@@ -238,12 +238,16 @@ pub async fn attempts(
     Ok(services.store.delivery_attempts(delivery.id).await?)
 }
 
-/// Sends a delivery again, whatever became of it, with a fresh 24-hour window.
+/// Sends a delivery again, whatever became of it, with a fresh 24-hour window. An id that is
+/// not a delivery's number is `NOT_FOUND`, like the id of another environment's delivery.
 pub async fn replay(
     services: &Services,
     principal: &Principal,
-    delivery_id: i64,
+    delivery_id: &str,
 ) -> Result<WebhookDelivery, ServiceError> {
+    let delivery_id = delivery_id
+        .parse::<i64>()
+        .map_err(|_| ServiceError::not_found("webhook delivery"))?;
     ensure_may_manage(principal)?;
     Ok(services
         .store

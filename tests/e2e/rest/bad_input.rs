@@ -193,3 +193,126 @@ async fn no_credential_is_unauthenticated_in_the_rest_error_body() {
     let body: serde_json::Value = old.json().await.unwrap();
     assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
 }
+
+#[tokio::test]
+async fn text_no_database_can_hold_is_refused_before_it_reaches_one() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    // A NUL byte, which PostgreSQL refuses in text, and years it refuses in timestamps.
+    let nul_path = call(&app, &admin, Method::GET, "/api/v1/api-keys/a%00b", None).await;
+    assert_eq!(
+        (nul_path.status, nul_path.code()),
+        (StatusCode::NOT_FOUND, "NOT_FOUND")
+    );
+    for (query, field) in [
+        ("name=a%00b", "name"),
+        ("metadata[plan]=a%00b", "metadata"),
+        ("createdAt[gte]=0000-01-01T00:00:00Z", "createdAt"),
+    ] {
+        let answer = call(
+            &app,
+            &admin,
+            Method::GET,
+            &format!("/api/v1/api-keys?{query}"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (answer.status, answer.code()),
+            (StatusCode::BAD_REQUEST, "BAD_USER_INPUT"),
+            "{query}"
+        );
+        assert_eq!(answer.body["error"]["field"], field, "{query}");
+    }
+    let activity = call(
+        &app,
+        &admin,
+        Method::GET,
+        "/api/v1/activity?outcome=OK%00",
+        None,
+    )
+    .await;
+    assert_eq!(activity.body["error"]["field"], "outcome");
+    let audit = call(
+        &app,
+        &admin,
+        Method::GET,
+        "/api/v1/audit-events?apiKeyId=a%00b",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (audit.status, audit.body["data"].clone()),
+        (StatusCode::OK, json!([]))
+    );
+    // A bulk revocation names a wrong id by its place, never by its text.
+    let bulk = call(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/v1/api-keys/bulk-revoke",
+        Some(json!({ "ids": ["0193a2f4-6b1c-7d2e-9f30-4a5b6c7d8e9f", "server-pasted-secret"] })),
+    )
+    .await;
+    assert_eq!(
+        (bulk.status, bulk.code()),
+        (StatusCode::BAD_REQUEST, "BAD_USER_INPUT")
+    );
+    assert!(
+        !bulk.body.to_string().contains("server-pasted-secret"),
+        "{}",
+        bulk.body
+    );
+    assert!(
+        bulk.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ids[1]")
+    );
+    // An operation that changes something takes no query parameters.
+    let (id, _) = app.create_key("target", &["customers:read"]).await;
+    let queried = call(
+        &app,
+        &admin,
+        Method::POST,
+        &format!("/api/v1/api-keys/{id}/revoke?force=true"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (queried.status, queried.code()),
+        (StatusCode::BAD_REQUEST, "BAD_USER_INPUT")
+    );
+    let target = call(
+        &app,
+        &admin,
+        Method::GET,
+        &format!("/api/v1/api-keys/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(target.body["status"], "ACTIVE");
+}
+
+#[tokio::test]
+async fn a_replayed_error_keeps_the_request_id_it_was_first_given() {
+    let app = TestApp::spawn().await;
+    let send = || {
+        read(
+            app.client
+                .post(app.url("/api/v1/api-keys"))
+                .header("X-API-Key", app.admin())
+                .header("Idempotency-Key", "bad-create")
+                .json(&json!({ "name": "x", "scopes": ["no-such:scope"] })),
+        )
+    };
+    let first = send().await;
+    let again = send().await;
+    assert_eq!(
+        (first.status, again.status),
+        (StatusCode::BAD_REQUEST, StatusCode::BAD_REQUEST)
+    );
+    // `read` checks each body's requestId against its X-Request-Id.
+    assert_eq!(first.body, again.body);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+}

@@ -68,3 +68,77 @@ async fn member_cannot_reveal_a_rotated_full_access_secret() {
         .data();
     assert_eq!(revealed["revealApiKeySecret"]["secret"], secret);
 }
+
+/// A reveal is never answered from the Idempotency-Key store: each one runs and is on the
+/// trail, and no copy of the secret is kept for replays. Beside another mutation under a key it
+/// is refused, since the key could not keep its promise for the whole request.
+#[tokio::test]
+async fn a_reveal_under_an_idempotency_key_runs_each_time_and_is_never_replayed() {
+    let app = TestApp::spawn().await;
+    let people = app.people().await;
+    let owner = &people.owner.token;
+    app.as_user(
+        owner,
+        "production",
+        "mutation { updateRecoverableKeys(input: { enabled: true }) { recoverableKeys } }",
+        json!({}),
+    )
+    .await
+    .data();
+    let created = app
+        .as_user(
+            owner,
+            "production",
+            "mutation { createApiKey(input: { name: \"kept\", preset: READ_ONLY }) { secret apiKey { id } } }",
+            json!({}),
+        )
+        .await
+        .data();
+    let id = created["createApiKey"]["apiKey"]["id"].clone();
+    let send = |query: &'static str, key: &'static str| {
+        app.client
+            .post(app.url("/graphql"))
+            .bearer_auth(owner)
+            .header("Keyplane-Environment", "production")
+            .header("Idempotency-Key", key)
+            .json(&json!({ "query": query, "variables": { "id": id } }))
+            .send()
+    };
+    for _ in 0..2 {
+        let response = send(REVEAL, "reveal-once").await.unwrap();
+        assert!(response.headers().get("idempotent-replayed").is_none());
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(
+            body["data"]["revealApiKeySecret"]["secret"],
+            created["createApiKey"]["secret"]
+        );
+    }
+    let trail = app
+        .as_user(
+            owner,
+            "production",
+            "{ auditEvents(first: 20, filter: { type: [KEY_REVEALED] }) { edges { node { apiKey { id } } } } }",
+            json!({}),
+        )
+        .await
+        .data();
+    let reveals = trail["auditEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["node"]["apiKey"]["id"] == id)
+        .count();
+    assert_eq!(reveals, 2, "both reveals ran and are on the trail");
+
+    let before = app.snapshot().await;
+    let mixed = send(
+        "mutation($id: ID!) { revealApiKeySecret(input: { id: $id }) { secret } rotateApiKey(input: { id: $id }) { secret } }",
+        "reveal-and-rotate",
+    )
+    .await
+    .unwrap();
+    assert_eq!(mixed.status(), reqwest::StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = mixed.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(app.snapshot().await, before, "nothing ran");
+}

@@ -26,12 +26,29 @@ use keyplane_domain::activity::{OUTCOME_OK, OperationType};
 use std::borrow::Cow;
 
 /// The query of both routes; numbers arrive as text so a bad one gets its own message.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct EventsQuery {
+    /// The `seq` of the last event read; the events after it are answered.
+    #[param(value_type = Option<i64>)]
     after: Option<String>,
+    /// Events per read, 1 to 1,000.
+    #[param(value_type = Option<i64>)]
     limit: Option<String>,
+    /// Seconds to wait when no event is ready, 0 to 30.
+    #[param(value_type = Option<i64>)]
     wait: Option<String>,
+}
+
+/// A read of the event queue.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(super) struct EventPage {
+    /// Each event as a webhook would carry it.
+    events: Vec<serde_json::Value>,
+    /// The cursor of the next read (`after`).
+    next: i64,
 }
 
 fn number<T: std::str::FromStr>(
@@ -72,8 +89,17 @@ async fn authenticate(
     Ok(events::authenticate(&state.services, token, client.address).await?)
 }
 
-/// `GET /v1/events?after=<seq>&limit=&wait=`: the next events, waiting up to `wait` seconds
-/// (30 unless asked) when none is ready. `next` is the cursor for the following read.
+/// Reads the next events, waiting up to `wait` seconds (30 unless asked) when none is ready.
+/// `next` is the cursor for the following read. Also at `GET /v1/events`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    operation_id = "readEvents",
+    tag = "Events",
+    params(EventsQuery),
+    responses((status = 200, description = "The events after the cursor.", body = EventPage), super::rest::Refusals),
+    security(("eventQueue" = []))
+)]
 pub(super) async fn read_events(
     State(state): State<AppState>,
     client: Client,
@@ -132,10 +158,22 @@ fn recorded(mut response: Response, environment_id: Option<String>) -> Response 
     response
 }
 
-/// `GET /v1/events/stream?after=<seq>`: every event from the cursor on, as it commits, until
-/// the credentials expire or their issuer can no longer read. `Last-Event-ID` (the `seq` of
-/// the last event received) wins over `after`, so a reconnecting browser or client resumes
-/// where it stopped.
+/// Streams every event from the cursor on as Server-Sent Events, as it commits, until the
+/// credentials expire or their issuer can no longer read. `Last-Event-ID` (the `seq` of the last
+/// event received) wins over `after`, so a reconnecting client resumes where it stopped. Also at
+/// `GET /v1/events/stream`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/stream",
+    operation_id = "streamEvents",
+    tag = "Events",
+    params(EventsQuery),
+    responses(
+        (status = 200, description = "`text/event-stream`: one `id`/`event`/`data` message per event.", content_type = "text/event-stream", body = String),
+        super::rest::Refusals
+    ),
+    security(("eventQueue" = []))
+)]
 pub(super) async fn stream_events(
     State(state): State<AppState>,
     client: Client,

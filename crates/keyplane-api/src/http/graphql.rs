@@ -31,7 +31,7 @@ use super::response::{Outcome, Performed, error_response, json_body, rate_limit_
 use super::sessions::secure_cookies;
 use crate::schema::people::{ClientAddress, CookieSecurity, UserAgent};
 use crate::schema::redaction::{RequestLiterals, syntax_error};
-use crate::schema::{RelatedKeys, RequestObservation, set_code};
+use crate::schema::{RelatedKeys, RequestObservation, selected_root_fields, set_code};
 use keyplane_domain::idempotency::RequestShape;
 
 pub(super) async fn graphql_post(
@@ -266,6 +266,37 @@ fn selected_operations<'d>(
         .map(|(_, operation)| operation)
 }
 
+/// The mutation that answers a stored secret: a read with an audit row of its own, so its
+/// answer is never stored for `Idempotency-Key` replays (a retry would get the secret again
+/// without the row). It runs as if no key were sent.
+const REVEAL: &str = "revealApiKeySecret";
+
+/// Refuses a mutation under an `Idempotency-Key` that reveals a secret beside other root
+/// fields: the others would be kept from running twice and the reveal not, so the key could
+/// not keep its promise for the whole request.
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the finished response, built once per refused request"
+)]
+fn secret_reads_alone(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Result<(), Response> {
+    let fields = selected_root_fields(document, operation_name);
+    let reveals = fields.iter().any(|field| field == REVEAL);
+    let others = fields
+        .iter()
+        .any(|field| field != REVEAL && field != "__typename");
+    if reveals && others {
+        return Err(error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "revealApiKeySecret is never replayed under an Idempotency-Key: send it in a request of its own",
+        ));
+    }
+    Ok(())
+}
+
 /// Whether the operation a request selects is a mutation.
 pub(super) fn selects_mutation(
     document: &ExecutableDocument,
@@ -341,11 +372,25 @@ pub(super) async fn execute(
                 Ok(key) => key,
                 Err(response) => return response,
             };
-            let is_mutation = key.is_some()
-                && async_graphql::parser::parse_query(&request.query).is_ok_and(|document| {
-                    selects_mutation(&document, request.operation_name.as_deref())
-                });
-            match key.filter(|_| is_mutation) {
+            let document = key
+                .as_ref()
+                .and_then(|_| async_graphql::parser::parse_query(&request.query).ok());
+            let operation_name = request.operation_name.as_deref();
+            let is_mutation = document
+                .as_ref()
+                .is_some_and(|document| selects_mutation(document, operation_name));
+            if is_mutation
+                && let Some(document) = &document
+                && let Err(response) = secret_reads_alone(document, operation_name)
+            {
+                return response;
+            }
+            let reads_a_secret = document.as_ref().is_some_and(|document| {
+                selected_root_fields(document, operation_name)
+                    .iter()
+                    .any(|field| field == REVEAL)
+            });
+            match key.filter(|_| is_mutation && !reads_a_secret) {
                 Some(key) => {
                     let shape = RequestShape {
                         method: "POST",

@@ -114,6 +114,7 @@ pub(super) async fn idempotency_claim(
 }
 
 fn replay(stored: StoredResponse) -> Response {
+    let body_text = stored.body.clone();
     let mut response = Response::new(axum::body::Body::from(stored.body));
     *response.status_mut() = StatusCode::from_u16(stored.http_status).unwrap_or(StatusCode::OK);
     let headers = response.headers_mut();
@@ -126,6 +127,15 @@ fn replay(stored: StoredResponse) -> Response {
         }
     }
     headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    // A replayed REST error keeps the id of the request it answered, in its body and here.
+    if stored.http_status >= 400
+        && let Some(id) = serde_json::from_str::<serde_json::Value>(&body_text)
+            .ok()
+            .and_then(|body| body["error"]["requestId"].as_str().map(str::to_owned))
+        && let Ok(value) = HeaderValue::from_str(&id)
+    {
+        headers.insert("x-request-id", value);
+    }
     no_store(&mut response);
     response
         .extensions_mut()

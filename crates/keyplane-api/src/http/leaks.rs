@@ -23,7 +23,8 @@ use std::borrow::Cow;
 
 /// One reported match. Only `token` is required; unknown fields are ignored, since partners
 /// add their own.
-#[derive(Deserialize)]
+/// One secret a scanner found.
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct ReportedToken {
     token: String,
     #[serde(rename = "type")]
@@ -32,13 +33,26 @@ pub(super) struct ReportedToken {
     source: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// What Keyplane made of one reported secret: `true_positive` when it is a key of this
+/// server.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct Label {
     token_hash: String,
     token_type: Option<String>,
     label: &'static str,
 }
 
+/// Reports secrets a scanning partner found in public: each that is a live key gets the
+/// environment's leak policy. Also at `POST /v1/leaks`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/leaks",
+    operation_id = "reportLeaks",
+    tag = "Events",
+    request_body = Vec<ReportedToken>,
+    responses((status = 200, description = "One label per reported secret, in order.", body = Vec<Label>), super::rest::Refusals),
+    security(("leakReporter" = []))
+)]
 pub(super) async fn report_leaks(
     State(state): State<AppState>,
     headers: HeaderMap,

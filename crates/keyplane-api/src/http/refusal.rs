@@ -175,6 +175,7 @@ pub(crate) async fn write_refusals(mut request: Request, next: Next) -> Response
     let mut response = encode(dialect, request_id.as_deref(), response);
     if let Some(id) = request_id
         && let Ok(value) = HeaderValue::from_str(&id)
+        && !response.headers().contains_key("x-request-id")
     {
         response.headers_mut().insert("x-request-id", value);
     }

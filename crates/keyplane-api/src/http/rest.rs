@@ -10,11 +10,16 @@
 
 mod admission;
 mod api_keys;
+mod common;
 mod doc;
+mod environment;
+mod event_queue;
 mod input;
+mod integrations;
 mod list;
 mod records;
 mod types;
+mod webhooks;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -23,7 +28,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 
-pub(super) use doc::ApiDoc;
+pub(super) use doc::{ApiDoc, Refusals};
 
 /// The REST resources: each call passes the one admission of [`admission::admit_rest`].
 fn resources() -> OpenApiRouter<AppState> {
@@ -40,15 +45,54 @@ fn resources() -> OpenApiRouter<AppState> {
         .routes(routes!(records::key_usage))
         .routes(routes!(records::list_audit_events))
         .routes(routes!(records::list_activity))
+        .routes(routes!(environment::get_environment))
+        .routes(routes!(environment::set_default_rate_limit))
+        .routes(routes!(environment::set_client_security))
+        .routes(routes!(environment::rotate_signing_secret))
+        .routes(routes!(environment::set_recoverable_keys))
+        .routes(routes!(environment::set_leak_policy))
+        .routes(routes!(
+            integrations::list_integrations,
+            integrations::connect_integration
+        ))
+        .routes(routes!(integrations::get_integration))
+        .routes(routes!(integrations::disconnect_integration))
+        .routes(routes!(
+            webhooks::list_webhook_endpoints,
+            webhooks::create_webhook_endpoint
+        ))
+        .routes(routes!(
+            webhooks::get_webhook_endpoint,
+            webhooks::update_webhook_endpoint,
+            webhooks::delete_webhook_endpoint
+        ))
+        .routes(routes!(webhooks::rotate_webhook_secret))
+        .routes(routes!(webhooks::list_webhook_deliveries))
+        .routes(routes!(webhooks::replay_webhook_delivery))
+        .routes(routes!(event_queue::create_event_queue_credentials))
 }
 
-/// The REST routes (not yet admitted: see [`admitted`]) and the document describing them.
-pub(super) fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let (router, document) = resources().split_for_parts();
-    (router, doc::finish(document))
+/// The `/api/v1` routes that authenticate on their own, each with its own credential: a key's
+/// verification, event-queue credentials, the leak reporter's token. Their `/v1` paths are the
+/// same handlers.
+fn self_authenticating() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(super::v1_verify::v1_verify))
+        .routes(routes!(super::events::read_events))
+        .routes(routes!(super::events::stream_events))
+        .routes(routes!(super::leaks::report_leaks))
 }
 
-/// The REST routes behind their one admission.
+/// The REST routes and the document describing them all: the resources (not yet admitted: see
+/// [`admitted`]) and the self-authenticating routes.
+pub(super) fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
+    let (resources, mut document) = resources().split_for_parts();
+    let (own, own_document) = self_authenticating().split_for_parts();
+    document.merge(own_document);
+    (resources, own, doc::finish(document))
+}
+
+/// The REST resources behind their one admission.
 pub(super) fn admitted(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     router.route_layer(axum::middleware::from_fn_with_state(
         state.clone(),
@@ -97,5 +141,5 @@ pub(super) fn openapi_response(text: &str) -> axum::response::Response {
 /// The OpenAPI document as the server serves it at `GET /api/v1/openapi.json` and the
 /// repository commits it (`openapi.json`).
 pub fn openapi_json() -> String {
-    document_json(routes().1)
+    document_json(routes().2)
 }

@@ -24,7 +24,8 @@ use crate::error::ApiError;
 use keyplane_service::verify::{Verified, VerifyRequest, verify};
 
 /// The JSON body of `POST /v1/verify`: the same fields as `verifyApiKey`'s input.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = VerifyRequest)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct VerifyBody {
     key: String,
@@ -36,7 +37,7 @@ pub(super) struct VerifyBody {
     spend: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct VerifiedKey<'a> {
     id: &'a str,
@@ -44,12 +45,14 @@ pub(super) struct VerifiedKey<'a> {
     #[serde(rename = "type")]
     key_type: &'static str,
     /// Written as the cached JSON text, never re-serialised from a parsed value.
+    #[schema(value_type = Option<Object>)]
     metadata: Option<&'a serde_json::value::RawValue>,
     external_id: Option<&'a str>,
 }
 
 /// Borrows everything it shows: the answer is written straight from the cached key.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = VerifyAnswer)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct VerifyAnswer<'a> {
     valid: bool,
@@ -62,7 +65,7 @@ pub(super) struct VerifyAnswer<'a> {
     quota: Option<QuotaBody>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct QuotaBody {
     limit: u64,
@@ -70,7 +73,7 @@ pub(super) struct QuotaBody {
     resets_at: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct RateLimitBody {
     limit: u32,
@@ -79,7 +82,20 @@ pub(super) struct RateLimitBody {
     retry_after_seconds: Option<u64>,
 }
 
-/// `POST /v1/verify`: `verifyApiKey` as plain JSON, for services that want the lowest latency.
+/// Verifies a key: may it do that? `verifyApiKey` as plain JSON, for services that want the
+/// lowest latency. Also at `POST /v1/verify`, with the GraphQL-shaped error body.
+#[utoipa::path(
+    post,
+    path = "/api/v1/verify",
+    operation_id = "verifyApiKey",
+    tag = "Verification",
+    request_body = VerifyBody,
+    responses(
+        (status = 200, description = "The verdict, valid or not, with its code.", body = VerifyAnswer),
+        super::rest::Refusals
+    ),
+    security(("apiKey" = []))
+)]
 pub(super) async fn v1_verify(
     State(state): State<AppState>,
     client: Client,

@@ -110,35 +110,54 @@ fn count_aliases(set: &SelectionSet) -> usize {
         .sum()
 }
 
-/// The root field names of the operation a request selects, fragments expanded one level.
+/// The root field names of the operation a request selects, every fragment expanded (each
+/// named fragment once, so a cycle in a document that will not validate cannot loop).
 fn root_fields(document: &ExecutableDocument, set: &SelectionSet) -> Vec<String> {
-    let mut fields = Vec::new();
-    for selection in &set.items {
-        match &selection.node {
-            Selection::Field(field) => fields.push(field.node.name.node.to_string()),
-            Selection::InlineFragment(fragment) => {
-                fields.extend(root_fields(document, &fragment.node.selection_set.node));
-            }
-            Selection::FragmentSpread(spread) => {
-                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
-                    fields.extend(
-                        fragment
-                            .node
-                            .selection_set
-                            .node
-                            .items
-                            .iter()
-                            .filter_map(|s| match &s.node {
-                                Selection::Field(field) => Some(field.node.name.node.to_string()),
-                                _ => None,
-                            }),
-                    );
+    fn walk<'d>(
+        document: &'d ExecutableDocument,
+        set: &'d SelectionSet,
+        seen: &mut Vec<&'d str>,
+        fields: &mut Vec<String>,
+    ) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let name = field.node.name.node.as_str();
+                    if !fields.iter().any(|f| f == name) {
+                        fields.push(name.to_owned());
+                    }
+                }
+                Selection::InlineFragment(fragment) => {
+                    walk(document, &fragment.node.selection_set.node, seen, fields);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    if seen.contains(&name) {
+                        continue;
+                    }
+                    seen.push(name);
+                    if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node)
+                    {
+                        walk(document, &fragment.node.selection_set.node, seen, fields);
+                    }
                 }
             }
         }
     }
-    fields.dedup();
+    let mut fields = Vec::new();
+    walk(document, set, &mut Vec::new(), &mut fields);
     fields
+}
+
+/// The root fields of the operation `operation_name` selects in `document` (schema names,
+/// not aliases), for the transport's decisions before execution.
+pub fn selected_root_fields(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Vec<String> {
+    selected_operation(document, operation_name)
+        .map(|op| op.root_fields)
+        .unwrap_or_default()
 }
 
 /// The operation a request runs: its name (as written in the document), type and root fields.
@@ -295,6 +314,17 @@ mod tests {
         assert_eq!(b.ty, OperationType::Mutation);
         assert_eq!(b.root_fields, ["revokeApiKey", "rotateApiKey"]);
         assert_eq!(selected_operation(&doc, Some("C")), None);
+    }
+
+    #[test]
+    fn root_fields_are_found_through_nested_and_cyclic_fragments() {
+        let doc = async_graphql::parser::parse_query(
+            "mutation { ...A }
+             fragment A on Mutation { ... on Mutation { ...B } }
+             fragment B on Mutation { x: revealApiKeySecret(input: {id: \"k\"}) { secret } ...A }",
+        )
+        .unwrap();
+        assert_eq!(selected_root_fields(&doc, None), ["revealApiKeySecret"]);
     }
 
     #[test]

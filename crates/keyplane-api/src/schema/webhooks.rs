@@ -130,8 +130,7 @@ impl WebhookDeliveryNode {
 
     /// When a pending delivery is tried next.
     async fn next_attempt_at(&self) -> Option<DateTime<Utc>> {
-        (self.0.status == keyplane_domain::webhook::DeliveryStatus::Pending)
-            .then_some(self.0.next_attempt_at)
+        self.0.next_attempt()
     }
 
     /// After this, a failing delivery is given up (and can still be replayed).
@@ -334,10 +333,7 @@ impl WebhookMutations {
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<WebhookDeliveryNode, ApiError> {
-        let id = id
-            .parse::<i64>()
-            .map_err(|_| ApiError::not_found("webhook delivery"))?;
-        let delivery = webhooks::replay(services(ctx)?, principal(ctx)?, id).await?;
+        let delivery = webhooks::replay(services(ctx)?, principal(ctx)?, &id).await?;
         Ok(WebhookDeliveryNode(delivery))
     }
 }

@@ -69,6 +69,13 @@ pub struct WebhookDelivery {
     pub completed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+impl WebhookDelivery {
+    /// When the delivery is tried next: only a pending one ever is.
+    pub fn next_attempt(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        (self.status == DeliveryStatus::Pending).then_some(self.next_attempt_at)
+    }
+}
+
 /// One try at delivering: what the receiver answered, or why nothing came back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookAttempt {

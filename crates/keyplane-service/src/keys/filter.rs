@@ -5,7 +5,10 @@ use keyplane_domain::key::{ApiKeyKind, ApiKeyType, KeyStatus};
 use keyplane_domain::metadata::{parse_external_id, parse_metadata_filter_key};
 use keyplane_store::{KeyFilter, TimeRange};
 
+use std::ops::Bound;
+
 use crate::error::ServiceError;
+use crate::paging;
 
 /// The longest name fragment a listing searches for.
 pub const MAX_NAME_FILTER_CHARS: usize = 100;
@@ -47,6 +50,13 @@ impl KeyQuery<'_> {
             (a, b) => a.or(b),
         };
         let name_contains = self.name_contains.filter(|s| !s.is_empty());
+        paging::printable(names.name_contains, name_contains)?;
+        paging::printable(names.metadata, self.metadata.map(|(_, value)| value))?;
+        for bound in [&self.created.start, &self.created.end] {
+            if let Bound::Included(at) | Bound::Excluded(at) = bound {
+                paging::storable_instant("createdAt", Some(*at))?;
+            }
+        }
         if name_contains.is_some_and(|s| s.chars().count() > MAX_NAME_FILTER_CHARS) {
             return Err(ServiceError::bad_input(
                 names.name_contains,

@@ -23,7 +23,16 @@ pub fn selection(
     filter: Option<keyplane_store::KeyFilter>,
 ) -> Result<KeySelection, ServiceError> {
     match (ids, filter) {
-        (Some(ids), None) => Ok(KeySelection::Ids(ids)),
+        (Some(ids), None) => {
+            // Only ids are ever repeated back (a skipped key's id): never other text.
+            if let Some(index) = ids.iter().position(|id| !crate::paging::is_id(id)) {
+                return Err(ServiceError::bad_input(
+                    "ids",
+                    format!("ids[{index}] is not an API key id"),
+                ));
+            }
+            Ok(KeySelection::Ids(ids))
+        }
         (None, Some(filter)) => Ok(KeySelection::Filter(filter)),
         _ => Err(ServiceError::bad_input(
             "input",

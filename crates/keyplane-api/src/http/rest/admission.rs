@@ -59,6 +59,15 @@ pub(super) async fn admit_rest(
         }
         response
     };
+    if !parts.method.is_safe() && parts.uri.query().is_some() {
+        // No operation that changes something takes query parameters: refuse them rather than
+        // ignore them (they would also make a retry a different request).
+        return labelled(error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "this operation takes no query parameters",
+        ));
+    }
     let key = match idempotency_key(&parts.headers) {
         Ok(key) => key.filter(|_| parts.method == Method::POST && !reads_a_secret(&performed)),
         Err(refusal) => return labelled(refusal),

@@ -344,7 +344,9 @@ pub(super) async fn get_api_key(
 /// everything named changes, or nothing.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub(super) struct UpdateApiKey {
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
@@ -368,10 +370,13 @@ pub(super) struct UpdateApiKey {
     #[schema(value_type = Option<Quota>)]
     quota: Patch<Quota>,
     /// The key's new scopes (not with `preset`).
+    #[schema(nullable = false)]
     scopes: Option<Vec<String>>,
     /// The key's new scopes as a preset (not with `scopes`).
+    #[schema(nullable = false)]
     preset: Option<ScopePreset>,
     /// A new expiration for a key that has one: in the future, at most one year out.
+    #[schema(nullable = false)]
     expires_at: Option<DateTime<Utc>>,
 }
 
@@ -463,8 +468,11 @@ pub(super) async fn update_api_key(
 /// stops working.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(min_properties = 1, max_properties = 1)]
 pub(super) struct RotateApiKey {
+    #[schema(nullable = false)]
     grace_period: Option<GracePeriod>,
+    #[schema(nullable = false)]
     expires_at: Option<DateTime<Utc>>,
 }
 
@@ -607,7 +615,8 @@ pub(super) struct RevealedApiKey {
     tag = "API keys",
     params(("id" = String, Path, description = "The key's id.")),
     responses((status = 200, description = "The key and its secret.", body = RevealedApiKey), Refusals),
-    security(("session" = []))
+    // A key is refused with 403: only people reveal.
+    security(("apiKey" = []), ("session" = []))
 )]
 pub(super) async fn reveal_api_key(
     State(state): State<AppState>,
@@ -628,8 +637,11 @@ pub(super) async fn reveal_api_key(
 /// 1,000 unrevoked keys).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(min_properties = 1, max_properties = 1)]
 pub(super) struct BulkRevoke {
+    #[schema(nullable = false, min_items = 1, max_items = 1000)]
     ids: Option<Vec<String>>,
+    #[schema(nullable = false)]
     filter: Option<BulkFilter>,
 }
 

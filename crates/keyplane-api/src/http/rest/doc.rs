@@ -25,7 +25,12 @@ use crate::schema::enums::{AuditEventSubject, OperationType};
     components(schemas(ErrorBody, ErrorObject, UsageGranularity, AuditEventSubject, OperationType)),
     tags(
         (name = "API keys", description = "Create, change, rotate, disable and revoke keys."),
-        (name = "Audit and activity", description = "What changed, and every API call.")
+        (name = "Verification", description = "May this key do that? The fast path for services."),
+        (name = "Audit and activity", description = "What changed, and every API call."),
+        (name = "Environment", description = "The caller's environment and its settings."),
+        (name = "Integrations", description = "Third-party providers and their dedicated keys."),
+        (name = "Webhooks", description = "Endpoints that receive the environment's events, and their deliveries."),
+        (name = "Events", description = "The event queue, its credentials, and leak reports from scanning partners.")
     )
 )]
 pub(crate) struct ApiDoc;
@@ -42,6 +47,26 @@ impl Modify for Security {
                 "A server key (`server-…`), or a scoped or integration key.",
             ))),
         );
+        for (name, what) in [
+            (
+                "eventQueue",
+                "Event-queue credentials (`kpq_…`) from `POST /api/v1/event-queue-credentials`.",
+            ),
+            (
+                "leakReporter",
+                "The scanning partner's reporter token (`--leak-reporter-token`).",
+            ),
+        ] {
+            components.add_security_scheme(
+                name,
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some(what))
+                        .build(),
+                ),
+            );
+        }
         components.add_security_scheme(
             "session",
             SecurityScheme::Http(

@@ -116,8 +116,8 @@ pub(super) fn instant(
     .transpose()
 }
 
-/// The `{id}` of a path. Any text is taken: an id that is not one of the caller's
-/// environment's is `NOT_FOUND` from the use case, whatever it looks like.
+/// The `{id}` of a path. An id that is not one of the caller's environment's is `NOT_FOUND`
+/// from the use case; text no id could be is `NOT_FOUND` here.
 pub(super) struct PathId(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for PathId {
@@ -126,8 +126,14 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         axum::extract::Path::<String>::from_request_parts(parts, state)
             .await
+            .ok()
+            // No id Keyplane makes is long or holds anything but printable ASCII: such text
+            // names nothing, and never reaches the database.
+            .filter(|axum::extract::Path(id): &axum::extract::Path<String>| {
+                !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic())
+            })
             .map(|axum::extract::Path(id)| PathId(id))
-            .map_err(|_| {
+            .ok_or_else(|| {
                 error_response(
                     StatusCode::NOT_FOUND,
                     ErrorCode::NotFound,
