@@ -10,12 +10,15 @@
 
 mod admission;
 mod api_keys;
+mod bulk_revoke;
 mod common;
 mod doc;
 mod environment;
 mod event_queue;
 mod input;
 mod integrations;
+mod key_actions;
+mod key_listing;
 mod list;
 mod records;
 mod types;
@@ -33,14 +36,17 @@ pub(super) use doc::{ApiDoc, Refusals};
 /// The REST resources: each call passes the one admission of [`admission::admit_rest`].
 fn resources() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
+        .routes(routes!(
+            key_listing::list_api_keys,
+            api_keys::create_api_key
+        ))
         .routes(routes!(api_keys::get_api_key, api_keys::update_api_key))
-        .routes(routes!(api_keys::rotate_api_key))
-        .routes(routes!(api_keys::revoke_api_key))
-        .routes(routes!(api_keys::disable_api_key))
-        .routes(routes!(api_keys::enable_api_key))
-        .routes(routes!(api_keys::reveal_api_key))
-        .routes(routes!(api_keys::bulk_revoke_api_keys))
+        .routes(routes!(key_actions::rotate_api_key))
+        .routes(routes!(key_actions::revoke_api_key))
+        .routes(routes!(key_actions::disable_api_key))
+        .routes(routes!(key_actions::enable_api_key))
+        .routes(routes!(key_actions::reveal_api_key))
+        .routes(routes!(bulk_revoke::bulk_revoke_api_keys))
         .routes(routes!(records::list_key_audit_events))
         .routes(routes!(records::key_usage))
         .routes(routes!(records::list_audit_events))

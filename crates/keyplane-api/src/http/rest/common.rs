@@ -5,8 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::super::response::api_error_response;
-use super::api_keys::answered;
+use super::super::response::{api_error_response, no_store};
 use super::list::List;
 use crate::error::ApiError;
 
@@ -64,6 +63,21 @@ pub(super) fn created<T: Serialize>(
 pub(super) fn no_content<T>(result: Result<T, ApiError>) -> Response {
     match result {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(err) => api_error_response(&err),
+    }
+}
+
+/// A JSON answer with `status`; never cached (it may carry a secret shown once).
+pub(super) fn answer<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    no_store(&mut response);
+    response
+}
+
+/// The answer of a use case, or its error with the status of its code.
+pub(super) fn answered<T: Serialize>(status: StatusCode, result: Result<T, ApiError>) -> Response {
+    match result {
+        Ok(body) => answer(status, &body),
         Err(err) => api_error_response(&err),
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::super::AppState;
-use super::api_keys::answered;
+use super::common::answered;
 use super::doc::Refusals;
 use super::input::JsonBody;
 use crate::error::ApiError;

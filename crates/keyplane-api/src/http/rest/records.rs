@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::super::AppState;
-use super::api_keys::answered;
+use super::common::answered;
 use super::doc::Refusals;
 use super::input::{PathId, QueryParams, enum_list, instant};
 use super::list::{List, PageQuery};

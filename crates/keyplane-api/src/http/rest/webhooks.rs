@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::super::AppState;
-use super::api_keys::answered;
+use super::common::answered;
 use super::common::{NoParameters, PageParameters, created, no_content, whole};
 use super::doc::Refusals;
 use super::input::{JsonBody, PathId, QueryParams};
