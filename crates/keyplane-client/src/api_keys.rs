@@ -46,7 +46,10 @@ pub struct CreateApiKey {
 }
 
 impl CreateApiKey {
-    pub fn with_scopes<S: Into<String>>(name: impl Into<String>, scopes: impl IntoIterator<Item = S>) -> Self {
+    pub fn with_scopes<S: Into<String>>(
+        name: impl Into<String>,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> Self {
         Self {
             name: name.into(),
             scopes: Some(scopes.into_iter().map(Into::into).collect()),
@@ -143,60 +146,6 @@ pub struct RotatedApiKey {
     pub previous_key: ApiKey,
 }
 
-/// The keys a bulk revocation selects: by id (1 to 1,000), or by filter (at most 1,000
-/// unrevoked keys).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum BulkRevoke {
-    Ids(Vec<String>),
-    Filter(BulkFilter),
-}
-
-/// The filters of a bulk revocation; at least one.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BulkFilter {
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub kind: Vec<ApiKeyKind>,
-    #[serde(rename = "type", skip_serializing_if = "Vec::is_empty")]
-    pub key_type: Vec<ApiKeyType>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub status: Vec<ApiKeyStatus>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// One metadata key and the string it must hold.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "metadata_pair")]
-    pub metadata: Option<(String, String)>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_before: Option<DateTime<Utc>>,
-}
-
-fn metadata_pair<S: Serializer>(pair: &Option<(String, String)>, s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut map = s.serialize_map(Some(1))?;
-    if let Some((key, value)) = pair {
-        map.serialize_entry(key, value)?;
-    }
-    map.end()
-}
-
-/// What a bulk revocation did: every selected key is revoked or skipped, with why.
-#[derive(Debug, Clone, Deserialize)]
-pub struct BulkRevoked {
-    pub revoked: Vec<ApiKey>,
-    pub skipped: Vec<SkippedApiKey>,
-}
-
-/// A key a bulk revocation left alone, with the error a single revocation would have met.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SkippedApiKey {
-    pub id: String,
-    pub code: String,
-    pub message: String,
-}
-
 /// The filters of a key listing; they combine with AND. The server validates them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApiKeyFilter {
@@ -215,7 +164,13 @@ pub struct ApiKeyFilter {
 }
 
 fn listed<T: Copy>(values: &[T], text: impl Fn(T) -> &'static str) -> Option<String> {
-    (!values.is_empty()).then(|| values.iter().map(|v| text(*v)).collect::<Vec<_>>().join(","))
+    (!values.is_empty()).then(|| {
+        values
+            .iter()
+            .map(|v| text(*v))
+            .collect::<Vec<_>>()
+            .join(",")
+    })
 }
 
 pub(crate) fn instant(at: DateTime<Utc>) -> String {
@@ -259,7 +214,11 @@ impl Client {
     }
 
     /// Every page of a listing from `first` on, one request at a time.
-    pub fn api_key_pages<'a>(&'a self, filter: &'a ApiKeyFilter, first: PageRequest) -> Pages<'a, ApiKey> {
+    pub fn api_key_pages<'a>(
+        &'a self,
+        filter: &'a ApiKeyFilter,
+        first: PageRequest,
+    ) -> Pages<'a, ApiKey> {
         Pages::new(first, move |request| {
             Box::pin(async move { self.list_api_keys(filter, &request).await })
         })
@@ -267,12 +226,15 @@ impl Client {
 
     /// Every key the filter matches, following each page (100 a page).
     pub async fn list_all_api_keys(&self, filter: &ApiKeyFilter) -> Result<Vec<ApiKey>, Error> {
-        self.api_key_pages(filter, PageRequest::first(100)).collect().await
+        self.api_key_pages(filter, PageRequest::first(100))
+            .collect()
+            .await
     }
 
     /// One key of the caller's environment (`NOT_FOUND` for a key of any other).
     pub async fn get_api_key(&self, id: &str) -> Result<ApiKey, Error> {
-        self.json(Call::get(&[KEYS[0], KEYS[1], KEYS[2], segment(id)?])).await
+        self.json(Call::get(&[KEYS[0], KEYS[1], KEYS[2], segment(id)?]))
+            .await
     }
 
     /// Creates a scoped key; its secret is in the answer, once.
@@ -287,7 +249,11 @@ impl Client {
     }
 
     /// Moves the expiration of a key that has one.
-    pub async fn change_expiration(&self, id: &str, expires_at: DateTime<Utc>) -> Result<ApiKey, Error> {
+    pub async fn change_expiration(
+        &self,
+        id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<ApiKey, Error> {
         let update = UpdateApiKey {
             expires_at: Some(expires_at),
             ..UpdateApiKey::default()
@@ -297,20 +263,25 @@ impl Client {
 
     /// Issues a new secret; the old one works until `rotation` says. Retried safely: every
     /// attempt carries the same `Idempotency-Key`, so it rotates once.
-    pub async fn rotate_api_key(&self, id: &str, rotation: &RotateApiKey) -> Result<RotatedApiKey, Error> {
+    pub async fn rotate_api_key(
+        &self,
+        id: &str,
+        rotation: &RotateApiKey,
+    ) -> Result<RotatedApiKey, Error> {
         let path = [KEYS[0], KEYS[1], KEYS[2], segment(id)?, "rotate"];
         self.json(Call::post(&path).json(rotation)?).await
     }
 
     /// Revokes a key at once and for good.
     pub async fn revoke_api_key(&self, id: &str) -> Result<ApiKey, Error> {
-        self.json(Call::post(&[KEYS[0], KEYS[1], KEYS[2], segment(id)?, "revoke"])).await
-    }
-
-    /// Revokes many keys in one transaction, each by the rule of a single revocation.
-    pub async fn bulk_revoke_api_keys(&self, selection: &BulkRevoke) -> Result<BulkRevoked, Error> {
-        let path = [KEYS[0], KEYS[1], KEYS[2], "bulk-revoke"];
-        self.json(Call::post(&path).json(selection)?).await
+        self.json(Call::post(&[
+            KEYS[0],
+            KEYS[1],
+            KEYS[2],
+            segment(id)?,
+            "revoke",
+        ]))
+        .await
     }
 
     /// Switches a key off until enabled, with why (1 to 500 characters, audited).
@@ -322,7 +293,14 @@ impl Client {
 
     /// Switches a disabled key back on.
     pub async fn enable_api_key(&self, id: &str) -> Result<ApiKey, Error> {
-        self.json(Call::post(&[KEYS[0], KEYS[1], KEYS[2], segment(id)?, "enable"])).await
+        self.json(Call::post(&[
+            KEYS[0],
+            KEYS[1],
+            KEYS[2],
+            segment(id)?,
+            "enable",
+        ]))
+        .await
     }
 }
 
@@ -343,27 +321,17 @@ mod tests {
             serde_json::to_value(&update).unwrap(),
             json!({ "name": "billing-v2", "description": null, "allowedIps": ["10.0.0.0/8"] })
         );
-        assert_eq!(serde_json::to_value(UpdateApiKey::default()).unwrap(), json!({}));
+        assert_eq!(
+            serde_json::to_value(UpdateApiKey::default()).unwrap(),
+            json!({})
+        );
     }
 
     #[test]
-    fn rotations_and_bulk_selections_take_the_server_shapes() {
+    fn rotations_take_the_server_shape() {
         assert_eq!(
             serde_json::to_value(RotateApiKey::GracePeriod(GracePeriod::OneDay)).unwrap(),
             json!({ "gracePeriod": "ONE_DAY" })
-        );
-        assert_eq!(
-            serde_json::to_value(BulkRevoke::Ids(vec!["a".into()])).unwrap(),
-            json!({ "ids": ["a"] })
-        );
-        let filter = BulkFilter {
-            status: vec![ApiKeyStatus::Active],
-            metadata: Some(("plan".into(), "pro".into())),
-            ..BulkFilter::default()
-        };
-        assert_eq!(
-            serde_json::to_value(BulkRevoke::Filter(filter)).unwrap(),
-            json!({ "filter": { "status": ["ACTIVE"], "metadata": { "plan": "pro" } } })
         );
     }
 

@@ -5,91 +5,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::header::{self, HeaderMap};
 use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::credentials::{Credentials, IdempotencyKey};
 use crate::error::{self, Error};
 use crate::retry::{self, Failure, RetryPolicy, Safety};
-use crate::secret::Secret;
 
 /// The most of an answer this client reads: far above any page or bulk answer Keyplane gives,
 /// and a bound on what a broken or hostile server can make it hold.
 const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
-
-/// Who the calls act as: a key (`X-API-Key`), or a person's session in one environment
-/// (`Authorization: Bearer` and `Keyplane-Environment`).
-#[derive(Debug, Clone)]
-pub enum Credentials {
-    ApiKey(Secret),
-    Session { token: Secret, environment: String },
-}
-
-impl Credentials {
-    pub fn api_key(key: impl Into<Secret>) -> Self {
-        Self::ApiKey(key.into())
-    }
-
-    pub fn session(token: impl Into<Secret>, environment: impl Into<String>) -> Self {
-        Self::Session {
-            token: token.into(),
-            environment: environment.into(),
-        }
-    }
-
-    fn headers(&self) -> Result<HeaderMap, Error> {
-        let secret_header = |text: &str| {
-            let mut value = HeaderValue::from_str(text).map_err(|_| {
-                Error::InvalidInput("the credential holds characters a header cannot carry".into())
-            })?;
-            // Kept out of HPACK tables and printed as "Sensitive" by the header map's Debug.
-            value.set_sensitive(true);
-            Ok::<_, Error>(value)
-        };
-        let mut headers = HeaderMap::new();
-        match self {
-            Self::ApiKey(key) => {
-                headers.insert("x-api-key", secret_header(key.expose().trim())?);
-            }
-            Self::Session { token, environment } => {
-                let bearer = format!("Bearer {}", token.expose().trim());
-                headers.insert(header::AUTHORIZATION, secret_header(&bearer)?);
-                let environment = HeaderValue::from_str(environment).map_err(|_| {
-                    Error::InvalidInput("the environment is not a valid header value".into())
-                })?;
-                headers.insert("keyplane-environment", environment);
-            }
-        }
-        Ok(headers)
-    }
-}
-
-/// The `Idempotency-Key` of one logical POST: generated (a UUIDv7) per call unless the caller
-/// names one, and sent unchanged on every attempt of that call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyKey(String);
-
-impl IdempotencyKey {
-    /// A caller's own key (Keyplane takes 1 to 255 printable ASCII characters, no spaces).
-    pub fn new(text: impl Into<String>) -> Result<Self, Error> {
-        let text = text.into();
-        if text.is_empty() || HeaderValue::from_str(&text).is_err() {
-            return Err(Error::InvalidInput(
-                "an Idempotency-Key is printable ASCII text".into(),
-            ));
-        }
-        Ok(Self(text))
-    }
-
-    pub fn generate() -> Self {
-        Self(uuid::Uuid::now_v7().to_string())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 /// A client of one Keyplane server. Cheap to clone: clones share one connection pool.
 #[derive(Debug, Clone)]
@@ -216,8 +143,9 @@ impl<'a> Call<'a> {
     }
 
     pub fn json(mut self, body: &impl Serialize) -> Result<Self, Error> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|_| Error::InvalidInput("the request body cannot be written as JSON".into()))?;
+        let bytes = serde_json::to_vec(body).map_err(|_| {
+            Error::InvalidInput("the request body cannot be written as JSON".into())
+        })?;
         self.body = Some(bytes);
         Ok(self)
     }
@@ -398,7 +326,7 @@ async fn attempt(request: reqwest::RequestBuilder) -> Result<Answer, Error> {
         .map(str::to_owned);
     let retry_after = retry::retry_after(&headers);
     if status.is_redirection() {
-        return Err(Error::Api(error::ApiError {
+        return Err(Error::Api(Box::new(error::ApiError {
             status,
             code: crate::error::ErrorCode::BadRequest,
             message: "Keyplane answered with a redirect, which this client does not follow: check the URL".into(),
@@ -407,14 +335,14 @@ async fn attempt(request: reqwest::RequestBuilder) -> Result<Answer, Error> {
             reason: None,
             request_id,
             retry_after: None,
-        }));
+        })));
     }
-    Err(Error::Api(error::refusal(
+    Err(Error::Api(Box::new(error::refusal(
         status,
         &body,
         request_id,
         retry_after,
-    )))
+    ))))
 }
 
 async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, Error> {

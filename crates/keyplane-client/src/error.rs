@@ -102,7 +102,13 @@ pub struct ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}): {}", self.code, self.status.as_u16(), self.message)?;
+        write!(
+            f,
+            "{} ({}): {}",
+            self.code,
+            self.status.as_u16(),
+            self.message
+        )?;
         if let Some(field) = &self.field {
             write!(f, " [field {field}]")?;
         }
@@ -119,9 +125,9 @@ impl fmt::Display for ApiError {
 /// Everything a call can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Keyplane answered, and refused.
+    /// Keyplane answered, and refused (boxed: the refusal is large, and errors travel far).
     #[error("Keyplane refused the request: {0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// Keyplane could not be reached, or the connection failed before its answer was read.
     #[error("could not reach Keyplane: {0}")]
     Transport(#[source] reqwest::Error),
@@ -269,7 +275,12 @@ mod tests {
         );
         assert_eq!(err.code, ErrorCode::Unavailable);
         assert!(!err.message.contains("secret"), "{}", err.message);
-        let unknown = refusal(StatusCode::BAD_REQUEST, br#"{"error":{"code":"NEW_CODE","message":"m"}}"#, None, None);
+        let unknown = refusal(
+            StatusCode::BAD_REQUEST,
+            br#"{"error":{"code":"NEW_CODE","message":"m"}}"#,
+            None,
+            None,
+        );
         assert_eq!(unknown.code, ErrorCode::Other("NEW_CODE".into()));
     }
 
@@ -280,8 +291,8 @@ mod tests {
         struct Answer {
             count: u64,
         }
-        let err = serde_json::from_str::<Answer>(r#"{"count": "server-0123456789abcdef"}"#)
-            .unwrap_err();
+        let err =
+            serde_json::from_str::<Answer>(r#"{"count": "server-0123456789abcdef"}"#).unwrap_err();
         // serde itself would say `invalid type: string "server-…"`.
         assert!(err.to_string().contains("server-0123"));
         let ours = decode_error(&err).to_string();

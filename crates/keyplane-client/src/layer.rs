@@ -156,9 +156,7 @@ impl Guard {
                 Ok(answer)
             }
             Ok(answer) => Err(Refusal::of(&answer, permission)),
-            Err(Error::Api(err))
-                if err.status.is_server_error() || err.status.as_u16() == 429 =>
-            {
+            Err(Error::Api(err)) if err.status.is_server_error() || err.status.as_u16() == 429 => {
                 tracing::warn!(status = err.status.as_u16(), code = %err.code, "Keyplane could not verify an API key");
                 Err(Refusal::unavailable())
             }

@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 
 mod api_keys;
+mod bulk;
 mod client;
+mod credentials;
 mod error;
 #[cfg(feature = "layer")]
 pub mod layer;
@@ -14,13 +16,16 @@ mod types;
 mod verify;
 
 pub use api_keys::{
-    ApiKeyFilter, BulkFilter, BulkRevoke, BulkRevoked, CreateApiKey, CreatedApiKey, Patch,
-    RotateApiKey, RotatedApiKey, SkippedApiKey, UpdateApiKey,
+    ApiKeyFilter, CreateApiKey, CreatedApiKey, Patch, RotateApiKey, RotatedApiKey, UpdateApiKey,
 };
-pub use client::{Client, ClientBuilder, Credentials, IdempotencyKey};
+pub use bulk::{BulkFilter, BulkRevoke, BulkRevoked, SkippedApiKey};
+pub use client::{Client, ClientBuilder};
+pub use credentials::{Credentials, IdempotencyKey};
 pub use error::{ApiError, Error, ErrorCode};
 pub use list::{Cursor, Page, PageRequest, Pages};
 pub use records::{AuditEvent, AuditFilter, OutcomeCount, UsagePoint, UsageQuery};
+/// The URL type of [`Client::base_url`].
+pub use reqwest::Url;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use sessions::{Login, SessionEnvironment, SessionUser};
@@ -30,5 +35,3 @@ pub use types::{
     ScopePreset, UsageGranularity, VerificationCode,
 };
 pub use verify::{QuotaLeft, RateLimitState, VerifiedKey, VerifyAnswer, VerifyRequest};
-/// The URL type of [`Client::base_url`].
-pub use reqwest::Url;

@@ -139,7 +139,13 @@ mod tests {
         };
         let next = newer.next(&page(true, Some("c2"))).unwrap();
         assert_eq!(next.cursor, Some(Cursor::EndingBefore("c2".into())));
-        assert_eq!(next.pairs(), [("limit".into(), "2".into()), ("ending_before".into(), "c2".into())]);
+        assert_eq!(
+            next.pairs(),
+            [
+                ("limit".into(), "2".into()),
+                ("ending_before".into(), "c2".into())
+            ]
+        );
         assert_eq!(older.next(&page(false, Some("c1"))), None);
         assert_eq!(older.next(&page(true, None)), None);
     }

@@ -127,12 +127,19 @@ impl Client {
     }
 
     /// A key's verifications as a series, one point per bucket of the range.
-    pub async fn api_key_usage(&self, id: &str, query: &UsageQuery) -> Result<Vec<UsagePoint>, Error> {
+    pub async fn api_key_usage(
+        &self,
+        id: &str,
+        query: &UsageQuery,
+    ) -> Result<Vec<UsagePoint>, Error> {
         let path = ["api", "v1", "api-keys", segment(id)?, "usage"];
         let mut pairs = vec![
             ("from".to_owned(), instant(query.from)),
             ("to".to_owned(), instant(query.to)),
-            ("granularity".to_owned(), query.granularity.as_str().to_owned()),
+            (
+                "granularity".to_owned(),
+                query.granularity.as_str().to_owned(),
+            ),
         ];
         if let Some(permission) = &query.permission {
             pairs.push(("permission".to_owned(), permission.clone()));

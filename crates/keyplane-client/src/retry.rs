@@ -166,7 +166,11 @@ mod tests {
             (refused(429, &unavailable, None), Safety::Replayable, true),
             (refused(409, &conflict, Some(1)), Safety::Replayable, true),
             (refused(409, &conflict, Some(1)), Safety::Counted, false),
-            (refused(409, &plain_conflict, None), Safety::Replayable, false),
+            (
+                refused(409, &plain_conflict, None),
+                Safety::Replayable,
+                false,
+            ),
             (refused(404, &not_found, None), Safety::Replayable, false),
             (refused(500, &unavailable, None), Safety::Replayable, false),
         ];
@@ -182,22 +186,47 @@ mod tests {
     #[test]
     fn attempts_are_bounded() {
         let policy = RetryPolicy::new(3, Duration::from_millis(10), Duration::from_secs(1));
-        assert!(policy.wait(1, Failure::Connect, Safety::Replayable).is_some());
-        assert!(policy.wait(2, Failure::Connect, Safety::Replayable).is_some());
-        assert!(policy.wait(3, Failure::Connect, Safety::Replayable).is_none());
-        assert!(RetryPolicy::none().wait(1, Failure::Connect, Safety::Replayable).is_none());
-        assert_eq!(RetryPolicy::new(1_000, Duration::ZERO, Duration::ZERO).attempts(), 10);
+        assert!(
+            policy
+                .wait(1, Failure::Connect, Safety::Replayable)
+                .is_some()
+        );
+        assert!(
+            policy
+                .wait(2, Failure::Connect, Safety::Replayable)
+                .is_some()
+        );
+        assert!(
+            policy
+                .wait(3, Failure::Connect, Safety::Replayable)
+                .is_none()
+        );
+        assert!(
+            RetryPolicy::none()
+                .wait(1, Failure::Connect, Safety::Replayable)
+                .is_none()
+        );
+        assert_eq!(
+            RetryPolicy::new(1_000, Duration::ZERO, Duration::ZERO).attempts(),
+            10
+        );
     }
 
     #[test]
     fn backoff_doubles_up_to_its_bound_with_jitter() {
         let policy = RetryPolicy::new(10, Duration::from_millis(100), Duration::from_millis(400));
         for _ in 0..50 {
-            let first = policy.wait(1, Failure::Connect, Safety::Replayable).unwrap();
+            let first = policy
+                .wait(1, Failure::Connect, Safety::Replayable)
+                .unwrap();
             assert!((50..=100).contains(&first.as_millis()), "{first:?}");
-            let second = policy.wait(2, Failure::Connect, Safety::Replayable).unwrap();
+            let second = policy
+                .wait(2, Failure::Connect, Safety::Replayable)
+                .unwrap();
             assert!((100..=200).contains(&second.as_millis()), "{second:?}");
-            let late = policy.wait(9, Failure::Connect, Safety::Replayable).unwrap();
+            let late = policy
+                .wait(9, Failure::Connect, Safety::Replayable)
+                .unwrap();
             assert!((200..=400).contains(&late.as_millis()), "{late:?}");
         }
     }
@@ -211,7 +240,10 @@ mod tests {
             Some(Duration::from_secs(2))
         );
         // Asked to wait longer than the policy allows: the error goes back to the caller.
-        assert_eq!(policy.wait(1, refused(429, &code, Some(60)), Safety::Replayable), None);
+        assert_eq!(
+            policy.wait(1, refused(429, &code, Some(60)), Safety::Replayable),
+            None
+        );
     }
 
     #[test]
@@ -219,7 +251,10 @@ mod tests {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("retry-after", "3".parse().unwrap());
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
-        headers.insert("retry-after", "Wed, 21 Oct 2026 07:28:00 GMT".parse().unwrap());
+        headers.insert(
+            "retry-after",
+            "Wed, 21 Oct 2026 07:28:00 GMT".parse().unwrap(),
+        );
         assert_eq!(retry_after(&headers), None);
     }
 }

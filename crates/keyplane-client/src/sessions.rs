@@ -49,7 +49,8 @@ impl Client {
     pub async fn login(&self, email: &str, password: &Secret) -> Result<Login, Error> {
         let body = LoginBody { email, password };
         let path = ["auth", "login"];
-        self.json(Call::post(&path).counted().anonymous().json(&body)?).await
+        self.json(Call::post(&path).counted().anonymous().json(&body)?)
+            .await
     }
 
     /// Ends the session this client acts with.

@@ -245,8 +245,14 @@ mod tests {
         let status: ApiKeyStatus = serde_json::from_str("\"EXPIRING_SOON\"").unwrap();
         assert_eq!(status, ApiKeyStatus::ExpiringSoon);
         assert_eq!(status.as_str(), "EXPIRING_SOON");
-        assert_eq!(serde_json::to_string(&GracePeriod::OneDay).unwrap(), "\"ONE_DAY\"");
-        assert_eq!("one_day".parse::<GracePeriod>().unwrap(), GracePeriod::OneDay);
+        assert_eq!(
+            serde_json::to_string(&GracePeriod::OneDay).unwrap(),
+            "\"ONE_DAY\""
+        );
+        assert_eq!(
+            "one_day".parse::<GracePeriod>().unwrap(),
+            GracePeriod::OneDay
+        );
         assert!("forever".parse::<GracePeriod>().is_err());
     }
 

@@ -34,7 +34,10 @@ async fn a_key_lives_its_whole_life_through_the_client() {
     let id = created.api_key.id.clone();
     assert_eq!(created.api_key.key_type, ApiKeyType::Scoped);
     assert_eq!(created.api_key.status, ApiKeyStatus::Active);
-    assert!(!format!("{created:?}").contains(created.secret.expose()), "Debug hides the secret");
+    assert!(
+        !format!("{created:?}").contains(created.secret.expose()),
+        "Debug hides the secret"
+    );
 
     let got = admin.get_api_key(&id).await.unwrap();
     assert_eq!(got, created.api_key);
@@ -73,7 +76,10 @@ async fn a_key_lives_its_whole_life_through_the_client() {
         .await
         .unwrap();
     assert_eq!(rotated.previous_key.id, id);
-    assert_eq!(rotated.api_key.rotated_from_id.as_deref(), Some(id.as_str()));
+    assert_eq!(
+        rotated.api_key.rotated_from_id.as_deref(),
+        Some(id.as_str())
+    );
     for secret in [&created.secret, &rotated.secret] {
         let answer = admin
             .verify(&VerifyRequest {
@@ -91,7 +97,10 @@ async fn a_key_lives_its_whole_life_through_the_client() {
         .verify(&VerifyRequest::new(created.secret.clone()))
         .await
         .unwrap();
-    assert_eq!((refused.valid, refused.code), (false, VerificationCode::Revoked));
+    assert_eq!(
+        (refused.valid, refused.code),
+        (false, VerificationCode::Revoked)
+    );
 
     // The key's trail, in order, newest first.
     let trail = admin
@@ -126,10 +135,21 @@ async fn a_key_lives_its_whole_life_through_the_client() {
         .list_audit_events(&filter, &PageRequest::first(100))
         .await
         .unwrap();
-    assert_eq!(created_events, one_page.data, "pages of one event add up to the whole list");
-    assert!(created_events.iter().all(|e| e.event_type == AuditEventType::KeyCreated));
+    assert_eq!(
+        created_events, one_page.data,
+        "pages of one event add up to the whole list"
+    );
+    assert!(
+        created_events
+            .iter()
+            .all(|e| e.event_type == AuditEventType::KeyCreated)
+    );
     for key in [&id, &rotated.api_key.id] {
-        assert!(created_events.iter().any(|e| e.api_key_id.as_ref() == Some(key)));
+        assert!(
+            created_events
+                .iter()
+                .any(|e| e.api_key_id.as_ref() == Some(key))
+        );
     }
 
     // Usage: the old secret's two verifications, once written behind.
@@ -148,7 +168,10 @@ async fn a_key_lives_its_whole_life_through_the_client() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(total, 2, "one valid and one revoked verification of the old secret");
+    assert_eq!(
+        total, 2,
+        "one valid and one revoked verification of the old secret"
+    );
 }
 
 #[tokio::test]
@@ -180,8 +203,15 @@ async fn listings_filter_and_follow_every_page_both_ways() {
         sizes.push(page.len());
     }
     assert_eq!(sizes, [2, 2, 1]);
-    let everything = admin.list_all_api_keys(&ApiKeyFilter::default()).await.unwrap();
-    assert_eq!(everything.len(), 5 + 2, "the scoped keys and the two default keys");
+    let everything = admin
+        .list_all_api_keys(&ApiKeyFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        everything.len(),
+        5 + 2,
+        "the scoped keys and the two default keys"
+    );
 
     // Newer items from a cursor: ending_before, followed the same way.
     let oldest = first.data.last().unwrap().id.clone();
@@ -217,7 +247,10 @@ async fn listings_filter_and_follow_every_page_both_ways() {
         .collect();
     assert_eq!(active.len(), 2);
     let done = admin
-        .bulk_revoke_api_keys(&BulkRevoke::Ids(vec![active[0].clone(), "missing".into()]))
+        .bulk_revoke_api_keys(&BulkRevoke::Ids(vec![
+            active[0].clone(),
+            "0193a2f4-6b1c-7d2e-9f30-4a5b6c7d8e9f".into(),
+        ]))
         .await
         .unwrap();
     assert_eq!(done.revoked.len(), 1);
@@ -230,9 +263,15 @@ async fn errors_carry_the_servers_code_status_field_scope_and_request_id() {
     let app = TestApp::spawn().await;
     let admin = client(&app, &app.admin());
 
-    let missing = admin.get_api_key("0193a2f4-6b1c-7d2e-9f30-4a5b6c7d8e9f").await.unwrap_err();
+    let missing = admin
+        .get_api_key("0193a2f4-6b1c-7d2e-9f30-4a5b6c7d8e9f")
+        .await
+        .unwrap_err();
     let err = missing.api().expect("a refusal");
-    assert_eq!((err.status.as_u16(), &err.code), (404, &ErrorCode::NotFound));
+    assert_eq!(
+        (err.status.as_u16(), &err.code),
+        (404, &ErrorCode::NotFound)
+    );
     assert!(err.request_id.as_deref().is_some_and(|id| !id.is_empty()));
 
     let (_, reader) = app.create_key("reader", &["customers:read"]).await;
@@ -241,7 +280,10 @@ async fn errors_carry_the_servers_code_status_field_scope_and_request_id() {
         .await
         .unwrap_err();
     let err = forbidden.api().unwrap();
-    assert_eq!((err.status.as_u16(), &err.code), (403, &ErrorCode::Forbidden));
+    assert_eq!(
+        (err.status.as_u16(), &err.code),
+        (403, &ErrorCode::Forbidden)
+    );
     assert_eq!(err.required_scope.as_deref(), Some("api_keys:write"));
 
     let bad = admin
@@ -249,9 +291,15 @@ async fn errors_carry_the_servers_code_status_field_scope_and_request_id() {
         .await
         .unwrap_err();
     let err = bad.api().unwrap();
-    assert_eq!((err.status.as_u16(), &err.code), (400, &ErrorCode::BadUserInput));
+    assert_eq!(
+        (err.status.as_u16(), &err.code),
+        (400, &ErrorCode::BadUserInput)
+    );
     assert!(err.field.is_some(), "{err}");
-    assert!(!err.message.contains("teleport"), "no message repeats the input: {err}");
+    assert!(
+        !err.message.contains("teleport"),
+        "no message repeats the input: {err}"
+    );
 
     let unauthenticated = client(&app, "server-not-a-real-key")
         .list_api_keys(&ApiKeyFilter::default(), &PageRequest::default())
@@ -263,7 +311,10 @@ async fn errors_carry_the_servers_code_status_field_scope_and_request_id() {
     // An id that would change the route is refused before anything is sent.
     for id in ["", ".", ".."] {
         let refused = admin.revoke_api_key(id).await.unwrap_err();
-        assert!(matches!(refused, Error::InvalidInput(_)), "{id:?}: {refused}");
+        assert!(
+            matches!(refused, Error::InvalidInput(_)),
+            "{id:?}: {refused}"
+        );
     }
     // Anything else stays one path segment: `../x` is an unknown id, not another route.
     let escaped = admin.get_api_key("../audit-events").await.unwrap_err();
@@ -292,5 +343,8 @@ async fn a_redirect_is_not_followed_so_the_key_goes_nowhere_else() {
     let err = client.get_api_key("some-id").await.unwrap_err();
     assert_eq!(err.api().map(|e| e.status.as_u16()), Some(307), "{err}");
     let reached = tokio::time::timeout(Duration::from_millis(200), elsewhere.accept()).await;
-    assert!(reached.is_err(), "nothing connected to the redirect's target");
+    assert!(
+        reached.is_err(),
+        "nothing connected to the redirect's target"
+    );
 }

@@ -27,7 +27,9 @@ async fn protected_service(vars: &[(&str, String)]) -> SocketAddr {
     env.insert("LISTEN_ADDR".into(), "127.0.0.1:0".into());
     let settings = service::Settings::from_env(|name| env.get(name).cloned()).unwrap();
     let router = service::router(&settings).unwrap();
-    let listener = tokio::net::TcpListener::bind(settings.listen).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { service::serve(listener, router).await });
     addr
@@ -75,8 +77,18 @@ async fn a_valid_key_passes_and_every_other_is_refused_in_keyplanes_error_body()
 
     let refusals = [
         (None, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", None),
-        (Some("server-garbage"), StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", None),
-        (Some(weak.as_str()), StatusCode::FORBIDDEN, "FORBIDDEN", Some("customers:read")),
+        (
+            Some("server-garbage"),
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            None,
+        ),
+        (
+            Some(weak.as_str()),
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            Some("customers:read"),
+        ),
     ];
     for (key, status, code, scope) in refusals {
         let (answered, body) = get(service, key, &[]).await;
@@ -87,12 +99,18 @@ async fn a_valid_key_passes_and_every_other_is_refused_in_keyplanes_error_body()
             assert_eq!(body["error"]["requiredScope"], scope);
         }
         if let Some(key) = key {
-            assert!(!body.to_string().contains(key), "no refusal repeats the key");
+            assert!(
+                !body.to_string().contains(key),
+                "no refusal repeats the key"
+            );
         }
     }
 
     // Without the cache, a revocation is refused at once.
-    client(&app, &app.admin()).revoke_api_key(&caller_id).await.unwrap();
+    client(&app, &app.admin())
+        .revoke_api_key(&caller_id)
+        .await
+        .unwrap();
     let (status, body) = get(service, Some(&caller), &[]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(body["error"]["reason"], "REVOKED");
@@ -130,7 +148,10 @@ async fn with_the_cache_a_revoked_key_is_refused_within_its_ttl() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!((1..3).contains(&verified), "{verified} verifications for 3 requests");
+    assert!(
+        (1..3).contains(&verified),
+        "{verified} verifications for 3 requests"
+    );
 
     admin.revoke_api_key(&caller_id).await.unwrap();
     let revoked_at = Instant::now();
@@ -180,10 +201,19 @@ async fn a_forged_forwarded_for_passes_no_ip_allow_list() {
         allowed_ips: Some(vec![range.to_owned()]),
         ..CreateApiKey::with_scopes(name, ["customers:read"])
     };
-    let elsewhere = admin.create_api_key(&create("office", "203.0.113.7/32")).await.unwrap();
-    let loopback = admin.create_api_key(&create("local", "127.0.0.1/32")).await.unwrap();
+    let elsewhere = admin
+        .create_api_key(&create("office", "203.0.113.7/32"))
+        .await
+        .unwrap();
+    let loopback = admin
+        .create_api_key(&create("local", "127.0.0.1/32"))
+        .await
+        .unwrap();
 
-    let forged = [("X-Forwarded-For", "203.0.113.7"), ("Forwarded", "for=203.0.113.7")];
+    let forged = [
+        ("X-Forwarded-For", "203.0.113.7"),
+        ("Forwarded", "for=203.0.113.7"),
+    ];
     let (status, body) = get(service, Some(elsewhere.secret.expose()), &forged).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["error"]["reason"], "IP_NOT_ALLOWED");
@@ -209,6 +239,8 @@ async fn an_unreachable_keyplane_is_503_never_200() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["error"]["code"], "UNAVAILABLE");
     // The routes outside the layer still answer.
-    let health = reqwest::get(format!("http://{service}/healthz")).await.unwrap();
+    let health = reqwest::get(format!("http://{service}/healthz"))
+        .await
+        .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
 }

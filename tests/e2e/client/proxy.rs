@@ -76,7 +76,10 @@ impl Proxy {
     /// The requests seen so far whose path contains `part`.
     pub fn seen(&self, part: &str) -> Vec<Seen> {
         let seen = self.seen.lock().unwrap();
-        seen.iter().filter(|s| s.path.contains(part)).cloned().collect()
+        seen.iter()
+            .filter(|s| s.path.contains(part))
+            .cloned()
+            .collect()
     }
 }
 
@@ -104,14 +107,20 @@ impl Plan {
         });
         let action = {
             let mut seen = self.seen.lock().unwrap();
-            let earlier = seen.iter().filter(|s| s.path.contains(&self.watched)).count();
+            let earlier = seen
+                .iter()
+                .filter(|s| s.path.contains(&self.watched))
+                .count();
             seen.push(Seen {
                 method,
                 path: path.clone(),
                 idempotency_key,
             });
             if path.contains(&self.watched) {
-                self.actions.get(earlier).copied().unwrap_or(Action::Forward)
+                self.actions
+                    .get(earlier)
+                    .copied()
+                    .unwrap_or(Action::Forward)
             } else {
                 Action::Forward
             }

@@ -47,11 +47,17 @@ async fn a_rotation_whose_answer_was_lost_is_retried_and_rotates_once() {
 
     let attempts = proxy.seen("/rotate");
     assert_eq!(attempts.len(), 2, "{attempts:?}");
-    let key = attempts[0].idempotency_key.clone().expect("an Idempotency-Key");
+    let key = attempts[0]
+        .idempotency_key
+        .clone()
+        .expect("an Idempotency-Key");
     assert_eq!(attempts[1].idempotency_key.as_deref(), Some(key.as_str()));
     assert_eq!(rotations_of(&admin, &id).await, 1, "rotated once");
     let old = admin.get_api_key(&id).await.unwrap();
-    assert_eq!(old.replaced_by_id.as_deref(), Some(rotated.api_key.id.as_str()));
+    assert_eq!(
+        old.replaced_by_id.as_deref(),
+        Some(rotated.api_key.id.as_str())
+    );
     // The secret the retry answered is the one Keyplane keeps.
     let verified = admin
         .verify(&VerifyRequest::new(rotated.secret.clone()))
@@ -66,7 +72,12 @@ async fn a_rotation_refused_with_503_is_retried_under_the_same_key() {
     let app = TestApp::spawn().await;
     let admin = client(&app, &app.admin());
     let id = scoped_key(&admin, "billing").await;
-    let proxy = Proxy::start(app.addr, "/rotate", &[Action::Unavailable, Action::Unavailable]).await;
+    let proxy = Proxy::start(
+        app.addr,
+        "/rotate",
+        &[Action::Unavailable, Action::Unavailable],
+    )
+    .await;
     let through_proxy = builder(&proxy.url(), &app.admin()).build().unwrap();
 
     through_proxy
@@ -98,7 +109,11 @@ async fn attempts_are_bounded_and_the_last_refusal_is_answered() {
         .unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::Unavailable), "{err}");
     assert_eq!(err.api().unwrap().status.as_u16(), 503);
-    assert_eq!(proxy.seen("/rotate").len(), 3, "three attempts, as the policy says");
+    assert_eq!(
+        proxy.seen("/rotate").len(),
+        3,
+        "three attempts, as the policy says"
+    );
     assert_eq!(rotations_of(&admin, &id).await, 0);
 }
 
@@ -130,9 +145,15 @@ async fn a_pipeline_run_again_with_its_own_key_gets_the_first_rotation_back() {
         .await
         .unwrap();
     let old = admin.get_api_key(&id).await.unwrap();
-    assert_eq!(old.replaced_by_id.as_deref(), Some(again.api_key.id.as_str()));
+    assert_eq!(
+        old.replaced_by_id.as_deref(),
+        Some(again.api_key.id.as_str())
+    );
     assert_eq!(rotations_of(&admin, &id).await, 1);
-    let verified = admin.verify(&VerifyRequest::new(again.secret)).await.unwrap();
+    let verified = admin
+        .verify(&VerifyRequest::new(again.secret))
+        .await
+        .unwrap();
     assert!(verified.valid);
 
     // The same key for another request is refused, and changes nothing.
@@ -142,7 +163,11 @@ async fn a_pipeline_run_again_with_its_own_key_gets_the_first_rotation_back() {
         .rotate_api_key(&other, &rotation)
         .await
         .unwrap_err();
-    assert_eq!(conflict.code(), Some(&ErrorCode::IdempotencyConflict), "{conflict}");
+    assert_eq!(
+        conflict.code(),
+        Some(&ErrorCode::IdempotencyConflict),
+        "{conflict}"
+    );
     assert_eq!(rotations_of(&admin, &other).await, 0);
 }
 

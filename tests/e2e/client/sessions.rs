@@ -31,7 +31,11 @@ async fn a_person_signs_in_acts_in_an_environment_and_signs_out() {
         .expect("a staging environment")
         .clone();
 
-    let person = Client::new(&app.url(""), Credentials::session(login.token.clone(), "staging")).unwrap();
+    let person = Client::new(
+        &app.url(""),
+        Credentials::session(login.token.clone(), "staging"),
+    )
+    .unwrap();
     let keys = person
         .list_api_keys(&ApiKeyFilter::default(), &PageRequest::default())
         .await
@@ -53,5 +57,7 @@ async fn a_person_signs_in_acts_in_an_environment_and_signs_out() {
 
 /// The id of a production key.
 async fn client_of_admin(app: &TestApp) -> String {
-    app.create_key("production-only", &["customers:read"]).await.0
+    app.create_key("production-only", &["customers:read"])
+        .await
+        .0
 }

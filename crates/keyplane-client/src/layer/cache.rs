@@ -142,9 +142,18 @@ mod tests {
     #[test]
     fn settings_past_the_bounds_are_refused() {
         let settings = |max_entries, ttl| AnswerCache::new(CacheSettings { max_entries, ttl });
-        assert_eq!(settings(10, Duration::from_secs(6)).unwrap_err(), CacheSettingsError::Ttl);
-        assert_eq!(settings(10, Duration::ZERO).unwrap_err(), CacheSettingsError::Ttl);
-        assert_eq!(settings(0, Duration::from_secs(1)).unwrap_err(), CacheSettingsError::Entries);
+        assert_eq!(
+            settings(10, Duration::from_secs(6)).unwrap_err(),
+            CacheSettingsError::Ttl
+        );
+        assert_eq!(
+            settings(10, Duration::ZERO).unwrap_err(),
+            CacheSettingsError::Ttl
+        );
+        assert_eq!(
+            settings(0, Duration::from_secs(1)).unwrap_err(),
+            CacheSettingsError::Entries
+        );
         assert_eq!(
             settings(MAX_CACHE_ENTRIES + 1, Duration::from_secs(1)).unwrap_err(),
             CacheSettingsError::Entries
@@ -163,13 +172,20 @@ mod tests {
             cache.digest("server-abd", Some("customers:read"), Some(ip)),
             cache.digest("server-abc", Some("customers:write"), Some(ip)),
             cache.digest("server-abc", None, Some(ip)),
-            cache.digest("server-abc", Some("customers:read"), Some("10.0.0.2".parse().unwrap())),
+            cache.digest(
+                "server-abc",
+                Some("customers:read"),
+                Some("10.0.0.2".parse().unwrap()),
+            ),
             cache.digest("server-abc", Some("customers:read"), None),
         ] {
             assert!(cache.get(&other).is_none());
         }
         // Length prefixes: moving a character from the key to the permission is another entry.
-        assert_ne!(cache.digest("ab", Some("c"), None), cache.digest("a", Some("bc"), None));
+        assert_ne!(
+            cache.digest("ab", Some("c"), None),
+            cache.digest("a", Some("bc"), None)
+        );
     }
 
     #[test]

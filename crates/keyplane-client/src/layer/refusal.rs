@@ -92,7 +92,8 @@ impl Refusal {
     /// The refusal of a verification that was not `VALID`.
     pub fn of(answer: &VerifyAnswer, permission: Option<&str>) -> Self {
         use VerificationCode as V;
-        let unauthenticated = |message| Self::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
+        let unauthenticated =
+            |message| Self::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
         let forbidden = |message| Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", message);
         let limited = |message| Self::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", message);
         match answer.code {
@@ -106,23 +107,25 @@ impl Refusal {
             V::IpNotAllowed => {
                 forbidden("the API key may not be used from this address").because(V::IpNotAllowed)
             }
-            V::CustomerNotAllowed => {
-                forbidden("the API key may not act for this customer").because(V::CustomerNotAllowed)
-            }
+            V::CustomerNotAllowed => forbidden("the API key may not act for this customer")
+                .because(V::CustomerNotAllowed),
             V::OriginNotAllowed => {
                 forbidden("this origin may not use the API key").because(V::OriginNotAllowed)
             }
             V::Forbidden => Self {
                 required_scope: permission.map(str::to_owned),
-                ..forbidden("the API key lacks the permission this route needs").because(V::Forbidden)
+                ..forbidden("the API key lacks the permission this route needs")
+                    .because(V::Forbidden)
             },
             V::RateLimited => Self {
-                retry_after: answer
-                    .rate_limit
-                    .map(|r| Duration::from_secs(r.retry_after_seconds.unwrap_or(r.reset_seconds).max(1))),
+                retry_after: answer.rate_limit.map(|r| {
+                    Duration::from_secs(r.retry_after_seconds.unwrap_or(r.reset_seconds).max(1))
+                }),
                 ..limited("the API key is over its rate limit").because(V::RateLimited)
             },
-            V::QuotaExceeded => limited("the API key has used up its quota").because(V::QuotaExceeded),
+            V::QuotaExceeded => {
+                limited("the API key has used up its quota").because(V::QuotaExceeded)
+            }
             // Not found, of another environment, an outcome this client does not know, or a
             // `VALID` without `valid` (never sent): refused as not valid.
             V::NotFound | V::WrongEnvironment | V::Unknown | V::Valid => {
@@ -141,11 +144,16 @@ impl Refusal {
                 required_scope: self.required_scope.as_deref(),
             },
         };
-        let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"error":{"code":"INTERNAL_SERVER_ERROR","message":"internal error"}}"#.to_vec());
+        let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| {
+            br#"{"error":{"code":"INTERNAL_SERVER_ERROR","message":"internal error"}}"#.to_vec()
+        });
         let mut response = Response::new(B::from(Bytes::from(bytes)));
         *response.status_mut() = self.status;
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Some(wait) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs()));
@@ -211,7 +219,11 @@ mod tests {
         ];
         for (code, status, error_code) in cases {
             let refusal = Refusal::of(&answer(code), Some("customers:read"));
-            assert_eq!((refusal.status.as_u16(), refusal.code), (status, error_code), "{code}");
+            assert_eq!(
+                (refusal.status.as_u16(), refusal.code),
+                (status, error_code),
+                "{code}"
+            );
         }
     }
 

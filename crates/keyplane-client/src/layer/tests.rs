@@ -113,7 +113,11 @@ async fn a_failing_keyplane_is_503_and_a_refusal_of_the_service_itself_is_500() 
     for refusing in [401, 403, 400] {
         let layer = layer_to(&failing_server(refusing).await);
         let (status, body) = send(&layer, &["server-presented-key"]).await;
-        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{refusing}: {body}");
+        assert_eq!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{refusing}: {body}"
+        );
         assert_eq!(body["error"]["code"], "INTERNAL_SERVER_ERROR");
     }
     assert_eq!(REACHED.load(Ordering::SeqCst), before);
