@@ -39,7 +39,10 @@ async fn main() -> ExitCode {
         }
     };
     if let Ok(addr) = listener.local_addr() {
-        eprintln!("protected service on http://{addr}, asking {}", settings.keyplane_url);
+        eprintln!(
+            "protected service on http://{addr}, asking {}",
+            settings.keyplane_url
+        );
     }
     match service::serve(listener, router).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -57,7 +57,11 @@ pub fn router(settings: &Settings) -> Result<Router, String> {
         &settings.keyplane_url,
         Some(Credentials::ApiKey(settings.service_key.clone())),
     )
-    .retry(RetryPolicy::new(2, Duration::from_millis(50), Duration::from_secs(1)))
+    .retry(RetryPolicy::new(
+        2,
+        Duration::from_millis(50),
+        Duration::from_secs(1),
+    ))
     .timeout(Duration::from_secs(2))
     .build()
     .map_err(|err| err.to_string())?;
