@@ -167,3 +167,78 @@ async fn concurrent_duplicates_execute_once() {
     }
     assert_eq!(key_count(&app).await, 3, "created exactly once");
 }
+
+/// A client that gives up on a create while it waits on a table lock, then retries under the
+/// same key: the abandoned request still runs to its end and stores its answer, so the retry
+/// gets that answer and one key exists, on `/graphql` and on REST alike. (PostgreSQL only: a
+/// table lock holds back the create without holding back the claim, which SQLite's file-wide
+/// lock would hold back too.)
+#[tokio::test]
+async fn a_request_abandoned_by_its_client_still_finishes_and_its_retry_replays_it() {
+    use sea_orm::{ConnectionTrait, Database, TransactionTrait};
+    let app = TestApp::spawn().await;
+    if !app.db.is_postgres() {
+        eprintln!("skipped on SQLite: this test locks one PostgreSQL table");
+        return;
+    }
+    let graphql = || {
+        app.client
+            .post(app.url("/graphql"))
+            .json(&json!({ "query": CREATE }))
+    };
+    let rest = || {
+        app.client
+            .post(app.url("/api/v1/api-keys"))
+            .json(&json!({ "name": "once over REST", "preset": "READ_ONLY" }))
+    };
+    let requests: [(&str, &dyn Fn() -> reqwest::RequestBuilder); 2] =
+        [("graphql", &graphql), ("rest", &rest)];
+    for (front_end, request) in requests {
+        let before = key_count(&app).await;
+        let other = Database::connect(app.db.url()).await.unwrap();
+        let lock = other.begin().await.unwrap();
+        lock.execute_unprepared("LOCK TABLE api_keys IN EXCLUSIVE MODE")
+            .await
+            .unwrap();
+        let key = format!("abandoned-{front_end}");
+        let abandoned = request()
+            .header("X-API-Key", app.admin())
+            .header("Idempotency-Key", &key)
+            .timeout(std::time::Duration::from_millis(500))
+            .send()
+            .await;
+        assert!(
+            abandoned.is_err_and(|err| err.is_timeout()),
+            "{front_end}: the create waits on the lock"
+        );
+        // The server notices the closed connection while the create still waits.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        lock.rollback().await.unwrap();
+        other.close().await.ok();
+
+        let mut retried = None;
+        for _ in 0..50 {
+            let response = request()
+                .header("X-API-Key", app.admin())
+                .header("Idempotency-Key", &key)
+                .send()
+                .await
+                .unwrap();
+            if response.status() != StatusCode::CONFLICT {
+                retried = Some(response);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let retried = retried.unwrap_or_else(|| {
+            panic!("{front_end}: the retry is refused as in progress for good")
+        });
+        assert!(retried.status().is_success(), "{front_end}: {retried:?}");
+        assert_eq!(
+            retried.headers()["idempotent-replayed"],
+            "true",
+            "{front_end}: the retry is the abandoned request's answer"
+        );
+        assert_eq!(key_count(&app).await, before + 1, "{front_end}: one key");
+    }
+}

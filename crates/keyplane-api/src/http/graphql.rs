@@ -23,7 +23,7 @@ use super::client::Client;
 use super::credentials::{Credential, credential};
 use super::graphql_response::{ensure_code, error_code, graphql_response};
 use super::idempotency::{
-    IdempotencyStep, complete_idempotency, idempotency_claim, idempotency_key,
+    IdempotencyStep, complete_idempotency, idempotency_claim, idempotency_key, run_to_completion,
 };
 use super::negotiation::ResponseFormat;
 use super::refusal::Dialect;
@@ -441,9 +441,63 @@ pub(super) async fn execute(
     if let Some(principal) = principal {
         request = request.data(principal);
     }
-    let mut response = state.schema.execute(request).await;
+    let performed = Performed {
+        environment_id,
+        api_key_id,
+        user_id,
+        ..Performed::default()
+    };
+    let schema = state.schema.clone();
+    match (idempotency, source.body().cloned()) {
+        (Some(claim), Some(body)) => {
+            let services = Arc::clone(&state.services);
+            run_to_completion(async move {
+                let literals = || Source::Body(&body).literals();
+                let http = run(
+                    schema,
+                    request,
+                    format,
+                    observation,
+                    performed,
+                    decision,
+                    literals,
+                )
+                .await;
+                complete_idempotency(&services, claim, Dialect::Graphql, None, http).await
+            })
+            .await
+        }
+        _ => {
+            let literals = || source.literals();
+            run(
+                schema,
+                request,
+                format,
+                observation,
+                performed,
+                decision,
+                literals,
+            )
+            .await
+        }
+    }
+}
+
+/// Executes an admitted request and writes its answer, labelled for the activity recorder:
+/// `performed` names the caller, and gains what ran. `literals` finds the request's literal
+/// values, to redact them from error messages.
+async fn run(
+    schema: crate::schema::KeyplaneSchema,
+    request: async_graphql::Request,
+    format: ResponseFormat,
+    observation: Arc<RequestObservation>,
+    performed: Performed,
+    decision: Option<keyplane_service::rate_limit::RateDecision>,
+    literals: impl FnOnce() -> RequestLiterals,
+) -> Response {
+    let mut response = schema.execute(request).await;
     if !response.errors.is_empty() {
-        let literals = source.literals();
+        let literals = literals();
         for error in &mut response.errors {
             ensure_code(error);
             error.message = literals.redact(&error.message);
@@ -458,21 +512,16 @@ pub(super) async fn execute(
     let mut http = graphql_response(format, response, Some(&observation));
     http.extensions_mut().insert(Outcome(outcome));
     http.extensions_mut().insert(Performed {
-        environment_id,
-        api_key_id,
-        user_id,
         operation_name,
         operation_type,
         root_fields: root_fields.into_iter().map(Cow::Owned).collect(),
         ran: observation.ran().into_iter().map(Cow::Owned).collect(),
+        ..performed
     });
     if let Some(decision) = decision {
         rate_limit_headers(&mut http, decision);
     }
-    match idempotency {
-        Some(claim) => complete_idempotency(services, claim, Dialect::Graphql, None, http).await,
-        None => http,
-    }
+    http
 }
 
 /// GraphiQL for a browser: the page built with the console (bundled, no CDN). A key goes in its

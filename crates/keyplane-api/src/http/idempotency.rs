@@ -190,3 +190,20 @@ pub(super) async fn complete_idempotency(
     idempotent::complete(services, claim, &stored).await;
     Response::from_parts(parts, axum::body::Body::from(Bytes::from(stored.body)))
 }
+
+/// Runs a claimed request and the storing of its answer to their end, even when the client goes
+/// away half-way: dropped with it, the claim would stay in progress and every retry under the
+/// key would be refused until it expires, whether or not the change was made.
+pub(super) async fn run_to_completion<F>(work: F) -> Response
+where
+    F: Future<Output = Response> + Send + 'static,
+{
+    match tokio::spawn(work).await {
+        Ok(response) => response,
+        Err(err) => {
+            // The claim stays in progress: a retry is refused rather than run twice.
+            tracing::error!(error = %err, "an idempotent request did not finish");
+            api_error_response(&ApiError::internal())
+        }
+    }
+}

@@ -62,7 +62,7 @@ pub(super) fn refusal_response(status: StatusCode, refusal: Refusal) -> Response
 pub(super) struct Outcome(pub(super) Cow<'static, str>);
 
 /// Who made a `/graphql` request and what it ran, once it authenticated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct Performed {
     /// `None` for a call made without a credential (`acceptInvitation`).
     pub(super) environment_id: Option<String>,

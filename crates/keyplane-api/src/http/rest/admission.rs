@@ -12,12 +12,14 @@ use axum::response::Response;
 use keyplane_domain::ErrorCode;
 use keyplane_domain::activity::{OUTCOME_OK, OperationType};
 use keyplane_domain::idempotency::RequestShape;
+use keyplane_service::rate_limit::RateDecision;
 
 use super::super::AppState;
 use super::super::admission::{Admission, Asker, admit};
 use super::super::client::Client;
 use super::super::idempotency::{
     IdempotencyStep, complete_idempotency, idempotency_claim, idempotency_key, performed_by,
+    run_to_completion,
 };
 use super::super::refusal::{Dialect, RequestId};
 use super::super::response::{Outcome, error_response, rate_limit_headers};
@@ -52,13 +54,7 @@ pub(super) async fn admit_rest(
         OperationType::Mutation
     });
     performed.ran = operation.into_iter().map(Cow::Owned).collect();
-    let labelled = |mut response: Response| {
-        response.extensions_mut().insert(performed.clone());
-        if let Some(decision) = decision {
-            rate_limit_headers(&mut response, decision);
-        }
-        response
-    };
+    let labelled = |response: Response| label(response, &performed, decision);
     if !parts.method.is_safe() && parts.uri.query().is_some() {
         // No operation that changes something takes query parameters: refuse them rather than
         // ignore them (they would also make a retry a different request).
@@ -102,20 +98,42 @@ pub(super) async fn admit_rest(
     };
     let request_id = parts.extensions.get::<RequestId>().cloned();
     parts.extensions.insert(principal.clone());
-    let mut response = next.run(Request::from_parts(parts, body)).await;
-    if response.extensions().get::<Outcome>().is_none() {
-        response
-            .extensions_mut()
-            .insert(Outcome(Cow::Borrowed(OUTCOME_OK)));
-    }
-    let response = labelled(response);
+    let request = Request::from_parts(parts, body);
+    let run = move || async move {
+        let mut response = next.run(request).await;
+        if response.extensions().get::<Outcome>().is_none() {
+            response
+                .extensions_mut()
+                .insert(Outcome(Cow::Borrowed(OUTCOME_OK)));
+        }
+        label(response, &performed, decision)
+    };
     match claim {
         Some(claim) => {
-            let id = request_id.as_ref().map(|RequestId(id)| id.as_str());
-            complete_idempotency(&state.services, claim, Dialect::Rest, id, response).await
+            let services = state.services.clone();
+            run_to_completion(async move {
+                let response = run().await;
+                let id = request_id.as_ref().map(|RequestId(id)| id.as_str());
+                complete_idempotency(&services, claim, Dialect::Rest, id, response).await
+            })
+            .await
         }
-        None => response,
+        None => run().await,
     }
+}
+
+/// `response` labelled for the activity recorder (who asked, what ran) with the rate limit's
+/// headers.
+fn label(
+    mut response: Response,
+    performed: &super::super::response::Performed,
+    decision: Option<RateDecision>,
+) -> Response {
+    response.extensions_mut().insert(performed.clone());
+    if let Some(decision) = decision {
+        rate_limit_headers(&mut response, decision);
+    }
+    response
 }
 
 /// Whether the call answers a stored secret (`revealApiKey`): it is a read with an audit row of
