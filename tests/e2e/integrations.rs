@@ -3,11 +3,23 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::harness::TestApp;
+use crate::harness::{TestApp, check_connection};
 
 const CONNECT: &str = "mutation($p: IntegrationProvider!) { connectIntegration(input: {provider: $p}) {
   secret integration { id provider displayName connected scopes } apiKey { id type kind scopes name } } }";
 const DISCONNECT: &str = "mutation($id: ID!) { disconnectIntegration(input: {id: $id}) { connected disconnectedAt apiKey { status } } }";
+const INTEGRATION_PAGE: &str = "query($first: Int, $after: String) {
+  integrations(first: $first, after: $after) {
+    edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }";
+
+/// Connects `provider` with `key`; answers the integration's id.
+async fn connect(app: &TestApp, key: &str, provider: &str) -> String {
+    let data = app.ok(key, CONNECT, json!({ "p": provider })).await;
+    data["connectIntegration"]["integration"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
 
 #[tokio::test]
 async fn connecting_provisions_an_immutable_key_and_disconnecting_revokes_it() {
@@ -58,12 +70,12 @@ async fn connecting_provisions_an_immutable_key_and_disconnecting_revokes_it() {
     let listed = app
         .ok(
             &app.admin(),
-            "{ integrations { apiKey { id } } }",
+            "{ integrations { edges { node { apiKey { id } } } } }",
             json!({}),
         )
         .await;
     assert_eq!(
-        listed["integrations"][0]["apiKey"]["id"],
+        listed["integrations"]["edges"][0]["node"]["apiKey"]["id"],
         rotated["rotateApiKey"]["apiKey"]["id"]
     );
 
@@ -119,13 +131,16 @@ async fn connecting_provisions_an_immutable_key_and_disconnecting_revokes_it() {
     let all = app
         .ok(
             &app.admin(),
-            "{ integrations { provider connected } }",
+            "{ integrations { edges { node { provider connected } } } }",
             json!({}),
         )
         .await;
     assert_eq!(
-        all["integrations"],
-        json!([{ "provider": "SALESFORCE", "connected": true }, { "provider": "SALESFORCE", "connected": false }])
+        all["integrations"]["edges"],
+        json!([
+            { "node": { "provider": "SALESFORCE", "connected": true } },
+            { "node": { "provider": "SALESFORCE", "connected": false } }
+        ])
     );
 }
 
@@ -172,9 +187,28 @@ async fn integrations_need_the_scopes_they_grant_and_a_known_provider() {
     let staging_list = app
         .ok(
             &app.server_key("staging"),
-            "{ integrations { id } }",
+            "{ integrations { edges { node { id } } } }",
             json!({}),
         )
         .await;
-    assert_eq!(staging_list["integrations"], Value::Array(vec![]));
+    assert_eq!(staging_list["integrations"]["edges"], Value::Array(vec![]));
+}
+
+#[tokio::test]
+async fn integrations_are_listed_newest_first_a_page_at_a_time() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let first = connect(&app, &admin, "SALESFORCE").await;
+    app.ok(&admin, DISCONNECT, json!({ "id": first })).await;
+    // Connected in staging between production's first and second integrations.
+    let foreign = connect(&app, &app.server_key("staging"), "HUBSPOT").await;
+    let second = connect(&app, &admin, "SALESFORCE").await;
+    let third = connect(&app, &admin, "HUBSPOT").await;
+    check_connection(
+        async |variables| app.gql(Some(&admin), INTEGRATION_PAGE, variables).await,
+        |data| &data["integrations"],
+        &[third, second, first],
+        Some(&foreign),
+    )
+    .await;
 }

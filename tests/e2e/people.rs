@@ -1,6 +1,8 @@
 //! People over HTTP: the setup link, invitations, the last-owner rule, recoverable keys and
 //! their reveal rules, the account trail and user activity, and no credential in the database or
-//! the log.
+//! the log; their listings in `listing`.
+
+mod listing;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

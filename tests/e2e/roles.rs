@@ -37,7 +37,7 @@ fn rows() -> Vec<Row> {
         row(
             "viewer",
             Needs::Nothing,
-            "{ viewer { user { id role } apiKey { id } environment { slug } environments { slug } account { id } sessions { id current } } }",
+            "{ viewer { user { id role } apiKey { id } environment { slug } environments { slug } account { id } sessions { edges { node { id current } } } } }",
             Value::Null,
             ALL,
         ),
@@ -72,7 +72,7 @@ fn rows() -> Vec<Row> {
         row(
             "integrations",
             Needs::Nothing,
-            "{ integrations { id } }",
+            "{ integrations(first: 5) { edges { node { id } } } }",
             Value::Null,
             ALL,
         ),
@@ -100,7 +100,7 @@ fn rows() -> Vec<Row> {
         row(
             "users",
             Needs::Nothing,
-            "{ users { id email role disabled } }",
+            "{ users(first: 5) { edges { node { id email role disabled } } } }",
             Value::Null,
             ALL,
         ),
@@ -325,7 +325,7 @@ async fn api_keys_cannot_manage_people_or_reveal_secrets() {
     let admin = app.admin();
     let (key_id, _) = app.create_key("any", &["customers:read"]).await;
     let table = [
-        ("{ users { id } }".to_owned(), json!({})),
+        ("{ users { edges { node { id } } } }".to_owned(), json!({})),
         ("{ accountAuditEvents { edges { node { id } } } }".to_owned(), json!({})),
         (
             "mutation { inviteUser(input: { email: \"x@example.com\", role: OWNER }) { invitationUrl } }".to_owned(),
@@ -353,10 +353,13 @@ async fn api_keys_cannot_manage_people_or_reveal_secrets() {
     let data = app
         .ok(
             &admin,
-            "{ viewer { user { id } apiKey { id } sessions { id } } }",
+            "{ viewer { user { id } apiKey { id } sessions { edges { node { id } } pageInfo { hasNextPage } } } }",
             json!({}),
         )
         .await;
     assert_eq!(data["viewer"]["user"], Value::Null);
-    assert_eq!(data["viewer"]["sessions"], json!([]));
+    assert_eq!(
+        data["viewer"]["sessions"],
+        json!({ "edges": [], "pageInfo": { "hasNextPage": false } })
+    );
 }

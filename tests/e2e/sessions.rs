@@ -146,8 +146,10 @@ async fn sessions_end_when_idle_when_old_and_when_revoked() {
     app.as_user(&owner.token, "production", VIEWER, json!({}))
         .await
         .data();
-    tokio::time::sleep(std::time::Duration::from_millis(10_500).saturating_sub(signed_in.elapsed()))
-        .await;
+    tokio::time::sleep(
+        std::time::Duration::from_millis(10_500).saturating_sub(signed_in.elapsed()),
+    )
+    .await;
     assert_eq!(
         app.as_user(&owner.token, "production", VIEWER, json!({}))
             .await
@@ -163,14 +165,18 @@ async fn sessions_end_when_idle_when_old_and_when_revoked() {
         .as_user(
             &owner.token,
             "production",
-            "{ viewer { sessions { id current } } }",
+            "{ viewer { sessions { edges { node { id current } } } } }",
             json!({}),
         )
         .await
         .data();
-    let list = sessions["viewer"]["sessions"].as_array().unwrap();
+    let list = sessions["viewer"]["sessions"]["edges"].as_array().unwrap();
     assert_eq!(list.len(), 2);
-    let other_id = list.iter().find(|s| s["current"] == json!(false)).unwrap()["id"].clone();
+    let other_id = list
+        .iter()
+        .find(|s| s["node"]["current"] == json!(false))
+        .unwrap()["node"]["id"]
+        .clone();
     app.as_user(
         &owner.token,
         "production",

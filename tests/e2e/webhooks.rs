@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{Receiver, TestApp};
+use crate::harness::{Receiver, TestApp, check_connection};
 
 pub(crate) const CREATE: &str = "mutation($input: CreateWebhookEndpointInput!) {
   createWebhookEndpoint(input: $input) { signingSecret endpoint { id url events enabled } } }";
@@ -15,6 +15,10 @@ pub(crate) const DELIVERIES: &str =
     "query($id: ID!) { webhookEndpoint(id: $id) { deliveries(first: 20) {
   nodes { id messageId eventType seq status attemptCount
           attempts { statusCode error succeeded durationMs responseExcerpt } } } } }";
+
+const ENDPOINT_PAGE: &str = "query($first: Int, $after: String) {
+  webhookEndpoints(first: $first, after: $after) {
+    edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }";
 
 /// Creates an endpoint for every event at `url`; answers `(id, secret)`.
 pub(crate) async fn endpoint(app: &TestApp, url: &str, events: &[&str]) -> (String, String) {
@@ -345,4 +349,39 @@ async fn two_replicas_deliver_each_event_once() {
     assert_eq!(ids.len(), 20);
     assert_eq!(received.len(), 20, "no event was delivered twice");
     replica.stop().await;
+}
+
+#[tokio::test]
+async fn endpoints_are_listed_newest_first_a_page_at_a_time() {
+    let app = TestApp::spawn().await;
+    // Nothing is ever sent: no key is revoked, and nothing listens on the discard port.
+    let url = "http://127.0.0.1:9/hooks";
+    let mut made = Vec::new();
+    for _ in 0..2 {
+        made.push(endpoint(&app, url, &["key.revoked"]).await.0);
+    }
+    // Made between production's second and third endpoints, in staging.
+    let staging = app
+        .ok(
+            &app.server_key("staging"),
+            CREATE,
+            json!({ "input": { "url": url, "events": ["key.revoked"] } }),
+        )
+        .await;
+    let foreign = staging["createWebhookEndpoint"]["endpoint"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..2 {
+        made.push(endpoint(&app, url, &["key.revoked"]).await.0);
+    }
+    made.reverse();
+    let admin = app.admin();
+    check_connection(
+        async |variables| app.gql(Some(&admin), ENDPOINT_PAGE, variables).await,
+        |data| &data["webhookEndpoints"],
+        &made,
+        Some(&foreign),
+    )
+    .await;
 }

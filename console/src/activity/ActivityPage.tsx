@@ -2,6 +2,7 @@ import { Link, useParams, useSearchParams } from "react-router";
 import { useQuery } from "urql";
 import { problemOfError } from "../api/errors";
 import { graphql, type ResultOf, type VariablesOf } from "../graphql";
+import { Pager } from "../ui/Pager";
 import { ProblemMessage } from "../ui/Problem";
 import { Table, type Column } from "../ui/Table";
 import { Time } from "../ui/Time";
@@ -12,7 +13,7 @@ const ActivityQuery = graphql(`
       edges { node { id occurredAt operationName operationType rootFields outcome httpStatus durationMicros userId apiKey { id name } } }
       pageInfo { hasNextPage endCursor }
     }
-    users { id displayName }
+    users(first: 100) { edges { node { id displayName } } pageInfo { hasNextPage } }
   }
 `);
 type Filter = NonNullable<VariablesOf<typeof ActivityQuery>["filter"]>;
@@ -29,7 +30,9 @@ export function ActivityPage() {
   if (outcome) filter.outcome = outcome;
   const after = params.get("after");
   const [{ data, error, fetching }] = useQuery({ query: ActivityQuery, variables: { after, filter } });
-  const names = new Map(data?.users.map((u) => [u.id, u.displayName]));
+  const names = new Map(data?.users.edges.map(({ node }) => [node.id, node.displayName]));
+  // Only a complete list of users tells that a user not in it was removed.
+  const unknownUser = data?.users.pageInfo.hasNextPage ? "a user" : "a removed user";
   const set = (name: string, value: string) => {
     const next = new URLSearchParams(params);
     if (value) next.set(name, value);
@@ -50,7 +53,7 @@ export function ActivityPage() {
     {
       header: "By",
       cell: (e) =>
-        e.apiKey ? <Link to={`/${env}/keys/${e.apiKey.id}`}>{e.apiKey.name}</Link> : e.userId ? (names.get(e.userId) ?? "a removed user") : "—",
+        e.apiKey ? <Link to={`/${env}/keys/${e.apiKey.id}`}>{e.apiKey.name}</Link> : e.userId ? (names.get(e.userId) ?? unknownUser) : "—",
     },
     {
       header: "Outcome",
@@ -99,23 +102,7 @@ export function ActivityPage() {
         busy={fetching}
         placeholderRows={5}
       />
-      <nav className="pager" aria-label="Pages">
-        <button type="button" className="button secondary" disabled={!after} onClick={() => set("after", "")}>
-          Newest
-        </button>
-        <button
-          type="button"
-          className="button secondary"
-          disabled={!data?.activityEvents.pageInfo.hasNextPage}
-          onClick={() => {
-            const next = new URLSearchParams(params);
-            next.set("after", data?.activityEvents.pageInfo.endCursor ?? "");
-            setParams(next, { flushSync: true });
-          }}
-        >
-          Older
-        </button>
-      </nav>
+      <Pager pageInfo={data?.activityEvents.pageInfo} />
     </section>
   );
 }

@@ -1,18 +1,23 @@
 import { useState } from "react";
-import { Link, useParams } from "react-router";
+import { Link, useParams, useSearchParams } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { problemOfError, type Problem } from "../api/errors";
 import { usePermissions } from "../app/viewer";
 import { graphql, type ResultOf } from "../graphql";
 import { Modal, ModalClose } from "../ui/Modal";
 import { OneTimeSecret } from "../ui/OneTimeSecret";
+import { Pager } from "../ui/Pager";
 import { ProblemMessage } from "../ui/Problem";
 import { Table, type Column } from "../ui/Table";
 import { Time } from "../ui/Time";
 
 const IntegrationsQuery = graphql(`
-  query Integrations {
-    integrations { id provider displayName scopes connected connectedAt disconnectedAt apiKey { id name maskedKey status } }
+  query Integrations($after: String) {
+    integrations(first: 20, after: $after) {
+      edges { node { id provider displayName scopes connected connectedAt disconnectedAt apiKey { id name maskedKey status } } }
+      pageInfo { hasNextPage endCursor }
+    }
+    newest: integrations(first: 100) { edges { node { id provider connected } } }
   }
 `);
 const Connect = graphql(`
@@ -26,7 +31,7 @@ const Disconnect = graphql(`
   }
 `);
 
-type Integration = ResultOf<typeof IntegrationsQuery>["integrations"][number];
+type Integration = ResultOf<typeof IntegrationsQuery>["integrations"]["edges"][number]["node"];
 
 // An empty list names no type, so the cache is told which mutations refresh it.
 const INTEGRATION_TYPES = { additionalTypenames: ["Integration"] };
@@ -39,7 +44,9 @@ const PROVIDERS = [
 export function IntegrationsPage() {
   const { env } = useParams();
   const { canWrite } = usePermissions();
-  const [{ data, error }] = useQuery({ query: IntegrationsQuery, context: INTEGRATION_TYPES });
+  const [params] = useSearchParams();
+  const after = params.get("after");
+  const [{ data, error }] = useQuery({ query: IntegrationsQuery, variables: { after }, context: INTEGRATION_TYPES });
   const [problem, setProblem] = useState<Problem>();
   const [secret, setSecret] = useState<{ name: string; secret: string }>();
   const [disconnecting, setDisconnecting] = useState<{ id: string; name: string }>();
@@ -62,7 +69,10 @@ export function IntegrationsPage() {
         ) : null,
     },
   ];
-  const connected = new Set(data?.integrations.filter((i) => i.connected).map((i) => i.provider));
+  // The cards read the newest integrations whatever page the table shows: a provider's
+  // connected integration is always its newest, so it is among them unless a hundred newer
+  // ones of other providers push it out (connecting it again is then refused, and says so).
+  const connected = new Set(data?.newest.edges.filter(({ node }) => node.connected).map(({ node }) => node.provider));
 
   return (
     <section aria-labelledby="integrations-title">
@@ -96,11 +106,12 @@ export function IntegrationsPage() {
       <Table
         label="Integrations"
         columns={columns}
-        rows={data?.integrations}
+        rows={data?.integrations.edges.map((e) => e.node)}
         rowKey={(i) => i.id}
         empty="No integration has been connected in this environment."
         placeholderRows={2}
       />
+      <Pager pageInfo={data?.integrations.pageInfo} />
       {disconnecting ? (
         <Modal title={`Disconnect ${disconnecting.name}?`} description="Its key is revoked at once; the provider's calls stop working." onClose={() => setDisconnecting(undefined)}>
           <div className="actions">

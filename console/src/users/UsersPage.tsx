@@ -1,17 +1,22 @@
 import { useState, type FormEvent } from "react";
+import { useSearchParams } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { problemOfError, type Problem } from "../api/errors";
 import { usePermissions, useViewer } from "../app/viewer";
 import { graphql, type ResultOf } from "../graphql";
 import { Modal, ModalClose } from "../ui/Modal";
 import { OneTimeSecret } from "../ui/OneTimeSecret";
+import { Pager } from "../ui/Pager";
 import { ProblemMessage } from "../ui/Problem";
 import { Table, type Column } from "../ui/Table";
 import { Time } from "../ui/Time";
 
 const UsersQuery = graphql(`
-  query Users {
-    users { id email displayName role disabled createdAt lastLoginAt }
+  query Users($after: String) {
+    users(first: 50, after: $after) {
+      edges { node { id email displayName role disabled createdAt lastLoginAt } }
+      pageInfo { hasNextPage endCursor }
+    }
   }
 `);
 const Invite = graphql(`
@@ -39,12 +44,14 @@ const ROLES = [
 ] as const;
 type Role = (typeof ROLES)[number][0];
 const USER_TYPES = { additionalTypenames: ["User"] };
-type User = ResultOf<typeof UsersQuery>["users"][number];
+type User = ResultOf<typeof UsersQuery>["users"]["edges"][number]["node"];
 
 export function UsersPage() {
   const viewer = useViewer();
   const { isOwner } = usePermissions();
-  const [{ data, error }, refetch] = useQuery({ query: UsersQuery, context: USER_TYPES });
+  const [params] = useSearchParams();
+  const after = params.get("after");
+  const [{ data, error }, refetch] = useQuery({ query: UsersQuery, variables: { after }, context: USER_TYPES });
   const [problem, setProblem] = useState<Problem>();
   const [inviting, setInviting] = useState(false);
   const [link, setLink] = useState<string>();
@@ -124,7 +131,8 @@ export function UsersPage() {
       </div>
       <p className="muted">People of the {viewer.account.name} account. Owners manage users; every account keeps at least one active owner.</p>
       <ProblemMessage problem={problemOfError(error) ?? problem} />
-      <Table label="Users" columns={columns} rows={data?.users} rowKey={(u) => u.id} empty="No users." placeholderRows={2} />
+      <Table label="Users" columns={columns} rows={data?.users.edges.map((e) => e.node)} rowKey={(u) => u.id} empty="No users." placeholderRows={2} />
+      <Pager pageInfo={data?.users.pageInfo} />
       {inviting ? <InviteDialog onClose={() => setInviting(false)} onInvited={(url) => { setInviting(false); setLink(url); }} /> : null}
       {link ? (
         <OneTimeSecret title="Invitation link" secret={link} secretLabel="Link" onDone={() => { setLink(undefined); refetch({ requestPolicy: "network-only" }); }}>

@@ -7,7 +7,7 @@ use keyplane_domain::integration::{
 use keyplane_domain::key::{ApiKey, ApiKeyType};
 use keyplane_domain::scope::Scope;
 use keyplane_domain::secret::{KeyPrefix, KeySecret};
-use keyplane_store::{Change, NewKey};
+use keyplane_store::{Change, NewKey, Page, PageRequest};
 
 use crate::Services;
 use crate::error::ServiceError;
@@ -92,29 +92,30 @@ pub async fn disconnect(
     Ok(integration)
 }
 
-/// The caller's environment's integrations, newest first, connected or not.
+/// A page of the caller's environment's integrations, newest first, connected or not.
 pub async fn list(
     services: &Services,
     principal: &Principal,
-) -> Result<Vec<Integration>, ServiceError> {
+    page: &PageRequest<String>,
+) -> Result<Page<Integration>, ServiceError> {
     principal.require(Scope::API_KEYS_READ)?;
     Ok(services
         .store
-        .list_integrations(&principal.environment.id)
+        .list_integrations(&principal.environment.id, page)
         .await?)
 }
 
 /// One integration of the caller's environment, connected or not; `NOT_FOUND` for any other.
-/// An environment has a handful, so it is found in their list.
 pub async fn get(
     services: &Services,
     principal: &Principal,
     id: &str,
 ) -> Result<Integration, ServiceError> {
-    list(services, principal)
+    principal.require(Scope::API_KEYS_READ)?;
+    services
+        .store
+        .integration(&principal.environment.id, id)
         .await?
-        .into_iter()
-        .find(|integration| integration.id == id)
         .ok_or_else(|| ServiceError::not_found("integration"))
 }
 

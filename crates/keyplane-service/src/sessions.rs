@@ -11,7 +11,7 @@ use keyplane_domain::password::{Password, hash_password, verify_password};
 use keyplane_domain::session::{Session, clip_user_agent};
 use keyplane_domain::token::{Token, TokenKind};
 use keyplane_domain::user::{User, parse_email};
-use keyplane_store::NewSession;
+use keyplane_store::{NewSession, Page, PageRequest};
 
 use crate::Services;
 use crate::error::ServiceError;
@@ -147,21 +147,19 @@ pub async fn logout(services: &Services, token_text: &str) -> Result<(), Service
     Ok(())
 }
 
-/// The caller's own sessions that are still live.
+/// A page of the caller's own sessions that are still live, newest first.
 pub async fn list(
     services: &Services,
     principal: &Principal,
-) -> Result<Vec<Session>, ServiceError> {
+    page: &PageRequest<String>,
+) -> Result<Page<Session>, ServiceError> {
     let signed_in = principal.require_user()?;
     let now = Utc::now();
     let policy = services.settings.sessions;
     Ok(services
         .store
-        .sessions_of(&signed_in.user.id)
-        .await?
-        .into_iter()
-        .filter(|s| s.is_live(policy, now))
-        .collect())
+        .live_sessions_of(&signed_in.user.id, now - policy.idle, now, page)
+        .await?)
 }
 
 /// Ends one of the caller's own sessions.

@@ -11,7 +11,7 @@ use keyplane_domain::invitation::{LinkPurpose, invalid_link};
 use keyplane_domain::password::{Password, hash_password, verify_password};
 use keyplane_domain::token::{Token, TokenKind};
 use keyplane_domain::user::{Role, User, ensure_keeps_an_owner, parse_display_name, parse_email};
-use keyplane_store::{Acceptance, NewLink, Store, UserChange};
+use keyplane_store::{Acceptance, NewLink, Page, PageRequest, Store, UserChange};
 
 use crate::Services;
 use crate::error::ServiceError;
@@ -39,10 +39,15 @@ impl std::fmt::Debug for IssuedLink {
     }
 }
 
-/// The account's users. Any signed-in user may list them; keys may not.
-pub async fn list(services: &Services, principal: &Principal) -> Result<Vec<User>, ServiceError> {
+/// A page of the account's users, newest first. Any signed-in user may list them; keys may
+/// not.
+pub async fn list(
+    services: &Services,
+    principal: &Principal,
+    page: &PageRequest<String>,
+) -> Result<Page<User>, ServiceError> {
     principal.require_user()?;
-    Ok(services.store.users(&principal.account.id).await?)
+    Ok(services.store.users(&principal.account.id, page).await?)
 }
 
 /// Invites `email` with `role` (owners only); answers the invitation link, valid 72 hours.

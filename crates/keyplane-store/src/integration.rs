@@ -14,6 +14,7 @@ use sea_orm::{
 use crate::change::{Change, notify};
 use crate::entity::{api_key, integration};
 use crate::key::{insert_key, key_from_model};
+use crate::page::{Page, PageRequest, keyset};
 use crate::{NewKey, Store, StoreError, audit, commit, new_id, stored_instant};
 
 impl Store {
@@ -204,27 +205,47 @@ impl Store {
         Ok((integration_from_model(model)?, revoked))
     }
 
-    /// The environment's integrations, connected and disconnected, newest first.
+    /// A page of the environment's integrations, connected and disconnected, newest first.
     pub async fn list_integrations(
         &self,
         environment_id: &str,
-    ) -> Result<Vec<Integration>, StoreError> {
-        self.read(move || self.list_integrations_once(environment_id))
+        page: &PageRequest<String>,
+    ) -> Result<Page<Integration>, StoreError> {
+        self.read(move || self.list_integrations_once(environment_id, page))
             .await
     }
 
     async fn list_integrations_once(
         &self,
         environment_id: &str,
-    ) -> Result<Vec<Integration>, StoreError> {
-        integration::Entity::find()
-            .filter(integration::Column::EnvironmentId.eq(environment_id))
-            .order_by_desc(integration::Column::Id)
+        page: &PageRequest<String>,
+    ) -> Result<Page<Integration>, StoreError> {
+        let query = integration::Entity::find()
+            .filter(integration::Column::EnvironmentId.eq(environment_id));
+        let integrations = keyset(query, integration::Column::Id, page)
             .all(&self.db)
             .await?
             .into_iter()
             .map(integration_from_model)
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok(Page::from_overfetch(integrations, page))
+    }
+
+    /// One integration of the environment, connected or not.
+    pub async fn integration(
+        &self,
+        environment_id: &str,
+        integration_id: &str,
+    ) -> Result<Option<Integration>, StoreError> {
+        self.read(move || async move {
+            integration::Entity::find_by_id(integration_id.to_owned())
+                .filter(integration::Column::EnvironmentId.eq(environment_id))
+                .one(&self.db)
+                .await?
+                .map(integration_from_model)
+                .transpose()
+        })
+        .await
     }
 
     /// The integration's current key: the newest of its keys (rotation replaces it).

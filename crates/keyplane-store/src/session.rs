@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 use keyplane_domain::session::Session;
 use keyplane_domain::user::User;
 use sea_orm::sea_query::Condition;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::entity::{session, user};
+use crate::page::{Page, PageRequest, keyset};
 use crate::user::user_from_model;
 use crate::{Store, StoreError, commit, new_id, stored_instant};
 
@@ -113,17 +114,28 @@ impl Store {
         .await
     }
 
-    /// A user's sessions, newest first.
-    pub async fn sessions_of(&self, user_id: &str) -> Result<Vec<Session>, StoreError> {
+    /// A page of a user's live sessions, newest first: those whose absolute end is after `now`
+    /// and that saw a request after `idle_cutoff` (the same bounds `open_session` drops by).
+    /// Session ids are UUIDv7, so the id orders them by login.
+    pub async fn live_sessions_of(
+        &self,
+        user_id: &str,
+        idle_cutoff: DateTime<Utc>,
+        now: DateTime<Utc>,
+        page: &PageRequest<String>,
+    ) -> Result<Page<Session>, StoreError> {
         self.read(move || async move {
-            Ok(session::Entity::find()
+            let query = session::Entity::find()
                 .filter(session::Column::UserId.eq(user_id))
-                .order_by_desc(session::Column::CreatedAt)
+                .filter(session::Column::ExpiresAt.gt(stored_instant(now)))
+                .filter(session::Column::LastSeenAt.gt(stored_instant(idle_cutoff)));
+            let sessions = keyset(query, session::Column::Id, page)
                 .all(&self.db)
                 .await?
                 .into_iter()
                 .map(session_from_model)
-                .collect())
+                .collect();
+            Ok(Page::from_overfetch(sessions, page))
         })
         .await
     }

@@ -8,10 +8,11 @@ use keyplane_domain::audit::Actor;
 use keyplane_domain::user::{Role, User};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QuerySelect,
 };
 
 use crate::entity::{session, user};
+use crate::page::{Page, PageRequest, keyset};
 use crate::{Store, StoreError, account_audit, commit, stored_instant};
 
 /// One decided change of a user.
@@ -29,18 +30,22 @@ pub enum UserChange {
 }
 
 impl Store {
-    /// The account's users, oldest first.
-    pub async fn users(&self, account_id: &str) -> Result<Vec<User>, StoreError> {
+    /// A page of the account's users, newest first (user ids are UUIDv7, so the id orders them
+    /// by when they joined).
+    pub async fn users(
+        &self,
+        account_id: &str,
+        page: &PageRequest<String>,
+    ) -> Result<Page<User>, StoreError> {
         self.read(move || async move {
-            user::Entity::find()
-                .filter(user::Column::AccountId.eq(account_id))
-                .order_by_asc(user::Column::CreatedAt)
-                .order_by_asc(user::Column::Id)
+            let query = user::Entity::find().filter(user::Column::AccountId.eq(account_id));
+            let users = keyset(query, user::Column::Id, page)
                 .all(&self.db)
                 .await?
                 .into_iter()
                 .map(user_from_model)
-                .collect()
+                .collect::<Result<_, _>>()?;
+            Ok(Page::from_overfetch(users, page))
         })
         .await
     }

@@ -10,7 +10,7 @@ use keyplane_domain::audit::{Actor, AuditEventType, KeySnapshot};
 use keyplane_domain::webhook::{EventFilter, MAX_ENDPOINTS, WebhookEndpoint};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QuerySelect,
 };
 
 pub use delivery::{ClaimedDelivery, DeliveryOutcome};
@@ -18,6 +18,7 @@ pub(crate) use keyplane_domain::webhook::DeliveryStatus;
 
 use crate::account::lock_environment;
 use crate::entity::webhook_endpoint;
+use crate::page::{Page, PageRequest, keyset};
 use crate::{Store, StoreError, audit, commit, new_id, stored_instant};
 
 /// A fresh endpoint id, made before the endpoint so its secret can be sealed bound to it.
@@ -235,20 +236,23 @@ impl Store {
         .await
     }
 
-    /// The environment's endpoints, oldest first (there are at most [`MAX_ENDPOINTS`]).
+    /// A page of the environment's endpoints, newest first (there are at most
+    /// [`MAX_ENDPOINTS`]).
     pub async fn webhook_endpoints(
         &self,
         environment_id: &str,
-    ) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        page: &PageRequest<String>,
+    ) -> Result<Page<WebhookEndpoint>, StoreError> {
         self.read(move || async move {
-            webhook_endpoint::Entity::find()
-                .filter(webhook_endpoint::Column::EnvironmentId.eq(environment_id))
-                .order_by_asc(webhook_endpoint::Column::Id)
+            let query = webhook_endpoint::Entity::find()
+                .filter(webhook_endpoint::Column::EnvironmentId.eq(environment_id));
+            let endpoints = keyset(query, webhook_endpoint::Column::Id, page)
                 .all(&self.db)
                 .await?
                 .into_iter()
                 .map(endpoint_from_model)
-                .collect()
+                .collect::<Result<_, _>>()?;
+            Ok(Page::from_overfetch(endpoints, page))
         })
         .await
     }

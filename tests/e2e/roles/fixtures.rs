@@ -103,15 +103,20 @@ pub async fn make(
             let (_, _, body) = app.login(&who.email, crate::harness::PASSWORD).await;
             let token = body["token"].as_str().expect("a second session").to_owned();
             let data = app
-                .as_user(&token, env, "{ viewer { sessions { id current } } }", json!({}))
+                .as_user(
+                    &token,
+                    env,
+                    "{ viewer { sessions { edges { node { id current } } } } }",
+                    json!({}),
+                )
                 .await
                 .data();
-            data["viewer"]["sessions"]
+            data["viewer"]["sessions"]["edges"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .find(|s| s["current"] == json!(true))
-                .unwrap()["id"]
+                .find(|s| s["node"]["current"] == json!(true))
+                .unwrap()["node"]["id"]
                 .as_str()
                 .unwrap()
                 .to_owned()

@@ -13,7 +13,7 @@ use crate::cli::{ServeProcess, keyplane};
 use crate::harness::{TestApp, TestDatabase, TestOptions};
 use crate::webhooks::CREATE;
 
-const ENDPOINTS: &str = "{ webhookEndpoints { id url } }";
+const ENDPOINTS: &str = "{ webhookEndpoints { edges { node { id url } } } }";
 
 #[tokio::test]
 async fn embedded_and_reserved_private_addresses_cannot_be_webhook_destinations() {

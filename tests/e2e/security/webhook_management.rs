@@ -50,8 +50,12 @@ async fn member_cannot_manage_webhooks_through_a_key_they_made() {
         "FORBIDDEN"
     );
     let listed = app
-        .ok(&member_key, "{ webhookEndpoints { id } }", json!({}))
+        .ok(
+            &member_key,
+            "{ webhookEndpoints { edges { node { id } } } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(listed["webhookEndpoints"][0]["id"], id);
+    assert_eq!(listed["webhookEndpoints"]["edges"][0]["node"]["id"], id);
     app.ok(&app.admin(), delete, json!({ "id": id })).await;
 }

@@ -40,11 +40,9 @@ fn args(first: Option<i32>, after: Option<&str>) -> PageArgs<'_> {
     }
 }
 
-/// Cursors of key listings are key ids.
-pub fn key_page(
-    first: Option<i32>,
-    after: Option<String>,
-) -> Result<PageRequest<String>, ApiError> {
+/// Cursors of the listings by id (keys, webhook endpoints, integrations, users, sessions) are
+/// the items' ids.
+pub fn id_page(first: Option<i32>, after: Option<String>) -> Result<PageRequest<String>, ApiError> {
     Ok(paging::id_page(args(first, after.as_deref()), NAMES)?)
 }
 
@@ -59,7 +57,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_connection_arguments() {
-        assert_eq!(key_page(Some(101), None).unwrap_err().field, Some("first"));
+        assert_eq!(id_page(Some(101), None).unwrap_err().field, Some("first"));
         assert_eq!(
             audit_page(None, Some("x".into())).unwrap_err().field,
             Some("after")

@@ -12,12 +12,13 @@ use keyplane_service::users::AcceptRequest;
 use keyplane_service::{environments, keys, records, sessions, users};
 
 pub use nodes::{AccountAuditEventConnection, AccountAuditEventEdge, UserNode, Viewer};
+use nodes::{UserConnection, UserEdge};
 pub use session_cookie::{
     ClientAddress, CookieSecurity, SECURE_SESSION_COOKIE, SESSION_COOKIE, UserAgent,
     session_cookie, session_cookie_name,
 };
 
-use super::connection::audit_page;
+use super::connection::{audit_page, connection_complexity, id_page};
 use super::context::{principal, services};
 use super::enums::UserRole;
 use super::types::{ApiKeyNode, EnvironmentNode, edges};
@@ -33,10 +34,25 @@ impl PeopleQueries {
         Ok(Viewer(principal(ctx)?.clone()))
     }
 
-    /// The account's users, oldest first. Signed-in users only.
-    async fn users(&self, ctx: &Context<'_>) -> Result<Vec<UserNode>, ApiError> {
-        let list = users::list(services(ctx)?, principal(ctx)?).await?;
-        Ok(list.into_iter().map(UserNode).collect())
+    /// The account's users, newest first. Signed-in users only.
+    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<UserConnection, ApiError> {
+        let page = id_page(first, after)?;
+        let page = users::list(services(ctx)?, principal(ctx)?, &page).await?;
+        let (edges, page_info) = edges(
+            page,
+            |user| user.id.clone(),
+            |cursor, user| UserEdge {
+                cursor,
+                node: UserNode(user),
+            },
+        );
+        Ok(UserConnection { edges, page_info })
     }
 
     /// The account's own audit trail (people, recoverable keys), newest first. Signed-in

@@ -9,7 +9,7 @@ use std::ops::Bound;
 
 use super::activity::{ActivityEventConnection, activity_connection};
 use super::audit::{AuditEventConnection, audit_connection};
-use super::connection::{connection_complexity, key_page};
+use super::connection::{connection_complexity, id_page};
 use keyplane_service::keys::{KeyQuery, KeyQueryNames};
 use keyplane_service::{integrations, keys};
 
@@ -18,7 +18,7 @@ use super::enums::{
     ApiKeyKind, ApiKeyStatus, ApiKeyType, AuditEventSubject, AuditEventType, OperationType,
 };
 use super::types::{
-    ApiKeyConnection, ApiKeyNode, IntegrationNode, ResourcePermissions, permission_catalog,
+    ApiKeyConnection, ApiKeyNode, IntegrationConnection, ResourcePermissions, permission_catalog,
 };
 use super::verification::{self, VerificationResult, VerifyApiKeyInput};
 use crate::error::ApiError;
@@ -116,7 +116,7 @@ impl KeyQueries {
         after: Option<String>,
         filter: Option<ApiKeyFilter>,
     ) -> Result<ApiKeyConnection, ApiError> {
-        let page = key_page(first, after)?;
+        let page = id_page(first, after)?;
         let filter = filter.unwrap_or_default().into_store()?;
         let page = keys::list(services(ctx)?, principal(ctx)?, &filter, &page).await?;
         Ok(page.into())
@@ -180,9 +180,16 @@ impl KeyQueries {
     }
 
     /// The environment's integrations, newest first, connected or not.
-    async fn integrations(&self, ctx: &Context<'_>) -> Result<Vec<IntegrationNode>, ApiError> {
-        let integrations = integrations::list(services(ctx)?, principal(ctx)?).await?;
-        Ok(integrations.into_iter().map(IntegrationNode).collect())
+    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    async fn integrations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<IntegrationConnection, ApiError> {
+        let page = id_page(first, after)?;
+        let page = integrations::list(services(ctx)?, principal(ctx)?, &page).await?;
+        Ok(page.into())
     }
 
     /// Every resource and the scopes that exist for it.

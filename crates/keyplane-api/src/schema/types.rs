@@ -312,6 +312,32 @@ impl From<Page<ApiKey>> for ApiKeyConnection {
 #[derive(Debug, Clone)]
 pub struct IntegrationNode(pub Integration);
 
+#[derive(SimpleObject, Debug, Clone)]
+pub struct IntegrationEdge {
+    pub cursor: String,
+    pub node: IntegrationNode,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct IntegrationConnection {
+    pub edges: Vec<IntegrationEdge>,
+    pub page_info: PageInfo,
+}
+
+impl From<Page<Integration>> for IntegrationConnection {
+    fn from(page: Page<Integration>) -> Self {
+        let (edges, page_info) = edges(
+            page,
+            |integration| integration.id.clone(),
+            |cursor, integration| IntegrationEdge {
+                cursor,
+                node: IntegrationNode(integration),
+            },
+        );
+        Self { edges, page_info }
+    }
+}
+
 /// A connected (or formerly connected) third-party integration and its dedicated key.
 #[Object(name = "Integration")]
 impl IntegrationNode {

@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 use keyplane_domain::webhook::{WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookSnapshot};
 use keyplane_service::webhooks::{self, EndpointUpdate, EndpointWithSecret};
 
-use super::connection::{PageInfo, audit_page, connection_complexity};
+use super::connection::{PageInfo, audit_page, connection_complexity, id_page};
 use super::context::{principal, services};
 use super::enums;
+use super::types::edges;
 use crate::error::ApiError;
 
 /// Where Keyplane sends an environment's events, signed with the endpoint's own secret.
@@ -60,6 +61,18 @@ impl WebhookEndpointNode {
             },
         })
     }
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct WebhookEndpointEdge {
+    pub cursor: String,
+    pub node: WebhookEndpointNode,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct WebhookEndpointConnection {
+    pub edges: Vec<WebhookEndpointEdge>,
+    pub page_info: PageInfo,
 }
 
 /// An endpoint as an audit event shows it.
@@ -223,13 +236,25 @@ pub struct WebhookQueries;
 
 #[Object]
 impl WebhookQueries {
-    /// The environment's webhook endpoints (at most 20), oldest first.
+    /// The environment's webhook endpoints (at most 20), newest first.
+    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
     async fn webhook_endpoints(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<Vec<WebhookEndpointNode>, ApiError> {
-        let found = webhooks::list(services(ctx)?, principal(ctx)?).await?;
-        Ok(found.into_iter().map(Into::into).collect())
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<WebhookEndpointConnection, ApiError> {
+        let page = id_page(first, after)?;
+        let found = webhooks::list(services(ctx)?, principal(ctx)?, &page).await?;
+        let (edges, page_info) = edges(
+            found,
+            |endpoint| endpoint.id.clone(),
+            |cursor, endpoint| WebhookEndpointEdge {
+                cursor,
+                node: endpoint.into(),
+            },
+        );
+        Ok(WebhookEndpointConnection { edges, page_info })
     }
 
     async fn webhook_endpoint(

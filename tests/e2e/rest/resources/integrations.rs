@@ -1,9 +1,11 @@
-//! Integrations over REST: connected, read, listed, disconnected; refused with their code; 404 for another environment's.
+//! Integrations over REST: connected, read, listed a page at a time, disconnected; refused
+//! with their code; 404 for another environment's.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use super::super::call;
+use super::check_list;
 use crate::harness::TestApp;
 
 #[tokio::test]
@@ -59,7 +61,7 @@ async fn an_integration_is_connected_read_listed_and_disconnected_over_rest() {
     .await;
     assert_eq!(key.body["status"], "REVOKED");
 
-    // Reconnected: two, newest first, in one page.
+    // Reconnected: two, newest first.
     call(
         &app,
         &admin,
@@ -84,19 +86,51 @@ async fn an_integration_is_connected_read_listed_and_disconnected_over_rest() {
         ),
         (json!(false), json!(null))
     );
-    // A list answered whole takes no page parameters, rather than ignoring them.
-    let paged = call(
+}
+
+/// Connects `provider` with `key`; answers the integration's id.
+async fn connect(app: &TestApp, key: &str, provider: &str) -> String {
+    let connected = call(
+        app,
+        key,
+        Method::POST,
+        "/api/v1/integrations",
+        Some(json!({ "provider": provider })),
+    )
+    .await;
+    assert_eq!(connected.status, StatusCode::CREATED, "{}", connected.body);
+    connected.body["integration"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn integrations_are_listed_newest_first_a_page_at_a_time() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let first = connect(&app, &admin, "SALESFORCE").await;
+    let gone = call(
         &app,
         &admin,
-        Method::GET,
-        "/api/v1/integrations?limit=1",
+        Method::POST,
+        &format!("/api/v1/integrations/{first}/disconnect"),
         None,
     )
     .await;
-    assert_eq!(
-        (paged.status, paged.code()),
-        (StatusCode::BAD_REQUEST, "BAD_USER_INPUT")
-    );
+    assert_eq!(gone.status, StatusCode::OK, "{}", gone.body);
+    // Connected in staging between production's first and second integrations.
+    let foreign = connect(&app, &app.server_key("staging"), "HUBSPOT").await;
+    let second = connect(&app, &admin, "SALESFORCE").await;
+    let third = connect(&app, &admin, "HUBSPOT").await;
+    check_list(
+        &app,
+        &admin,
+        "/api/v1/integrations",
+        &[third, second, first],
+        &foreign,
+    )
+    .await;
 }
 
 #[tokio::test]

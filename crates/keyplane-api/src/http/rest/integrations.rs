@@ -11,11 +11,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::super::AppState;
-use super::common::answered;
-use super::common::{NoParameters, created, whole};
+use super::common::{answered, created};
 use super::doc::Refusals;
 use super::input::{JsonBody, PathId, QueryParams};
-use super::list::List;
+use super::list::{List, PageParameters, PageQuery};
 use super::types::ApiKey;
 use crate::error::ApiError;
 use crate::schema::enums::IntegrationProvider;
@@ -49,26 +48,27 @@ impl From<DomainIntegration> for Integration {
     }
 }
 
-/// Lists the environment's integrations, connected or not, newest first. An environment has a
-/// handful, so they come whole, in one page: `has_more` is always false and the list takes no
-/// `limit` or cursor.
+/// Lists the environment's integrations, connected or not, newest first.
 #[utoipa::path(
     get,
     path = "/api/v1/integrations",
     operation_id = "listIntegrations",
     tag = "Integrations",
-    responses((status = 200, description = "Every integration, in one page.", body = List<Integration>), Refusals),
+    params(PageQuery),
+    responses((status = 200, description = "A page of integrations.", body = List<Integration>), Refusals),
     security(("apiKey" = []), ("session" = []))
 )]
 pub(super) async fn list_integrations(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    QueryParams(NoParameters {}): QueryParams<NoParameters>,
+    QueryParams(query): QueryParams<PageParameters>,
 ) -> Response {
-    let result = integrations::list(&state.services, &principal)
-        .await
-        .map(|found| whole(found.into_iter().map(Integration::from).collect()))
-        .map_err(ApiError::from);
+    let result = async {
+        let page = query.page()?.id_page()?;
+        let found = integrations::list(&state.services, &principal, &page).await?;
+        Ok(List::of(found, &page, |i| i.id.clone(), Integration::from))
+    }
+    .await;
     answered(StatusCode::OK, result)
 }
 

@@ -29,6 +29,28 @@ pub(super) struct PageQuery {
 }
 
 impl PageQuery {
+    /// The page parameters as every list reads them from its query: `limit` as text, so one
+    /// that is not a whole number is refused naming it (a typed field would fail the whole
+    /// query, and a flattened one cannot be typed at all).
+    pub(super) fn parse(
+        limit: Option<&str>,
+        starting_after: Option<&str>,
+        ending_before: Option<&str>,
+    ) -> Result<Self, ApiError> {
+        let limit = limit
+            .map(|text| {
+                text.parse::<i64>().map_err(|_| {
+                    ApiError::bad_input("limit", "limit must be a whole number from 1 to 100")
+                })
+            })
+            .transpose()?;
+        Ok(Self {
+            limit,
+            starting_after: starting_after.map(str::to_owned),
+            ending_before: ending_before.map(str::to_owned),
+        })
+    }
+
     fn args(&self) -> PageArgs<'_> {
         PageArgs {
             size: self.limit,
@@ -45,6 +67,25 @@ impl PageQuery {
     /// A page of a list whose cursors are sequence numbers.
     pub(super) fn sequence_page(&self) -> Result<PageRequest<i64>, ApiError> {
         Ok(paging::sequence_page(self.args(), NAMES)?)
+    }
+}
+
+/// The query of a list that takes nothing but the page parameters; unknown ones are refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PageParameters {
+    limit: Option<String>,
+    starting_after: Option<String>,
+    ending_before: Option<String>,
+}
+
+impl PageParameters {
+    pub(super) fn page(&self) -> Result<PageQuery, ApiError> {
+        PageQuery::parse(
+            self.limit.as_deref(),
+            self.starting_after.as_deref(),
+            self.ending_before.as_deref(),
+        )
     }
 }
 

@@ -1,4 +1,5 @@
-//! The people objects: `User`, `Session`, `Viewer`, `AccountAuditEvent` and its connection.
+//! The people objects: `User`, `Session`, `Viewer`, `AccountAuditEvent`, and their
+//! connections.
 
 use std::sync::Arc;
 
@@ -9,10 +10,10 @@ use keyplane_domain::session::Session;
 use keyplane_domain::user::User;
 use keyplane_service::{Principal, sessions};
 
-use super::super::connection::PageInfo;
+use super::super::connection::{PageInfo, connection_complexity, id_page};
 use super::super::context::services;
 use super::super::enums::{AccountAuditEventType, UserRole};
-use super::super::types::{AccountNode, ActorNode, ApiKeyNode, EnvironmentNode};
+use super::super::types::{AccountNode, ActorNode, ApiKeyNode, EnvironmentNode, edges};
 use crate::error::ApiError;
 
 /// A person who uses Keyplane.
@@ -51,6 +52,18 @@ impl UserNode {
     }
 }
 
+#[derive(SimpleObject, Debug, Clone)]
+pub struct UserEdge {
+    pub cursor: String,
+    pub node: UserNode,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct UserConnection {
+    pub edges: Vec<UserEdge>,
+    pub page_info: PageInfo,
+}
+
 /// One of the viewer's signed-in sessions.
 #[derive(SimpleObject, Debug, Clone)]
 #[graphql(name = "Session")]
@@ -63,6 +76,18 @@ pub struct SessionNode {
     pub user_agent: Option<String>,
     /// Whether this is the session the request came with.
     pub current: bool,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct SessionEdge {
+    pub cursor: String,
+    pub node: SessionNode,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct SessionConnection {
+    pub edges: Vec<SessionEdge>,
+    pub page_info: PageInfo,
 }
 
 fn session_node(
@@ -122,16 +147,34 @@ impl Viewer {
     }
 
     /// The signed-in user's live sessions, newest first; empty for an API key.
-    async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<SessionNode>, ApiError> {
+    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    async fn sessions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<SessionConnection, ApiError> {
+        let page = id_page(first, after)?;
         let Some(signed_in) = self.0.user() else {
-            return Ok(Vec::new());
+            return Ok(SessionConnection {
+                edges: Vec::new(),
+                page_info: PageInfo {
+                    has_next_page: false,
+                    end_cursor: None,
+                },
+            });
         };
         let services = services(ctx)?;
-        let list = sessions::list(services, &self.0).await?;
-        Ok(list
-            .into_iter()
-            .map(|s| session_node(services, s, &signed_in.session_id))
-            .collect())
+        let page = sessions::list(services, &self.0, &page).await?;
+        let (edges, page_info) = edges(
+            page,
+            |session| session.id.clone(),
+            |cursor, session| SessionEdge {
+                cursor,
+                node: session_node(services, session, &signed_in.session_id),
+            },
+        );
+        Ok(SessionConnection { edges, page_info })
     }
 }
 
