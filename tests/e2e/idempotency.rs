@@ -230,9 +230,8 @@ async fn a_request_abandoned_by_its_client_still_finishes_and_its_retry_replays_
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        let retried = retried.unwrap_or_else(|| {
-            panic!("{front_end}: the retry is refused as in progress for good")
-        });
+        let retried = retried
+            .unwrap_or_else(|| panic!("{front_end}: the retry is refused as in progress for good"));
         assert!(retried.status().is_success(), "{front_end}: {retried:?}");
         assert_eq!(
             retried.headers()["idempotent-replayed"],

@@ -52,6 +52,17 @@ impl Metadata {
                 "metadata keys starting with \"keyplane\" are reserved",
             ));
         }
+        if object
+            .iter()
+            .any(|(key, value)| key.contains('\0') || holds_nul(value))
+        {
+            // PostgreSQL's jsonb cannot hold U+0000, so such metadata could be stored but
+            // never filtered by.
+            return Err(RuleViolation::bad_input(
+                "metadata",
+                "metadata must not contain the NUL character (U+0000)",
+            ));
+        }
         let text = serde_json::to_string(object)
             .map_err(|_| RuleViolation::bad_input("metadata", "metadata must be a JSON object"))?;
         if text.len() > MAX_METADATA_BYTES {
@@ -113,9 +124,22 @@ pub fn parse_external_id(text: &str) -> Result<String, RuleViolation> {
     Ok(text.to_owned())
 }
 
-/// A metadata key to filter a listing by: the same keys metadata may hold.
+/// Whether a JSON value holds U+0000 in any string or object key, at any depth.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(object) => object
+            .iter()
+            .any(|(key, value)| key.contains('\0') || holds_nul(value)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
+/// A metadata key to filter a listing by: the same keys metadata may hold, and no control
+/// character (no stored key holds one a caller could mean, and NUL cannot reach PostgreSQL).
 pub fn parse_metadata_filter_key(key: &str) -> Result<String, RuleViolation> {
-    if key.is_empty() || key.len() > MAX_METADATA_BYTES {
+    if key.is_empty() || key.len() > MAX_METADATA_BYTES || key.chars().any(char::is_control) {
         return Err(RuleViolation::bad_input(
             "filter.metadata.key",
             "name a metadata key",
@@ -142,6 +166,10 @@ mod tests {
             (json!({"keyplane_id": 1}), false),
             (json!({"KeyPlane": 1}), false),
             (json!({"blob": "x".repeat(MAX_METADATA_BYTES)}), false),
+            (json!({"tenant": "ac\u{0}me"}), false),
+            (json!({"te\u{0}nant": "acme"}), false),
+            (json!({"deep": [{"list": ["\u{0}"]}]}), false),
+            (json!({"tab": "a\tb"}), true),
         ];
         for (value, ok) in cases {
             let parsed = Metadata::parse(&value);
@@ -159,6 +187,14 @@ mod tests {
         assert_eq!(stored, metadata);
         assert_eq!(stored.to_value(), json!({"tenant": "acme", "seats": 5}));
         assert!(Metadata::from_stored("[1]").is_none());
+    }
+
+    #[test]
+    fn a_metadata_filter_names_a_printable_key() {
+        assert_eq!(parse_metadata_filter_key("tenant").unwrap(), "tenant");
+        for key in ["", "a\u{0}b", "a\nb", &"k".repeat(MAX_METADATA_BYTES + 1)] {
+            assert!(parse_metadata_filter_key(key).is_err(), "{key:?}");
+        }
     }
 
     #[test]

@@ -49,8 +49,8 @@ pub async fn set_client_security(
 ) -> Result<ClientSecurity, ServiceError> {
     let current = &principal.environment.client_security;
     let origins = allowed_origins.unwrap_or(&current.allowed_origins);
-    let settings = parse_client_security(enabled, origins)?;
     ensure_may_configure(principal.scopes())?;
+    let settings = parse_client_security(enabled, origins)?;
     let environment = services
         .store
         .set_client_security(

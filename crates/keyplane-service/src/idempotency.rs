@@ -145,9 +145,11 @@ pub async fn claim(
 }
 
 /// Stores the response of a claimed request, sealed (it may carry a secret), or releases the
-/// claim when the server failed (a 5xx), so a retry may run.
+/// claim when nothing was done: the server failed (a 5xx) or the request was refused as bad
+/// input (400, 413, 415: bad input changes nothing), so a retry, corrected or not, may run.
 pub async fn complete(services: &Services, claim: IdempotencyClaim, response: &StoredResponse) {
-    let stored = if response.http_status >= 500 {
+    let changed_nothing = matches!(response.http_status, 400 | 413 | 415);
+    let stored = if response.http_status >= 500 || changed_nothing {
         services
             .store
             .release_idempotency_key(&claim.environment_id, &claim.caller_id, &claim.key)

@@ -103,6 +103,19 @@ pub fn printable(field: &'static str, text: Option<&str>) -> Result<(), ServiceE
     Ok(())
 }
 
+/// The distinct values of a filter's list, in their first order. Filter lists hold enum
+/// values, so this bounds whatever a caller sends (one value fifty thousand times) to the
+/// enum's size before it becomes a query.
+pub fn distinct<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut seen = Vec::new();
+    for item in items {
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
+    }
+    seen
+}
+
 /// A page of a listing whose cursors are ids (UUIDs, time-ordered): keys, webhook endpoints,
 /// integrations, users, sessions.
 pub fn id_page(args: PageArgs<'_>, names: PageNames) -> Result<PageRequest<String>, ServiceError> {

@@ -33,9 +33,13 @@ pub async fn audit_events(
             has_more: false,
         });
     }
+    let filter = AuditFilter {
+        types: filter.types.clone().map(paging::distinct),
+        ..filter.clone()
+    };
     Ok(services
         .store
-        .list_audit_events(&principal.environment.id, filter, page)
+        .list_audit_events(&principal.environment.id, &filter, page)
         .await?)
 }
 

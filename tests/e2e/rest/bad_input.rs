@@ -1,7 +1,7 @@
 //! Bad input over REST is refused with its code and changes nothing.
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{call, read};
 use crate::harness::TestApp;
@@ -120,6 +120,29 @@ async fn bad_bodies_are_refused_and_change_nothing() {
     )
     .await;
     assert!(empty_patch.status.is_client_error());
+    // `null` on a field that cannot be cleared is refused, not read as if it were absent.
+    let existing = before["apiKeys"]["edges"][0]["node"]["id"]
+        .as_str()
+        .expect("a bootstrapped key")
+        .to_owned();
+    for field in ["name", "scopes", "preset", "expiresAt"] {
+        let mut body = json!({ "description": "changed" });
+        body[field] = Value::Null;
+        let refused = call(
+            &app,
+            &admin,
+            Method::PATCH,
+            &format!("/api/v1/api-keys/{existing}"),
+            Some(body),
+        )
+        .await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (StatusCode::BAD_REQUEST, "BAD_USER_INPUT"),
+            "{field}: {}",
+            refused.body
+        );
+    }
     assert_eq!(app.snapshot().await, before);
 }
 
@@ -292,6 +315,18 @@ async fn text_no_database_can_hold_is_refused_before_it_reaches_one() {
     )
     .await;
     assert_eq!(target.body["status"], "ACTIVE");
+    // Nor does a read of one resource: a parameter it would ignore is refused.
+    for path in [
+        format!("/api/v1/api-keys/{id}?expand=secret"),
+        "/api/v1/environment?include=signingSecret".to_owned(),
+    ] {
+        let queried = call(&app, &admin, Method::GET, &path, None).await;
+        assert_eq!(
+            (queried.status, queried.code()),
+            (StatusCode::BAD_REQUEST, "BAD_USER_INPUT"),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -300,19 +335,121 @@ async fn a_replayed_error_keeps_the_request_id_it_was_first_given() {
     let send = || {
         read(
             app.client
-                .post(app.url("/api/v1/api-keys"))
+                .post(app.url("/api/v1/api-keys/0193a2f4-6b1c-7d2e-9f30-4a5b6c7d8e9f/revoke"))
                 .header("X-API-Key", app.admin())
-                .header("Idempotency-Key", "bad-create")
-                .json(&json!({ "name": "x", "scopes": ["no-such:scope"] })),
+                .header("Idempotency-Key", "revoke-missing")
+                .json(&json!({})),
         )
     };
     let first = send().await;
     let again = send().await;
     assert_eq!(
         (first.status, again.status),
-        (StatusCode::BAD_REQUEST, StatusCode::BAD_REQUEST)
+        (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND)
     );
     // `read` checks each body's requestId against its X-Request-Id.
     assert_eq!(first.body, again.body);
     assert_eq!(again.headers["idempotent-replayed"], "true");
+}
+
+#[tokio::test]
+async fn a_request_refused_as_bad_input_may_be_corrected_under_the_same_idempotency_key() {
+    // Bad input changes nothing, so its refusal is not kept for replays: the caller who fixes
+    // the header or the body and retries under the same key gets the key made, once.
+    let app = TestApp::spawn().await;
+    let url = app.url("/api/v1/api-keys");
+    let body = json!({ "name": "corrected", "scopes": ["customers:read"] });
+    let post = |key: &'static str| {
+        app.client
+            .post(&url)
+            .header("X-API-Key", app.admin())
+            .header("Idempotency-Key", key)
+    };
+    let wrong_type = read(
+        post("fix-the-header")
+            .header("content-type", "text/plain")
+            .body(body.to_string()),
+    )
+    .await;
+    assert_eq!(wrong_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let made = read(post("fix-the-header").json(&body)).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let replayed = read(post("fix-the-header").json(&body)).await;
+    assert_eq!(replayed.headers["idempotent-replayed"], "true");
+    assert_eq!(replayed.body["id"], made.body["id"]);
+
+    let bad_scope = read(
+        post("fix-the-body").json(&json!({ "name": "corrected", "scopes": ["no-such:scope"] })),
+    )
+    .await;
+    assert_eq!(bad_scope.status, StatusCode::BAD_REQUEST);
+    let made = read(post("fix-the-body").json(&body)).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+}
+
+#[tokio::test]
+async fn a_filter_naming_one_value_thousands_of_times_is_answered_as_naming_it_once() {
+    // An attacker's list of thousands of repeats (as many as a URI holds) must not become
+    // thousands of conditions and bound parameters, or a quadratic intersection of kinds and
+    // types: it is one value.
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let (id, _) = app.create_key("repeated", &["customers:read"]).await;
+    let repeated = |value: &str| vec![value; 60_000 / (value.len() + 1)].join(",");
+    for path in [
+        format!("/api/v1/api-keys?status={}", repeated("ACTIVE")),
+        format!("/api/v1/api-keys?type={}", repeated("SCOPED")),
+        format!("/api/v1/api-keys?kind={}", repeated("SCOPED")),
+        format!("/api/v1/audit-events?type={}", repeated("KEY_CREATED")),
+    ] {
+        let answer = call(&app, &admin, Method::GET, &path, None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let data = answer.body["data"].as_array().unwrap();
+        assert!(
+            data.iter()
+                .any(|item| item["id"] == id || item["apiKeyId"] == id),
+            "{}: {}",
+            &path[..40],
+            answer.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_metadata_filter_or_metadata_holding_nul_is_refused() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let before = app.snapshot().await;
+    for query in [
+        "metadata[te%00nant]=acme",
+        "metadata[te%0Anant]=acme",
+        "metadata[tenant]=ac%00me",
+    ] {
+        let answer = call(
+            &app,
+            &admin,
+            Method::GET,
+            &format!("/api/v1/api-keys?{query}"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{query}: {}",
+            answer.body
+        );
+        assert_eq!(answer.body["error"]["field"], "metadata", "{query}");
+    }
+    let stored = call(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/v1/api-keys",
+        Some(json!({ "name": "nul", "scopes": ["customers:read"], "metadata": {"tenant": "ac\u{0}me"} })),
+    )
+    .await;
+    assert_eq!(stored.status, StatusCode::BAD_REQUEST, "{}", stored.body);
+    assert_eq!(stored.body["error"]["field"], "metadata");
+    assert_eq!(app.snapshot().await, before);
 }

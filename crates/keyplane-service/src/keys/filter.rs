@@ -40,12 +40,13 @@ impl KeyQuery<'_> {
     /// The store's filter, or why the query cannot be run.
     pub fn validate(self, names: KeyQueryNames) -> Result<KeyFilter, ServiceError> {
         let by_kind = self.kinds.map(|kinds| {
-            kinds
-                .into_iter()
-                .flat_map(ApiKeyKind::types)
-                .collect::<Vec<_>>()
+            paging::distinct(
+                paging::distinct(kinds)
+                    .into_iter()
+                    .flat_map(ApiKeyKind::types),
+            )
         });
-        let types = match (by_kind, self.types) {
+        let types = match (by_kind, self.types.map(paging::distinct)) {
             (Some(a), Some(b)) => Some(a.into_iter().filter(|t| b.contains(t)).collect()),
             (a, b) => a.or(b),
         };
@@ -78,7 +79,7 @@ impl KeyQuery<'_> {
             .map_err(|e| ServiceError::from(e).with_field(names.metadata))?;
         Ok(KeyFilter {
             types,
-            statuses: self.statuses,
+            statuses: self.statuses.map(paging::distinct),
             name_contains: name_contains.map(str::to_owned),
             external_id,
             metadata,
