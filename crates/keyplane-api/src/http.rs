@@ -72,8 +72,8 @@ pub fn router(services: Services, http: HttpSettings) -> Router {
         metrics,
         http: Arc::new(http),
     };
+    let rest_router = rest::admitted(rest_router, &state, &document);
     let openapi = Arc::new(rest::document_json(document));
-    let rest_router = rest::admitted(rest_router, &state);
     Router::new()
         .merge(rest_router)
         .merge(self_authenticating)

@@ -92,10 +92,10 @@ pub async fn create(
     description: Option<&str>,
     events: &[String],
 ) -> Result<EndpointWithSecret, ServiceError> {
+    ensure_may_manage(principal)?;
     let url = parse_destination(services, url)?;
     let description = webhook::parse_description(description)?;
     let events = EventFilter::parse(events)?;
-    ensure_may_manage(principal)?;
     let environment_id = &principal.environment.id;
     let id = new_webhook_endpoint_id();
     let (secret, sealed_secret) = new_secret(services, environment_id, &id);
@@ -121,6 +121,17 @@ pub async fn update(
     id: &str,
     update: EndpointUpdate<'_>,
 ) -> Result<WebhookEndpoint, ServiceError> {
+    if update.url.is_none()
+        && update.description.is_none()
+        && update.events.is_none()
+        && update.enabled.is_none()
+    {
+        return Err(ServiceError::bad_input(
+            "body",
+            "name at least one thing to change",
+        ));
+    }
+    ensure_may_manage(principal)?;
     let change = WebhookEndpointChange {
         url: update
             .url
@@ -134,7 +145,6 @@ pub async fn update(
         enabled: update.enabled,
         sealed_secret: None,
     };
-    ensure_may_manage(principal)?;
     let endpoint = services
         .store
         .change_webhook_endpoint(
@@ -187,14 +197,16 @@ pub async fn delete(
         .await?)
 }
 
+/// A page of the caller's environment's endpoints, newest first.
 pub async fn list(
     services: &Services,
     principal: &Principal,
-) -> Result<Vec<WebhookEndpoint>, ServiceError> {
+    page: &PageRequest<String>,
+) -> Result<Page<WebhookEndpoint>, ServiceError> {
     principal.require(Scope::API_KEYS_READ)?;
     Ok(services
         .store
-        .webhook_endpoints(&principal.environment.id)
+        .webhook_endpoints(&principal.environment.id, page)
         .await?)
 }
 

@@ -124,32 +124,45 @@ async fn a_request_dribbling_its_body_is_answered_unavailable_after_the_request_
         limits.request_timeout = Duration::from_secs(1);
     }))
     .await;
-    let started = Instant::now();
-    let (mut read, mut write) = TcpStream::connect(app.addr).await.unwrap().into_split();
-    let head = format!(
-        "POST /v1/verify HTTP/1.1\r\nHost: keyplane.test\r\nX-API-Key: {}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
-        app.admin()
-    );
-    write.write_all(head.as_bytes()).await.unwrap();
-    let answer = tokio::spawn(async move {
-        let mut text = Vec::new();
-        let _ = read.read_to_end(&mut text).await;
-        String::from_utf8_lossy(&text).into_owned()
-    });
-    for _ in 0..40 {
-        if answer.is_finished() || write.write_all(b" ").await.is_err() {
-            break;
+    // The plain route, and a REST one, whose 503 keeps its request id in header and body.
+    for path in ["/v1/verify", "/api/v1/verify"] {
+        let started = Instant::now();
+        let (mut read, mut write) = TcpStream::connect(app.addr).await.unwrap().into_split();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: keyplane.test\r\nX-API-Key: {}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+            app.admin()
+        );
+        write.write_all(head.as_bytes()).await.unwrap();
+        let answer = tokio::spawn(async move {
+            let mut text = Vec::new();
+            let _ = read.read_to_end(&mut text).await;
+            String::from_utf8_lossy(&text).into_owned()
+        });
+        for _ in 0..40 {
+            if answer.is_finished() || write.write_all(b" ").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(write);
+        let answer = tokio::time::timeout(Duration::from_secs(2), answer)
+            .await
+            .expect("an answer")
+            .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(answer.contains("\"UNAVAILABLE\""), "{answer}");
+        assert!(started.elapsed() < Duration::from_secs(3));
+        if path.starts_with("/api/") {
+            let header = answer
+                .lines()
+                .find_map(|line| line.strip_prefix("x-request-id: "))
+                .unwrap_or_else(|| panic!("an X-Request-Id header: {answer}"));
+            assert!(
+                answer.contains(&format!("\"requestId\":\"{header}\"")),
+                "{answer}"
+            );
+        }
     }
-    drop(write);
-    let answer = tokio::time::timeout(Duration::from_secs(2), answer)
-        .await
-        .expect("an answer")
-        .unwrap();
-    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
-    assert!(answer.contains("\"UNAVAILABLE\""), "{answer}");
-    assert!(started.elapsed() < Duration::from_secs(3));
 }
 
 #[tokio::test]

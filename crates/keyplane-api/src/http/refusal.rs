@@ -167,13 +167,29 @@ pub(crate) struct RequestId(pub String);
 /// The router's outermost layer: every refusal gets its body here, REST requests their id.
 pub(crate) async fn write_refusals(mut request: Request, next: Next) -> Response {
     let dialect = Dialect::of_path(request.uri().path());
-    let request_id = (dialect == Dialect::Rest).then(|| uuid::Uuid::now_v7().to_string());
-    if let Some(id) = &request_id {
-        request.extensions_mut().insert(RequestId(id.clone()));
-    }
+    let request_id = request_id(&mut request, dialect);
     let response = next.run(request).await;
-    let mut response = encode(dialect, request_id.as_deref(), response);
-    if let Some(id) = request_id
+    let response = encode(dialect, request_id.as_deref(), response);
+    with_request_id(response, request_id)
+}
+
+/// The id of a REST request (`None` on other routes): the one a layer outside the router gave
+/// it, or a new one, kept in its extensions for every layer and handler after.
+pub(crate) fn request_id(request: &mut Request, dialect: Dialect) -> Option<String> {
+    if dialect != Dialect::Rest {
+        return None;
+    }
+    if let Some(RequestId(id)) = request.extensions().get::<RequestId>() {
+        return Some(id.clone());
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    request.extensions_mut().insert(RequestId(id.clone()));
+    Some(id)
+}
+
+/// `response` with `X-Request-Id: id`, unless it already names one (a replay's own).
+pub(crate) fn with_request_id(mut response: Response, id: Option<String>) -> Response {
+    if let Some(id) = id
         && let Ok(value) = HeaderValue::from_str(&id)
         && !response.headers().contains_key("x-request-id")
     {

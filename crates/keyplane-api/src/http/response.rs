@@ -135,6 +135,27 @@ pub(super) fn json_body(
     })
 }
 
+/// The refusal of a body read whole with `axum::body::to_bytes`: 413 when it is over the
+/// limit, 400 when it could not be read (the client stopped sending, say).
+pub(super) fn unread_body(err: &axum::Error) -> Response {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(error) = cause {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::BadRequest,
+                "the request body is too large",
+            );
+        }
+        cause = error.source();
+    }
+    error_response(
+        StatusCode::BAD_REQUEST,
+        ErrorCode::BadRequest,
+        "the request body could not be read",
+    )
+}
+
 /// `RateLimit-Limit/Remaining/Reset`, and `Retry-After` when the request was refused.
 pub(super) fn rate_limit_headers(response: &mut Response, decision: RateDecision) {
     let headers = response.headers_mut();
@@ -151,4 +172,29 @@ pub(super) fn retry_soon(response: &mut Response) {
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(1));
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::{Body, Bytes};
+    use axum::http::StatusCode;
+
+    use super::unread_body;
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_413_and_one_that_breaks_off_is_400() {
+        let err = axum::body::to_bytes(Body::from(vec![b'x'; 10]), 4)
+            .await
+            .unwrap_err();
+        assert_eq!(unread_body(&err).status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+        let broken = futures::stream::iter([
+            Ok(Bytes::from_static(b"{\"na")),
+            Err(std::io::Error::other("the client went away")),
+        ]);
+        let err = axum::body::to_bytes(Body::from_stream(broken), 1_000)
+            .await
+            .unwrap_err();
+        assert_eq!(unread_body(&err).status(), StatusCode::BAD_REQUEST);
+    }
 }

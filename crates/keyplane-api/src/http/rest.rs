@@ -93,17 +93,50 @@ fn self_authenticating() -> OpenApiRouter<AppState> {
 /// [`admitted`]) and the self-authenticating routes.
 pub(super) fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
     let (resources, mut document) = resources().split_for_parts();
+    doc::admitted_headers(&mut document);
     let (own, own_document) = self_authenticating().split_for_parts();
     document.merge(own_document);
     (resources, own, doc::finish(document))
 }
 
-/// The REST resources behind their one admission.
-pub(super) fn admitted(router: Router<AppState>, state: &AppState) -> Router<AppState> {
-    router.route_layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        admission::admit_rest,
-    ))
+/// The REST resources behind their one admission, which refuses a query string sent to an
+/// operation the document gives no query parameter.
+pub(super) fn admitted(
+    router: Router<AppState>,
+    state: &AppState,
+    document: &utoipa::openapi::OpenApi,
+) -> Router<AppState> {
+    router
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admission::admit_rest,
+        ))
+        .route_layer(axum::Extension(std::sync::Arc::new(queryless(document))))
+}
+
+/// The operations (`METHOD /path`) that take no query parameter.
+fn queryless(document: &utoipa::openapi::OpenApi) -> admission::Queryless {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::path::ParameterIn;
+    let mut names = std::collections::HashSet::new();
+    for (path, item) in &document.paths.paths {
+        for (method, operation) in [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PATCH", &item.patch),
+            ("PUT", &item.put),
+            ("DELETE", &item.delete),
+        ] {
+            let Some(operation) = operation else { continue };
+            let takes_query = operation.parameters.iter().flatten().any(|parameter| {
+                matches!(parameter, RefOr::T(p) if p.parameter_in == ParameterIn::Query)
+            });
+            if !takes_query {
+                names.insert(format!("{method} {path}"));
+            }
+        }
+    }
+    admission::Queryless(names)
 }
 
 /// Every operation as the activity log and the metrics name it: `METHOD /path`.

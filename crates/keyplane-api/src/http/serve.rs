@@ -138,10 +138,12 @@ pub async fn serve(
 /// is dropped, as when its client disconnects).
 async fn within_deadline(
     State(request_timeout): State<Duration>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let dialect = Dialect::of_path(request.uri().path());
+    // Given here, outside the router, so a request that runs out of time keeps its id.
+    let request_id = refusal::request_id(&mut request, dialect);
     let deadline = if EVENT_ROUTES.contains(&request.uri().path()) {
         request_timeout + Duration::from_secs(keyplane_domain::event_queue::MAX_WAIT_SECONDS)
     } else {
@@ -156,7 +158,8 @@ async fn within_deadline(
                 "the request did not finish in time",
             );
             retry_soon(&mut response);
-            refusal::encode(dialect, None, response)
+            let response = refusal::encode(dialect, request_id.as_deref(), response);
+            refusal::with_request_id(response, request_id)
         }
     }
 }

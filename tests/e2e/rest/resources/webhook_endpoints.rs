@@ -1,9 +1,11 @@
-//! Webhook endpoints over REST: their whole life, deliveries and replay; refused with their code; 404 for another environment's.
+//! Webhook endpoints over REST: their whole life, listed a page at a time, deliveries and
+//! replay; refused with their code; 404 for another environment's.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::super::call;
+use super::check_list;
 use crate::harness::{Receiver, TestApp};
 
 #[tokio::test]
@@ -46,6 +48,16 @@ async fn a_webhook_endpoint_lives_its_whole_life_over_rest() {
     assert_eq!(patched.body["description"], json!(null));
     assert_eq!(patched.body["events"], json!(["key.created"]));
     assert_eq!(patched.body["url"], receiver.url());
+    // A PATCH naming nothing is refused and writes nothing, not even an audit event.
+    let audit_before = app.snapshot().await;
+    let empty = call(&app, &admin, Method::PATCH, &location, Some(json!({}))).await;
+    assert_eq!(
+        (empty.status, empty.code()),
+        (StatusCode::BAD_REQUEST, "BAD_USER_INPUT"),
+        "{}",
+        empty.body
+    );
+    assert_eq!(app.snapshot().await, audit_before);
 
     // Two deliveries (its own creation, then a key's), a page at a time, newest first.
     app.create_key("billing", &["customers:read"]).await;
@@ -136,6 +148,22 @@ async fn webhook_endpoints_refuse_partial_access_and_bad_destinations() {
     assert_eq!(
         (forbidden.status, forbidden.code()),
         (StatusCode::FORBIDDEN, "FORBIDDEN")
+    );
+    // Authorization comes before input: a caller who may not manage endpoints learns nothing
+    // about which destinations would be accepted.
+    let forbidden_bad_url = call(
+        &app,
+        &writer,
+        Method::POST,
+        "/api/v1/webhook-endpoints",
+        Some(json!({ "url": "ftp://127.0.0.1/hook", "events": ["*"] })),
+    )
+    .await;
+    assert_eq!(
+        (forbidden_bad_url.status, forbidden_bad_url.code()),
+        (StatusCode::FORBIDDEN, "FORBIDDEN"),
+        "{}",
+        forbidden_bad_url.body
     );
     for (body, field) in [
         (
@@ -265,4 +293,36 @@ async fn a_webhook_endpoint_of_another_environment_is_not_found() {
     )
     .await;
     assert_eq!(still.body["enabled"], true);
+}
+
+/// Creates an endpoint with `key` that nothing is ever sent to (no key is revoked, and
+/// nothing listens on the discard port); answers its id.
+async fn quiet_endpoint(app: &TestApp, key: &str) -> String {
+    let created = call(
+        app,
+        key,
+        Method::POST,
+        "/api/v1/webhook-endpoints",
+        Some(json!({ "url": "http://127.0.0.1:9/hooks", "events": ["key.revoked"] })),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    created.body["endpoint"]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn webhook_endpoints_are_listed_newest_first_a_page_at_a_time() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let mut made = Vec::new();
+    for _ in 0..2 {
+        made.push(quiet_endpoint(&app, &admin).await);
+    }
+    // Made in staging between production's second and third endpoints.
+    let foreign = quiet_endpoint(&app, &app.server_key("staging")).await;
+    for _ in 0..2 {
+        made.push(quiet_endpoint(&app, &admin).await);
+    }
+    made.reverse();
+    check_list(&app, &admin, "/api/v1/webhook-endpoints", &made, &foreign).await;
 }

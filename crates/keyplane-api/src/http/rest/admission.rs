@@ -3,6 +3,8 @@
 //! what the activity log and the metrics record of the call.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
@@ -22,7 +24,11 @@ use super::super::idempotency::{
     run_to_completion,
 };
 use super::super::refusal::{Dialect, RequestId};
-use super::super::response::{Outcome, error_response, rate_limit_headers};
+use super::super::response::{Outcome, error_response, rate_limit_headers, unread_body};
+
+/// The operations (`METHOD /path`) that take no query parameter, from the document.
+#[derive(Debug)]
+pub(super) struct Queryless(pub(super) HashSet<String>);
 
 /// Admits the call, runs it (at most once per `Idempotency-Key`), and labels its response for
 /// the activity recorder. The handler finds the caller as an `Extension<Principal>`.
@@ -46,6 +52,11 @@ pub(super) async fn admit_rest(
             Ok(admitted) => admitted,
             Err(refusal) => return refusal,
         };
+    let queryless = parts
+        .extensions
+        .get::<Arc<Queryless>>()
+        .zip(operation.as_ref())
+        .is_some_and(|(queryless, operation)| queryless.0.contains(operation));
     let mut performed = performed_by(&principal);
     performed.operation_name = operation.clone();
     performed.operation_type = Some(if parts.method.is_safe() {
@@ -55,9 +66,9 @@ pub(super) async fn admit_rest(
     });
     performed.ran = operation.into_iter().map(Cow::Owned).collect();
     let labelled = |response: Response| label(response, &performed, decision);
-    if !parts.method.is_safe() && parts.uri.query().is_some() {
-        // No operation that changes something takes query parameters: refuse them rather than
-        // ignore them (they would also make a retry a different request).
+    if parts.uri.query().is_some() && (queryless || !parts.method.is_safe()) {
+        // An operation that takes no query parameter (none that changes something does) refuses
+        // them rather than ignore them (they would also make a retry a different request).
         return labelled(error_response(
             StatusCode::BAD_REQUEST,
             ErrorCode::BadUserInput,
@@ -73,13 +84,7 @@ pub(super) async fn admit_rest(
         Some(key) => {
             let bytes = match axum::body::to_bytes(body, state.http.max_body_bytes).await {
                 Ok(bytes) => bytes,
-                Err(_) => {
-                    return labelled(error_response(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        ErrorCode::BadRequest,
-                        "the request body is too large",
-                    ));
-                }
+                Err(err) => return labelled(unread_body(&err)),
             };
             let path = parts
                 .uri

@@ -16,7 +16,7 @@ use super::super::AppState;
 use super::common::answered;
 use super::doc::Refusals;
 use super::input::{JsonBody, PathId};
-use super::types::{ApiKey, Patch, Quota, RateLimit};
+use super::types::{ApiKey, Patch, Quota, RateLimit, not_null};
 use crate::error::ApiError;
 use crate::schema::enums::ScopePreset;
 
@@ -144,6 +144,7 @@ pub(super) async fn get_api_key(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(min_properties = 1)]
 pub(super) struct UpdateApiKey {
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default)]
@@ -168,12 +169,15 @@ pub(super) struct UpdateApiKey {
     #[schema(value_type = Option<Quota>)]
     quota: Patch<Quota>,
     /// The key's new scopes (not with `preset`).
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false)]
     scopes: Option<Vec<String>>,
     /// The key's new scopes as a preset (not with `scopes`).
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false)]
     preset: Option<ScopePreset>,
     /// A new expiration for a key that has one: in the future, at most one year out.
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false)]
     expires_at: Option<DateTime<Utc>>,
 }

@@ -1,47 +1,12 @@
-//! What the environment's smaller resources share: a list the use case answers whole, a list
-//! that takes no parameters, 201 with the new resource's `Location`, and 204.
+//! What the resources' handlers share: 201 with the new resource's `Location`, 204, and a
+//! use case's answer as JSON.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::super::response::{api_error_response, no_store};
-use super::list::List;
 use crate::error::ApiError;
-
-/// A collection the use case answers in full, as the one page of a list.
-pub(super) fn whole<T>(data: Vec<T>) -> List<T> {
-    List {
-        data,
-        has_more: false,
-        next_cursor: None,
-    }
-}
-
-/// The query of a list answered whole: no parameter at all, so a `limit` or a cursor is
-/// refused rather than ignored.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct NoParameters {}
-
-/// The page parameters alone, unknown ones refused.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct PageParameters {
-    pub limit: Option<i64>,
-    pub starting_after: Option<String>,
-    pub ending_before: Option<String>,
-}
-
-impl PageParameters {
-    pub(super) fn page(self) -> super::list::PageQuery {
-        super::list::PageQuery {
-            limit: self.limit,
-            starting_after: self.starting_after,
-            ending_before: self.ending_before,
-        }
-    }
-}
 
 /// 201 with the resource just made, and its URL in `Location`.
 pub(super) fn created<T: Serialize>(

@@ -2,7 +2,12 @@
 //! error body, and the refusals every operation can answer with.
 
 use serde::Serialize;
+use utoipa::openapi::header::{Header, HeaderBuilder};
+use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+use utoipa::openapi::response::Response;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr, Required};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use crate::schema::UsageGranularity;
@@ -154,8 +159,160 @@ pub(crate) enum Refusals {
     Unavailable(ErrorBody),
 }
 
-/// The document with what the routes alone do not say: the servers it is served from.
+/// The document with what the routes alone do not say: its version, and the `X-Request-Id`
+/// every answer carries and the `Retry-After` of every 503.
 pub(super) fn finish(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     document.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let components = document.components.get_or_insert_with(Default::default);
+    for (name, header) in [
+        (
+            REQUEST_ID,
+            header(
+                string(),
+                "This request's id, also in an error body's `requestId`.",
+            ),
+        ),
+        (
+            RETRY_AFTER,
+            header(integer(), "Seconds to wait before trying again."),
+        ),
+        (
+            "RateLimit-Limit",
+            header(
+                integer(),
+                "Requests the key may make in its rate-limit window (when it has a limit).",
+            ),
+        ),
+        (
+            "RateLimit-Remaining",
+            header(integer(), "Requests left in the current window."),
+        ),
+        (
+            "RateLimit-Reset",
+            header(integer(), "Seconds until the window starts over."),
+        ),
+        (
+            REPLAYED,
+            header(
+                string(),
+                "`true` when this is the stored answer of an earlier request with the same \
+                 `Idempotency-Key`.",
+            ),
+        ),
+    ] {
+        components.headers.insert(name.to_owned(), RefOr::T(header));
+    }
+    for_each_response(&mut document, |_, _, status, response| {
+        add_header(response, REQUEST_ID);
+        if status == "503" {
+            add_header(response, RETRY_AFTER);
+        }
+    });
     document
+}
+
+/// The headers of the resources behind REST's one admission: `Idempotency-Key` on every POST
+/// that changes something, the `RateLimit-*` of a key with a rate limit, `Retry-After` on a 429
+/// or on a 409 while the first request under an `Idempotency-Key` runs.
+pub(super) fn admitted_headers(document: &mut utoipa::openapi::OpenApi) {
+    let components = document.components.get_or_insert_with(Default::default);
+    components.parameters.insert(
+        IDEMPOTENCY_KEY.to_owned(),
+        RefOr::T(
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Makes a retry safe: the same caller's same request (method, path and body) \
+                     within 24 hours gets the first answer again (`Idempotent-Replayed: true`); \
+                     another request under the same key is 422, and one while the first runs \
+                     409 with `Retry-After`.",
+                ))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(255))
+                        .pattern(Some("^[!-~]+$")),
+                ))
+                .build(),
+        ),
+    );
+    for item in document.paths.paths.values_mut() {
+        if let Some(post) = &mut item.post
+            // A reveal's answer is never stored: a retry must write its audit row again.
+            && post.operation_id.as_deref() != Some("revealApiKey")
+        {
+            post.parameters
+                .get_or_insert_with(Vec::new)
+                .push(RefOr::Ref(Ref::new(format!(
+                    "#/components/parameters/{IDEMPOTENCY_KEY}"
+                ))));
+        }
+    }
+    for_each_response(document, |method, _, status, response| {
+        for name in ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"] {
+            add_header(response, name);
+        }
+        if status == "429" || (status == "409" && method == "post") {
+            add_header(response, RETRY_AFTER);
+        }
+        if method == "post" && (status.starts_with('2') || status.starts_with('4')) {
+            add_header(response, REPLAYED);
+        }
+    });
+}
+
+const REQUEST_ID: &str = "X-Request-Id";
+const RETRY_AFTER: &str = "Retry-After";
+const REPLAYED: &str = "Idempotent-Replayed";
+const IDEMPOTENCY_KEY: &str = "IdempotencyKey";
+
+fn string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+fn integer() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(0))
+}
+
+fn header(schema: ObjectBuilder, description: &str) -> Header {
+    HeaderBuilder::new()
+        .schema(Some(schema))
+        .description(Some(description))
+        .build()
+}
+
+/// Names the component header `name` in `response`.
+fn add_header(response: &mut Response, name: &str) {
+    response.headers.insert(
+        name.to_owned(),
+        RefOr::Ref(Ref::new(format!("#/components/headers/{name}"))),
+    );
+}
+
+/// Calls `f` with each operation's method, path, status and (inline) response.
+fn for_each_response(
+    document: &mut utoipa::openapi::OpenApi,
+    mut f: impl FnMut(&str, &str, &str, &mut Response),
+) {
+    for (path, item) in document.paths.paths.iter_mut() {
+        for (method, operation) in [
+            ("get", &mut item.get),
+            ("post", &mut item.post),
+            ("patch", &mut item.patch),
+            ("put", &mut item.put),
+            ("delete", &mut item.delete),
+        ] {
+            let Some(operation) = operation else { continue };
+            for (status, response) in operation.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response {
+                    f(method, path, status, response);
+                }
+            }
+        }
+    }
 }

@@ -85,21 +85,11 @@ pub(super) const FILTER_NAMES: KeyQueryNames = KeyQueryNames {
 
 impl ListApiKeysQuery {
     fn page(&self) -> Result<PageQuery, ApiError> {
-        let limit = self
-            .page
-            .limit
-            .as_deref()
-            .map(|text| {
-                text.parse::<i64>().map_err(|_| {
-                    ApiError::bad_input("limit", "limit must be a whole number from 1 to 100")
-                })
-            })
-            .transpose()?;
-        Ok(PageQuery {
-            limit,
-            starting_after: self.page.starting_after.clone(),
-            ending_before: self.page.ending_before.clone(),
-        })
+        PageQuery::parse(
+            self.page.limit.as_deref(),
+            self.page.starting_after.as_deref(),
+            self.page.ending_before.as_deref(),
+        )
     }
 
     fn filter(&self) -> Result<KeyFilter, ApiError> {

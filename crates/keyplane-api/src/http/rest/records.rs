@@ -15,7 +15,7 @@ use super::super::AppState;
 use super::common::answered;
 use super::doc::Refusals;
 use super::input::{PathId, QueryParams, enum_list, instant};
-use super::list::{List, PageQuery};
+use super::list::{List, PageParameters, PageQuery};
 use super::types::Actor;
 use crate::error::ApiError;
 use crate::schema::UsageGranularity;
@@ -64,7 +64,7 @@ impl From<DomainAuditEvent> for AuditEvent {
 #[serde(deny_unknown_fields)]
 pub(super) struct AuditQuery {
     #[param(ignore)]
-    limit: Option<i64>,
+    limit: Option<String>,
     #[param(ignore)]
     starting_after: Option<String>,
     #[param(ignore)]
@@ -81,12 +81,12 @@ pub(super) struct AuditQuery {
     subject: Option<AuditEventSubject>,
 }
 
-fn page_of(limit: Option<i64>, after: &Option<String>, before: &Option<String>) -> PageQuery {
-    PageQuery {
-        limit,
-        starting_after: after.clone(),
-        ending_before: before.clone(),
-    }
+fn page_of(
+    limit: &Option<String>,
+    after: &Option<String>,
+    before: &Option<String>,
+) -> Result<PageQuery, ApiError> {
+    PageQuery::parse(limit.as_deref(), after.as_deref(), before.as_deref())
 }
 
 async fn audit_list(
@@ -127,20 +127,11 @@ pub(super) async fn list_audit_events(
                 .map(|types| types.into_iter().map(Into::into).collect()),
             subject: query.subject.map(Into::into),
         };
-        let page = page_of(query.limit, &query.starting_after, &query.ending_before);
+        let page = page_of(&query.limit, &query.starting_after, &query.ending_before)?;
         audit_list(&state, &principal, filter, page).await
     }
     .await;
     answered(StatusCode::OK, result)
-}
-
-/// A page of a key's own list: nothing but the page parameters.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct PageOnly {
-    limit: Option<i64>,
-    starting_after: Option<String>,
-    ending_before: Option<String>,
 }
 
 /// Lists one key's lifecycle events, newest first.
@@ -157,7 +148,7 @@ pub(super) async fn list_key_audit_events(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     PathId(id): PathId,
-    QueryParams(query): QueryParams<PageOnly>,
+    QueryParams(query): QueryParams<PageParameters>,
 ) -> Response {
     let result = async {
         // A key of another environment is NOT_FOUND, as it is everywhere else.
@@ -166,8 +157,7 @@ pub(super) async fn list_key_audit_events(
             api_key_id: Some(id),
             ..AuditFilter::default()
         };
-        let page = page_of(query.limit, &query.starting_after, &query.ending_before);
-        audit_list(&state, &principal, filter, page).await
+        audit_list(&state, &principal, filter, query.page()?).await
     }
     .await;
     answered(StatusCode::OK, result)
@@ -198,7 +188,7 @@ pub(super) struct ActivityEvent {
 #[serde(deny_unknown_fields)]
 pub(super) struct ActivityQuery {
     #[param(ignore)]
-    limit: Option<i64>,
+    limit: Option<String>,
     #[param(ignore)]
     starting_after: Option<String>,
     #[param(ignore)]
@@ -246,7 +236,7 @@ pub(super) async fn list_activity(
             until: instant("occurredAt[lt]", query.until.as_deref())?,
         };
         let page =
-            page_of(query.limit, &query.starting_after, &query.ending_before).sequence_page()?;
+            page_of(&query.limit, &query.starting_after, &query.ending_before)?.sequence_page()?;
         let found = records::activity_events(&state.services, &principal, &filter, &page).await?;
         Ok(List::of(
             found,

@@ -180,6 +180,15 @@ pub(super) struct QuotaState {
     pub resets_at: Option<DateTime<Utc>>,
 }
 
+/// Reads a field that may be omitted but is never `null` (with `#[serde(default,
+/// deserialize_with = "not_null")]`): `{"name": null}` is refused as bad input rather than read
+/// as if the field were absent, so a client that means "clear" learns it cannot.
+pub(super) fn not_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
 /// A field of a PATCH body: absent leaves it as it is, `null` clears it, a value sets it.
 #[derive(Debug, Clone, Default)]
 pub(super) enum Patch<T> {

@@ -17,11 +17,11 @@ use utoipa::ToSchema;
 
 use super::super::AppState;
 use super::common::answered;
-use super::common::{NoParameters, PageParameters, created, no_content, whole};
+use super::common::{created, no_content};
 use super::doc::Refusals;
 use super::input::{JsonBody, PathId, QueryParams};
-use super::list::{List, PageQuery};
-use super::types::Patch;
+use super::list::{List, PageParameters, PageQuery};
+use super::types::{Patch, not_null};
 use crate::error::ApiError;
 use crate::schema::enums::WebhookDeliveryStatus;
 
@@ -75,26 +75,32 @@ impl From<EndpointWithSecret> for WebhookEndpointWithSecret {
     }
 }
 
-/// Lists the environment's webhook endpoints (at most 20), oldest first, as the use case keeps
-/// them. They come whole, in one page: `has_more` is always false and the list takes no
-/// `limit` or cursor.
+/// Lists the environment's webhook endpoints (at most 20), newest first.
 #[utoipa::path(
     get,
     path = "/api/v1/webhook-endpoints",
     operation_id = "listWebhookEndpoints",
     tag = "Webhooks",
-    responses((status = 200, description = "Every endpoint, in one page.", body = List<WebhookEndpoint>), Refusals),
+    params(PageQuery),
+    responses((status = 200, description = "A page of endpoints.", body = List<WebhookEndpoint>), Refusals),
     security(("apiKey" = []), ("session" = []))
 )]
 pub(super) async fn list_webhook_endpoints(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    QueryParams(NoParameters {}): QueryParams<NoParameters>,
+    QueryParams(query): QueryParams<PageParameters>,
 ) -> Response {
-    let result = webhooks::list(&state.services, &principal)
-        .await
-        .map(|found| whole(found.into_iter().map(WebhookEndpoint::from).collect()))
-        .map_err(ApiError::from);
+    let result = async {
+        let page = query.page()?.id_page()?;
+        let found = webhooks::list(&state.services, &principal, &page).await?;
+        Ok(List::of(
+            found,
+            &page,
+            |e| e.id.clone(),
+            WebhookEndpoint::from,
+        ))
+    }
+    .await;
     answered(StatusCode::OK, result)
 }
 
@@ -176,11 +182,17 @@ pub(super) async fn get_webhook_endpoint(
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct UpdateWebhookEndpoint {
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     url: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     description: Patch<String>,
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     events: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     enabled: Option<bool>,
 }
 
@@ -327,7 +339,7 @@ pub(super) async fn list_webhook_deliveries(
     QueryParams(query): QueryParams<PageParameters>,
 ) -> Response {
     let result = async {
-        let page = query.page().sequence_page()?;
+        let page = query.page()?.sequence_page()?;
         let found = webhooks::deliveries(&state.services, &principal, &id, &page).await?;
         Ok(List::of(
             found,
