@@ -22,6 +22,7 @@ mod key_scopes;
 mod lifecycle;
 mod listing;
 mod metadata;
+mod metrics;
 mod people;
 mod persistence;
 mod plain_verify;

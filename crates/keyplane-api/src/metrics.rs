@@ -1,5 +1,5 @@
 //! Prometheus metrics at `GET /metrics`: requests and their latency by operation and outcome,
-//! key-cache hits and misses, database statements issued, the write-behind queue depth, and,
+//! key-cache hits and misses, database statements issued and failed, the write-behind queue depth, and,
 //! with Redis, its call latency, whether it answers and the rate-limit decisions made without
 //! it.
 //!
@@ -166,6 +166,11 @@ impl Collector for Readings {
                 "Statements sent to the database.",
                 self.store.queries_issued(),
             ),
+            (
+                "keyplane_db_query_errors",
+                "Statements the database failed: refused (a constraint included) or unreachable.",
+                self.store.queries_failed(),
+            ),
         ];
         for (name, help, value) in counters {
             let counter = ConstCounter::new(value);
@@ -291,14 +296,45 @@ impl Metrics {
             .register_collector(Box::new(ParseCacheReadings(cache)));
     }
 
-    /// The Prometheus text exposition of every metric.
+    /// The Prometheus text exposition (format 0.0.4, what `/metrics` declares) of every metric.
     pub fn render(&self) -> String {
         let mut text = String::new();
         if prometheus_client::encoding::text::encode(&mut text, &self.registry).is_err() {
             tracing::error!("could not encode metrics");
         }
-        text
+        classic_text(&text)
     }
+}
+
+/// `openmetrics` (what `prometheus_client` writes) in Prometheus's classic text format: a
+/// counter's `# HELP` and `# TYPE` name its samples' `_total` name, as scrapers reading format
+/// 0.0.4 and `promtool check metrics` expect (they would see an untyped `…_total` without
+/// help), and the OpenMetrics `# EOF` line goes.
+fn classic_text(openmetrics: &str) -> String {
+    let counters: HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.strip_suffix(" counter"))
+        .collect();
+    let mut text = String::with_capacity(openmetrics.len() + 8 * counters.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        match renamed {
+            Some(line) => text.push_str(&line),
+            None => text.push_str(line),
+        }
+        text.push('\n');
+    }
+    text
 }
 
 #[cfg(test)]
@@ -322,6 +358,19 @@ mod tests {
         for (ran, expected) in cases {
             assert_eq!(label(ran), expected, "{ran:?}");
         }
+    }
+
+    #[test]
+    fn counters_are_named_by_their_samples_and_the_eof_line_goes() {
+        let openmetrics = "# HELP a_requests Requests.\n# TYPE a_requests counter\n\
+                           a_requests_total{outcome=\"OK\"} 3\n\
+                           # HELP a_depth Depth.\n# TYPE a_depth gauge\na_depth 2\n# EOF\n";
+        assert_eq!(
+            classic_text(openmetrics),
+            "# HELP a_requests_total Requests.\n# TYPE a_requests_total counter\n\
+             a_requests_total{outcome=\"OK\"} 3\n\
+             # HELP a_depth Depth.\n# TYPE a_depth gauge\na_depth 2\n"
+        );
     }
 
     #[test]

@@ -79,6 +79,7 @@ impl MigrationLock {
 pub struct Store {
     db: DatabaseConnection,
     queries: Arc<AtomicU64>,
+    failed_queries: Arc<AtomicU64>,
     /// Bumped after every write of this process that committed events, and for every other
     /// replica's events notice, so event readers and webhook deliveries wake and look again.
     written: Arc<tokio::sync::watch::Sender<u64>>,
@@ -108,15 +109,20 @@ impl Store {
             });
         let mut db = Database::connect(options).await?;
         let queries = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&queries);
-        // Counts statements only; the statement itself (which may hold a key hash) is never
-        // looked at.
-        db.set_metric_callback(move |_| {
+        let failed_queries = Arc::new(AtomicU64::new(0));
+        let (counter, failures) = (Arc::clone(&queries), Arc::clone(&failed_queries));
+        // Counts statements and failures only; the statement itself (which may hold a key hash)
+        // is never looked at.
+        db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            if info.failed {
+                failures.fetch_add(1, Ordering::Relaxed);
+            }
         });
         Ok(Self {
             db,
             queries,
+            failed_queries,
             written: Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
@@ -137,6 +143,12 @@ impl Store {
     /// Statements this store has sent to the database since it connected.
     pub fn queries_issued(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)
+    }
+
+    /// Statements of those that failed: the database refused them (a constraint included) or
+    /// could not be reached.
+    pub fn queries_failed(&self) -> u64 {
+        self.failed_queries.load(Ordering::Relaxed)
     }
 
     /// The pool, for running migrations.
