@@ -71,11 +71,11 @@ pub struct ClientArgs {
 /// A client command.
 #[derive(Debug)]
 pub enum ClientCommand {
-    Keys(keys::KeysArgs),
-    Audit(records::AuditArgs),
-    Usage(records::UsageArgs),
-    Login(login::LoginArgs),
-    Logout(login::LogoutArgs),
+    Keys(Box<keys::KeysArgs>),
+    Audit(Box<records::AuditArgs>),
+    Usage(Box<records::UsageArgs>),
+    Login(Box<login::LoginArgs>),
+    Logout(Box<login::LogoutArgs>),
 }
 
 impl ClientCommand {
@@ -94,11 +94,11 @@ impl ClientCommand {
 pub async fn run(command: ClientCommand) -> ExitCode {
     let out = Out::new(command.client_args().output);
     let result = match command {
-        ClientCommand::Keys(args) => keys::run(args, &out).await,
-        ClientCommand::Audit(args) => records::audit(args, &out).await,
-        ClientCommand::Usage(args) => records::usage(args, &out).await,
-        ClientCommand::Login(args) => login::login(args, &out).await,
-        ClientCommand::Logout(args) => login::logout(args, &out).await,
+        ClientCommand::Keys(args) => keys::run(*args, &out).await,
+        ClientCommand::Audit(args) => records::audit(*args, &out).await,
+        ClientCommand::Usage(args) => records::usage(*args, &out).await,
+        ClientCommand::Login(args) => login::login(*args, &out).await,
+        ClientCommand::Logout(args) => login::logout(*args, &out).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -164,7 +164,10 @@ pub fn build(
 fn api_key(args: &ClientArgs) -> Result<Option<Secret>, Failure> {
     if let Some(path) = &args.api_key_file {
         let text = std::fs::read_to_string(path).map_err(|err| {
-            Failure::Local(format!("cannot read the API key from {}: {err}", path.display()))
+            Failure::Local(format!(
+                "cannot read the API key from {}: {err}",
+                path.display()
+            ))
         })?;
         return first_line(&text, "the API key file").map(Some);
     }

@@ -193,15 +193,15 @@ pub enum Command {
     User(UserCommand),
     /// Manage API keys on a Keyplane server, as a client of its REST API.
     #[command(after_help = crate::cli::exit::TABLE)]
-    Keys(crate::cli::keys::KeysArgs),
+    Keys(Box<crate::cli::keys::KeysArgs>),
     /// Read the audit trail of the environment, or of one key.
-    Audit(crate::cli::records::AuditArgs),
+    Audit(Box<crate::cli::records::AuditArgs>),
     /// A key's verifications over time.
-    Usage(crate::cli::records::UsageArgs),
+    Usage(Box<crate::cli::records::UsageArgs>),
     /// Sign a person in; the session is kept in the config file (mode 0600).
-    Login(crate::cli::login::LoginArgs),
+    Login(Box<crate::cli::login::LoginArgs>),
     /// End the session on the server and forget its token.
-    Logout(crate::cli::login::LogoutArgs),
+    Logout(Box<crate::cli::login::LogoutArgs>),
     /// Print a completion script for a shell.
     #[command(after_help = "Examples:
   keyplane completions bash > /etc/bash_completion.d/keyplane

@@ -60,7 +60,13 @@ pub async fn login(args: LoginArgs, out: &Out) -> Result<(), Failure> {
             slugs.join(", ")
         ));
     }
-    saved.url = Some(anonymous.base_url().as_str().trim_end_matches('/').to_owned());
+    saved.url = Some(
+        anonymous
+            .base_url()
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned(),
+    );
     saved.environment = Some(environment.clone());
     saved.session_token = Some(login.token);
     config.profiles.insert(args.client.profile.clone(), saved);
@@ -124,7 +130,11 @@ pub async fn logout(args: LogoutArgs, out: &Out) -> Result<(), Failure> {
         .environment
         .clone()
         .unwrap_or_else(|| "production".to_owned());
-    let client = build(&url, Some(Credentials::session(token, environment)), &args.client)?;
+    let client = build(
+        &url,
+        Some(Credentials::session(token, environment)),
+        &args.client,
+    )?;
     match client.logout().await {
         Ok(()) => {}
         Err(err) if err.code() == Some(&ErrorCode::Unauthenticated) => {

@@ -103,7 +103,10 @@ pub fn table(header: &[&str]) -> Table {
 }
 
 pub fn instant(at: Option<DateTime<Utc>>) -> String {
-    at.map_or_else(|| "-".to_owned(), |at| at.to_rfc3339_opts(SecondsFormat::Secs, true))
+    at.map_or_else(
+        || "-".to_owned(),
+        |at| at.to_rfc3339_opts(SecondsFormat::Secs, true),
+    )
 }
 
 fn or_dash(text: Option<&str>) -> String {
@@ -113,7 +116,13 @@ fn or_dash(text: Option<&str>) -> String {
 /// Keys as a table: one row each.
 pub fn keys_table(keys: &[ApiKey]) -> Table {
     let mut table = table(&[
-        "ID", "NAME", "TYPE", "STATUS", "SCOPES", "EXPIRES", "LAST USED",
+        "ID",
+        "NAME",
+        "TYPE",
+        "STATUS",
+        "SCOPES",
+        "EXPIRES",
+        "LAST USED",
     ]);
     for key in keys {
         table.add_row(vec![
@@ -167,7 +176,12 @@ pub fn key_detail(key: &ApiKey) -> Table {
             "quota",
             key.quota.as_ref().map_or_else(
                 || "-".to_owned(),
-                |quota| format!("{}/{} ({} left)", quota.limit, quota.refill, quota.remaining),
+                |quota| {
+                    format!(
+                        "{}/{} ({} left)",
+                        quota.limit, quota.refill, quota.remaining
+                    )
+                },
             ),
         ),
         (

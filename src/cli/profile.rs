@@ -53,9 +53,7 @@ pub fn path() -> Result<PathBuf, Failure> {
     }
     set("HOME")
         .map(|home| PathBuf::from(home).join(".config/keyplane/config.toml"))
-        .ok_or_else(|| {
-            Failure::Local("no config file: set KEYPLANE_CONFIG or HOME".to_owned())
-        })
+        .ok_or_else(|| Failure::Local("no config file: set KEYPLANE_CONFIG or HOME".to_owned()))
 }
 
 impl ConfigFile {

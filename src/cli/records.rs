@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use clap::Args;
-use keyplane_client::{AuditEvent, AuditEventType, AuditFilter, Cursor, PageRequest, UsageGranularity, UsageQuery};
+use keyplane_client::{
+    AuditEvent, AuditEventType, AuditFilter, Cursor, PageRequest, UsageGranularity, UsageQuery,
+};
 
 use super::exit::Failure;
 use super::output::{self, Out};

@@ -135,7 +135,11 @@ mod tests {
             ("99999999999999999d", None),
         ];
         for (text, seconds) in cases {
-            assert_eq!(duration(text).ok().map(|d| d.num_seconds()), seconds, "{text}");
+            assert_eq!(
+                duration(text).ok().map(|d| d.num_seconds()),
+                seconds,
+                "{text}"
+            );
         }
     }
 

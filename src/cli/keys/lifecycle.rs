@@ -208,9 +208,8 @@ pub fn check_stdin(args: &VerifyArgs, client: &ClientArgs) -> Result<(), Failure
 pub async fn verify(args: VerifyArgs, client: &Client, out: &Out) -> Result<(), Failure> {
     let secret = match &args.secret_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|err| {
-                Failure::Local(format!("cannot read {}: {err}", path.display()))
-            })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|err| Failure::Local(format!("cannot read {}: {err}", path.display())))?;
             let line = text.lines().next().unwrap_or_default().trim();
             if line.is_empty() {
                 return Err(Failure::Usage(format!("{} is empty", path.display())));
@@ -236,7 +235,10 @@ pub async fn verify(args: VerifyArgs, client: &Client, out: &Out) -> Result<(), 
             ("code", answer.code.to_string()),
             ("key", key.map_or("-".to_owned(), |k| k.id.clone())),
             ("name", key.map_or("-".to_owned(), |k| k.name.clone())),
-            ("environment", answer.environment.clone().unwrap_or("-".into())),
+            (
+                "environment",
+                answer.environment.clone().unwrap_or("-".into()),
+            ),
             ("scopes", answer.scopes.join(",")),
         ];
         for (field, value) in rows {
