@@ -192,6 +192,13 @@ fn first_line(text: &str, what: &str) -> Result<Secret, Failure> {
 /// A secret on the first line of stdin, which must not be a terminal (a secret typed there
 /// would be echoed).
 pub fn read_stdin(what: &str) -> Result<Secret, Failure> {
+    let line = read_stdin_line(what)?;
+    first_line(line.expose(), what)
+}
+
+/// The first line of stdin as it is, only its line ending removed (a password may begin or
+/// end with a space).
+pub fn read_stdin_line(what: &str) -> Result<Secret, Failure> {
     let mut stdin = std::io::stdin();
     if stdin.is_terminal() {
         return Err(Failure::Usage(format!(
@@ -202,7 +209,11 @@ pub fn read_stdin(what: &str) -> Result<Secret, Failure> {
     stdin
         .read_to_string(&mut text)
         .map_err(|err| Failure::Local(format!("cannot read {what} from stdin: {err}")))?;
-    first_line(&text, what)
+    let line = text.lines().next().unwrap_or_default();
+    if line.is_empty() {
+        return Err(Failure::Usage(format!("{what} is empty")));
+    }
+    Ok(Secret::new(line))
 }
 
 /// `keyplane completions SHELL`: the completion script, on stdout.

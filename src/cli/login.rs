@@ -10,7 +10,7 @@ use serde_json::json;
 use super::exit::Failure;
 use super::output::Out;
 use super::profile::{self, ConfigFile};
-use super::{ClientArgs, build, read_stdin};
+use super::{ClientArgs, build, read_stdin_line};
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
@@ -102,7 +102,7 @@ fn password(email: &str) -> Result<Secret, Failure> {
         }
         return Ok(Secret::new(typed));
     }
-    read_stdin("the password")
+    read_stdin_line("the password")
 }
 
 #[derive(Debug, Args)]
