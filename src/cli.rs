@@ -137,11 +137,35 @@ pub fn connect(args: &ClientArgs, out: &Out) -> Result<Client, Failure> {
             }
         },
     };
+    warn_if_plain_http(&url, out);
     let client = build(&url, Some(credentials), args)?;
     match &args.idempotency_key {
         Some(key) => Ok(client.with_idempotency_key(IdempotencyKey::new(key.clone())?)),
         None => Ok(client),
     }
+}
+
+/// A credential sent over plain HTTP to another machine can be read on the way: say so.
+pub fn warn_if_plain_http(url: &str, out: &Out) {
+    if is_plain_http_off_this_machine(url) {
+        out.warn(&format!(
+            "{url} is plain HTTP: the credential crosses the network unencrypted; use https://"
+        ));
+    }
+}
+
+fn is_plain_http_off_this_machine(url: &str) -> bool {
+    let Ok(parsed) = keyplane_client::Url::parse(url) else {
+        return false;
+    };
+    let host = parsed.host_str().unwrap_or_default();
+    let local = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    parsed.scheme() == "http" && !local
 }
 
 /// A client of `url` under the command's retry policy.
@@ -220,4 +244,23 @@ pub fn read_stdin_line(what: &str) -> Result<Secret, Failure> {
 pub fn completions(shell: clap_complete::Shell) {
     let mut command = <crate::config::Cli as clap::CommandFactory>::command();
     clap_complete::generate(shell, &mut command, "keyplane", &mut std::io::stdout());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_warned_of_only_off_this_machine() {
+        for (url, warned) in [
+            ("http://keys.example.com", true),
+            ("http://10.0.0.7:8080", true),
+            ("https://keys.example.com", false),
+            ("http://127.0.0.1:8080", false),
+            ("http://localhost:8080", false),
+            ("http://[::1]:8080", false),
+        ] {
+            assert_eq!(is_plain_http_off_this_machine(url), warned, "{url}");
+        }
+    }
 }

@@ -44,6 +44,7 @@ pub async fn login(args: LoginArgs, out: &Out) -> Result<(), Failure> {
         .clone()
         .or(saved.url.clone())
         .ok_or_else(|| Failure::Usage("login needs --url (or KEYPLANE_URL)".to_owned()))?;
+    super::warn_if_plain_http(&url, out);
     let password = password(&args.email)?;
     let anonymous = build(&url, None, &args.client)?;
     let login = anonymous.login(&args.email, &password).await?;
