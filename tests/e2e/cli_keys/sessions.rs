@@ -114,3 +114,33 @@ async fn login_keeps_only_the_session_token_in_a_private_file_and_logout_ends_th
         "nothing to sign out of"
     );
 }
+
+#[tokio::test]
+async fn the_config_file_is_keyplane_config_else_under_xdg_config_home_else_under_home() {
+    let app = TestApp::spawn().await;
+    let owner = app.setup_owner().await;
+    let home = app.db.scratch_path("home");
+    let xdg = app.db.scratch_path("xdg");
+    let person = Keyplane::new(&app, "")
+        .without("KEYPLANE_API_KEY")
+        .without("KEYPLANE_CONFIG")
+        .env("HOME", home.to_str().unwrap())
+        .stdin(&format!("{PASSWORD}\n"));
+    let login = ["login", "--email", owner.email.as_str()];
+
+    person.run(&login).await.ok();
+    let under_home = home.join(".config/keyplane/config.toml");
+    assert_eq!(mode(&under_home), 0o600);
+
+    let with_xdg = person.clone().env("XDG_CONFIG_HOME", xdg.to_str().unwrap());
+    with_xdg.run(&login).await.ok();
+    assert_eq!(mode(&xdg.join("keyplane/config.toml")), 0o600);
+
+    // A relative XDG_CONFIG_HOME is ignored, as the XDG rule says.
+    let relative = person.clone().env("XDG_CONFIG_HOME", "relative");
+    relative.run(&["logout"]).await.ok();
+    let after: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&under_home).unwrap()).unwrap();
+    assert!(after["profiles"]["default"].get("session_token").is_none());
+    assert!(!person.dir.join("relative").exists());
+}
