@@ -94,7 +94,8 @@ impl std::fmt::Debug for SecretUrl {
 #[command(
     name = "keyplane",
     version,
-    about = "Self-hostable API-key control plane"
+    about = "Self-hostable API-key control plane: runs a server (serve, init, …), and is a client of one (keys, audit, usage, login)",
+    after_help = TOP_HELP
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -104,6 +105,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Server options (serve, init, migrate, set-plan, user)")]
 pub struct GlobalArgs {
     /// `sqlite://PATH` (created if missing) or `postgres://USER@HOST/DB`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
@@ -144,26 +146,93 @@ pub struct GlobalArgs {
     pub log_format: LogFormat,
 }
 
+/// The top-level help's examples and exit codes.
+const TOP_HELP: &str = concat!(
+    "Examples:
+  keyplane serve                                   # run a server on ./keyplane.db
+  export KEYPLANE_URL=https://keys.example.com KEYPLANE_API_KEY=server-…
+  keyplane keys list --status ACTIVE
+  NEW_SECRET=$(keyplane keys rotate \"$KEY_ID\" --grace 1d)
+
+",
+    "Exit codes of the client commands (keys, audit, usage, login, logout):
+  0  success
+  1  any other failure (input refused by the server, server error, keys skipped by a bulk revocation)
+  2  usage error (a bad flag, a missing argument, no server URL)
+  3  unauthenticated or forbidden (no credential, or it is refused; keys verify: the key is refused)
+  4  not found
+  5  conflict (CONFLICT, IDEMPOTENCY_CONFLICT)
+  6  rate limited (keys verify: the key is rate limited or out of quota)
+  7  unavailable (Keyplane unreachable, or UNAVAILABLE after the retries)"
+);
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Migrate, create the account, its environments and default keys, and print the keys once.
+    #[command(after_help = "Examples:
+  keyplane init --account-name Acme --output json > first-keys.json
+  DATABASE_URL=postgres://keyplane@db/keyplane keyplane init")]
     Init(InitArgs),
     /// Migrate and serve; on an empty database, bootstrap first and print the default keys once.
+    #[command(after_help = "Examples:
+  keyplane serve
+  DATABASE_URL=postgres://keyplane@db/keyplane keyplane serve --listen 0.0.0.0:8080 --public-url https://keys.example.com")]
     Serve(Box<ServeArgs>),
     /// Apply pending database migrations.
+    #[command(after_help = "Example:
+  DATABASE_URL=postgres://keyplane@db/keyplane keyplane migrate")]
     Migrate,
     /// Change the account's plan. Existing keys keep working after a downgrade; only creating
     /// scoped keys needs SCALE.
+    #[command(after_help = "Example:
+  keyplane set-plan --plan GROWTH")]
     SetPlan(SetPlanArgs),
     /// Let people in when no owner can: invite a user, or reset a password. Prints a one-time
     /// link.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage API keys on a Keyplane server, as a client of its REST API.
+    #[command(after_help = crate::cli::exit::TABLE)]
+    Keys(Box<crate::cli::keys::KeysArgs>),
+    /// Read the audit trail of the environment, or of one key.
+    Audit(Box<crate::cli::records::AuditArgs>),
+    /// A key's verifications over time.
+    Usage(Box<crate::cli::records::UsageArgs>),
+    /// Sign a person in; the session is kept in the config file (mode 0600).
+    Login(Box<crate::cli::login::LoginArgs>),
+    /// End the session on the server and forget its token.
+    Logout(Box<crate::cli::login::LogoutArgs>),
+    /// Print a completion script for a shell.
+    #[command(after_help = "Examples:
+  keyplane completions bash > /etc/bash_completion.d/keyplane
+  keyplane completions zsh > \"${fpath[1]}/_keyplane\"
+  keyplane completions fish > ~/.config/fish/completions/keyplane.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+impl Command {
+    /// The client command this is, or the server command back.
+    pub fn into_client(self) -> Result<crate::cli::ClientCommand, Self> {
+        use crate::cli::ClientCommand;
+        match self {
+            Self::Keys(args) => Ok(ClientCommand::Keys(args)),
+            Self::Audit(args) => Ok(ClientCommand::Audit(args)),
+            Self::Usage(args) => Ok(ClientCommand::Usage(args)),
+            Self::Login(args) => Ok(ClientCommand::Login(args)),
+            Self::Logout(args) => Ok(ClientCommand::Logout(args)),
+            other => Err(other),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Invite a user with a role; prints the invitation link (valid 72 hours).
+    #[command(after_help = "Example:
+  keyplane user add --email ops@example.com --role MEMBER")]
     Add {
         #[arg(long)]
         email: String,
@@ -172,6 +241,8 @@ pub enum UserCommand {
     },
     /// Print a password-reset link for a user (valid 24 hours). Accepting it ends their
     /// sessions.
+    #[command(after_help = "Example:
+  keyplane user reset-password --email owner@example.com")]
     ResetPassword {
         #[arg(long)]
         email: String,

@@ -22,8 +22,17 @@ use keyplane_service::{FlushIntervals, Retention, ServiceSettings, WebhookSettin
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     telemetry::init(cli.global.log_format);
+    // The client commands talk HTTP to a server: they never open the database.
+    cli.command = match cli.command.into_client() {
+        Ok(client) => return keyplane::cli::run(client).await,
+        Err(server) => server,
+    };
+    if let Command::Completions { shell } = cli.command {
+        keyplane::cli::completions(shell);
+        return ExitCode::SUCCESS;
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -81,6 +90,12 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             store.close().await?;
             Ok(())
         }
+        Command::Keys(_)
+        | Command::Audit(_)
+        | Command::Usage(_)
+        | Command::Login(_)
+        | Command::Logout(_)
+        | Command::Completions { .. } => unreachable!("handled in main before the database opens"),
         Command::Serve(args) => {
             let url = public_url(cli.global.public_url.as_deref(), args.listen);
             if !store.is_initialised().await? {

@@ -5,7 +5,7 @@
 
 mod calls;
 mod layer;
-mod proxy;
+pub(crate) mod proxy;
 mod retries;
 mod sessions;
 

@@ -7,6 +7,7 @@ mod activity;
 mod auth;
 mod bulk_revoke;
 mod cli;
+mod cli_keys;
 mod client;
 mod client_security;
 mod console;

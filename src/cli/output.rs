@@ -1,0 +1,217 @@
+//! Where a client command's output goes. Results (a table, or JSON for scripts) and a created
+//! or rotated secret go to stdout; everything meant for a person (confirmations, hints,
+//! warnings, errors) goes to stderr. Colours only on a terminal, never with `NO_COLOR`.
+
+use std::io::{IsTerminal, Write};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use clap::ValueEnum;
+use comfy_table::Table;
+use keyplane_client::{ApiKey, Secret};
+use serde::Serialize;
+
+/// `--output`: a table for people, or JSON for scripts (one value, a list as one array; with
+/// `--all`, one object per line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+/// The streams of one command.
+#[derive(Debug, Clone, Copy)]
+pub struct Out {
+    pub format: Format,
+    colour: bool,
+}
+
+impl Out {
+    pub fn new(format: Format) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Self {
+            format,
+            colour: !no_color && std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    fn paint(&self, style: anstyle::Style, text: &str) -> String {
+        if self.colour {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// A line for a person, on stderr.
+    pub fn note(&self, message: &str) {
+        eprintln!("{message}");
+    }
+
+    /// A change done, on stderr.
+    pub fn done(&self, message: &str) {
+        let style = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Green.into()));
+        eprintln!("{} {message}", self.paint(style, "✓"));
+    }
+
+    pub fn warn(&self, message: &str) {
+        let style = anstyle::Style::new()
+            .bold()
+            .fg_color(Some(anstyle::AnsiColor::Yellow.into()));
+        eprintln!("{} {message}", self.paint(style, "warning:"));
+    }
+
+    pub fn error(&self, message: &str) {
+        let style = anstyle::Style::new()
+            .bold()
+            .fg_color(Some(anstyle::AnsiColor::Red.into()));
+        eprintln!("{} {message}", self.paint(style, "error:"));
+    }
+
+    /// One JSON value on one line of stdout.
+    pub fn value(&self, value: &impl Serialize) {
+        let text = serde_json::to_string(value).expect("the client's types serialize");
+        stdout_line(&text);
+    }
+
+    /// The secret of a key just created or rotated: on stdout, alone on its line, once.
+    pub fn secret(&self, secret: &Secret) {
+        stdout_line(secret.expose());
+    }
+
+    /// A table, on stdout.
+    pub fn table(&self, table: &Table) {
+        stdout_line(&table.to_string());
+    }
+}
+
+fn stdout_line(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = writeln!(stdout, "{text}");
+    let _ = stdout.flush();
+}
+
+pub fn table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table.load_style(comfy_table::presets::NOTHING);
+    table.set_header(header.to_vec());
+    table
+}
+
+pub fn instant(at: Option<DateTime<Utc>>) -> String {
+    at.map_or_else(
+        || "-".to_owned(),
+        |at| at.to_rfc3339_opts(SecondsFormat::Secs, true),
+    )
+}
+
+fn or_dash(text: Option<&str>) -> String {
+    text.filter(|t| !t.is_empty()).unwrap_or("-").to_owned()
+}
+
+/// Keys as a table: one row each.
+pub fn keys_table(keys: &[ApiKey]) -> Table {
+    let mut table = table(&[
+        "ID",
+        "NAME",
+        "TYPE",
+        "STATUS",
+        "SCOPES",
+        "EXPIRES",
+        "LAST USED",
+    ]);
+    for key in keys {
+        table.add_row(vec![
+            key.id.clone(),
+            key.name.clone(),
+            key.key_type.to_string(),
+            key.status.to_string(),
+            key.scopes.join(","),
+            instant(key.expires_at),
+            instant(key.last_used_at),
+        ]);
+    }
+    table
+}
+
+/// One key, field by field.
+pub fn key_detail(key: &ApiKey) -> Table {
+    let mut table = table(&["FIELD", "VALUE"]);
+    let json = |value: &Option<serde_json::Value>| {
+        value
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), serde_json::Value::to_string)
+    };
+    let rows: Vec<(&str, String)> = vec![
+        ("id", key.id.clone()),
+        ("name", key.name.clone()),
+        ("description", or_dash(key.description.as_deref())),
+        ("type", key.key_type.to_string()),
+        ("status", key.status.to_string()),
+        ("scopes", key.scopes.join(",")),
+        ("masked key", key.masked_key.clone()),
+        ("environment", key.environment_id.clone()),
+        ("created", instant(Some(key.created_at))),
+        (
+            "created by",
+            format!("{} {}", key.created_by.actor_type, key.created_by.name),
+        ),
+        ("expires", instant(key.expires_at)),
+        ("last used", instant(key.last_used_at)),
+        ("revoked", instant(key.revoked_at)),
+        ("disabled", instant(key.disabled_at)),
+        ("disabled reason", or_dash(key.disabled_reason.as_deref())),
+        (
+            "rate limit",
+            key.rate_limit.map_or_else(
+                || "-".to_owned(),
+                |limit| format!("{}/{}s", limit.requests, limit.period_seconds),
+            ),
+        ),
+        (
+            "quota",
+            key.quota.as_ref().map_or_else(
+                || "-".to_owned(),
+                |quota| {
+                    format!(
+                        "{}/{} ({} left)",
+                        quota.limit, quota.refill, quota.remaining
+                    )
+                },
+            ),
+        ),
+        (
+            "allowed ips",
+            key.allowed_ips
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |ips| ips.join(",")),
+        ),
+        (
+            "customer ids",
+            key.customer_ids
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |ids| ids.join(",")),
+        ),
+        ("metadata", json(&key.metadata)),
+        ("external id", or_dash(key.external_id.as_deref())),
+        ("rotated from", or_dash(key.rotated_from_id.as_deref())),
+        ("replaced by", or_dash(key.replaced_by_id.as_deref())),
+    ];
+    for (field, value) in rows {
+        table.add_row(vec![field.to_owned(), value]);
+    }
+    table
+}
+
+/// A key as a command that changed it prints it: JSON for scripts, its fields for people.
+pub fn key(out: &Out, key: &ApiKey) {
+    if out.json() {
+        out.value(key);
+    } else {
+        out.table(&key_detail(key));
+    }
+}
