@@ -191,6 +191,11 @@ pub enum Command {
     /// link.
     #[command(subcommand)]
     User(UserCommand),
+    /// Copy a running server's SQLite database to a new file, consistently, while it serves;
+    /// the copy is checked with `PRAGMA integrity_check`. For PostgreSQL, use `pg_dump`.
+    #[command(after_help = "Example:
+  keyplane backup /var/backups/keyplane-$(date +%F).db")]
+    Backup(BackupArgs),
     /// Manage API keys on a Keyplane server, as a client of its REST API.
     #[command(after_help = crate::cli::exit::TABLE)]
     Keys(Box<crate::cli::keys::KeysArgs>),
@@ -289,6 +294,12 @@ pub fn public_url(given: Option<&str>, listen: SocketAddr) -> String {
 
 /// Where `serve` listens unless told otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// Where to write the copy: a file that does not exist yet (it is created mode 0600).
+    pub path: std::path::PathBuf,
+}
 
 #[derive(Debug, Clone, Args)]
 pub struct SetPlanArgs {

@@ -44,6 +44,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), AppError> {
+    if let Command::Backup(args) = &cli.command {
+        // A copy, not a migration: the database is read as the running server left it.
+        return keyplane::backup::run(&cli.global.database_url, &args.path).await;
+    }
     let store = open_store(&cli.global.database_url).await?;
     let hasher = key_hasher(cli.global.key_pepper.as_deref());
     match cli.command {
@@ -95,7 +99,8 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         | Command::Usage(_)
         | Command::Login(_)
         | Command::Logout(_)
-        | Command::Completions { .. } => unreachable!("handled in main before the database opens"),
+        | Command::Completions { .. }
+        | Command::Backup(_) => unreachable!("handled before the database opens"),
         Command::Serve(args) => {
             let url = public_url(cli.global.public_url.as_deref(), args.listen);
             if !store.is_initialised().await? {

@@ -5,6 +5,7 @@ mod harness;
 
 mod activity;
 mod auth;
+mod backup;
 mod bulk_revoke;
 mod cli;
 mod cli_keys;

@@ -2,6 +2,7 @@
 
 mod account;
 mod account_audit;
+mod backup;
 mod activity;
 mod audit;
 mod change;
@@ -33,6 +34,7 @@ use sea_orm::{
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
+pub use backup::sqlite_file;
 pub use account::{BootstrapEnvironment, BootstrapKey, BootstrapRequest, Bootstrapped};
 pub use activity::ActivityFilter;
 pub use audit::AuditFilter;
