@@ -10,16 +10,25 @@ use sea_orm::{ConnectionTrait, Database, Statement};
 
 use crate::harness::{TestApp, TestDatabase};
 
+/// Runs `keyplane backup target` on its own thread, so the test's server goes on serving.
 async fn backup(db: &TestDatabase, database_url: &str, target: &Path) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_keyplane"))
-        .arg("backup")
-        .arg(target)
-        .env("DATABASE_URL", database_url)
-        .env("KEYPLANE_DATA_KEY_FILE", db.scratch_path("keyplane.key"))
-        .env("RUST_LOG", "warn")
-        .output()
-        .await
-        .expect("the keyplane binary runs")
+    let (url, target, key_file) = (
+        database_url.to_owned(),
+        target.to_owned(),
+        db.scratch_path("keyplane.key"),
+    );
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_keyplane"))
+            .arg("backup")
+            .arg(target)
+            .env("DATABASE_URL", url)
+            .env("KEYPLANE_DATA_KEY_FILE", key_file)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("the keyplane binary runs")
+    })
+    .await
+    .unwrap()
 }
 
 async fn key_ids_in(file: &Path) -> Vec<String> {
@@ -55,7 +64,11 @@ async fn a_backup_taken_while_keys_are_made_holds_every_key_made_before_it() {
     }
     let mut acknowledged = Vec::new();
     for i in 0..20 {
-        acknowledged.push(app.create_key(&format!("before-{i}"), &["customers:read"]).await.0);
+        acknowledged.push(
+            app.create_key(&format!("before-{i}"), &["customers:read"])
+                .await
+                .0,
+        );
     }
     // Writers keep going while the copy runs.
     let copying = AtomicBool::new(true);
@@ -80,12 +93,17 @@ async fn a_backup_taken_while_keys_are_made_holds_every_key_made_before_it() {
     assert!(output.stdout.is_empty());
 
     assert_eq!(
-        keyplane_store::Store::integrity_check(&target).await.unwrap(),
+        keyplane_store::Store::integrity_check(&target)
+            .await
+            .unwrap(),
         "ok"
     );
     let copied = key_ids_in(&target).await;
     for id in &acknowledged {
-        assert!(copied.contains(id), "key {id} made before the backup is in it");
+        assert!(
+            copied.contains(id),
+            "key {id} made before the backup is in it"
+        );
     }
     #[cfg(unix)]
     {
@@ -113,7 +131,12 @@ async fn a_backup_of_a_missing_database_is_refused_and_creates_nothing() {
     let db = TestDatabase::create().await;
     let missing = db.scratch_path("no-such.db");
     let target = db.scratch_path("copy.db");
-    let refused = backup(&db, &format!("sqlite://{}?mode=rwc", missing.display()), &target).await;
+    let refused = backup(
+        &db,
+        &format!("sqlite://{}?mode=rwc", missing.display()),
+        &target,
+    )
+    .await;
     assert!(!refused.status.success());
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("no SQLite database"),

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use keyplane_domain::RuleViolation;
 use sea_orm::sqlx::ConnectOptions as _;
-use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 use sea_orm::sqlx::Connection as _;
+use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 
 use crate::{Store, StoreError};
@@ -109,7 +109,10 @@ mod tests {
     fn a_sqlite_url_names_its_file() {
         let cases = [
             ("sqlite://keyplane.db?mode=rwc", Some("keyplane.db")),
-            ("sqlite:///var/lib/keyplane/keyplane.db", Some("/var/lib/keyplane/keyplane.db")),
+            (
+                "sqlite:///var/lib/keyplane/keyplane.db",
+                Some("/var/lib/keyplane/keyplane.db"),
+            ),
             ("sqlite:data.db", Some("data.db")),
             ("sqlite::memory:", None),
             ("sqlite://", None),

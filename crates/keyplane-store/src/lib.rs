@@ -2,9 +2,9 @@
 
 mod account;
 mod account_audit;
-mod backup;
 mod activity;
 mod audit;
+mod backup;
 mod change;
 mod client_security;
 mod entity;
@@ -34,10 +34,10 @@ use sea_orm::{
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
-pub use backup::sqlite_file;
 pub use account::{BootstrapEnvironment, BootstrapKey, BootstrapRequest, Bootstrapped};
 pub use activity::ActivityFilter;
 pub use audit::AuditFilter;
+pub use backup::sqlite_file;
 pub use change::{CHANNEL, Change, ChangeEvent, ChangeListener};
 pub use client_security::{SealedSigningSecret, new_signing_secret_id};
 pub use error::StoreError;
