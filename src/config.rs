@@ -412,10 +412,17 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYPLANE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_trusted_proxy)]
     pub trusted_proxies: Vec<String>,
 
-    /// `redis://HOST:PORT/DB`: shared state for several replicas. With it, rate limits hold
-    /// across every replica that uses the same Redis; without it, each process decides its own.
+    /// `redis://HOST:PORT/DB` (or `rediss://…` over TLS): shared state for several replicas.
+    /// With it, rate limits hold across every replica that uses the same Redis; without it,
+    /// each process decides its own.
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<SecretUrl>,
+
+    /// A PEM file of the CA that signed the Redis server's certificate, for a `rediss://` URL
+    /// whose server the system's roots do not know (a private CA). Without it, the system's
+    /// roots check the certificate.
+    #[arg(long, env = "KEYPLANE_REDIS_CA_FILE", requires = "redis_url")]
+    pub redis_ca_file: Option<std::path::PathBuf>,
 
     /// Milliseconds a call to Redis may take before the replica decides alone (and tries Redis
     /// again a second later).

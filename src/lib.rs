@@ -75,6 +75,23 @@ pub async fn open_store(database_url: &str) -> Result<Store, AppError> {
     Ok(store)
 }
 
+/// The connection to Redis at `url`; with `ca_file`, its server's certificate is checked
+/// against that CA (PEM) instead of the system's roots.
+pub fn open_redis(
+    url: &str,
+    timeout: std::time::Duration,
+    ca_file: Option<&Path>,
+) -> Result<keyplane_redis::Redis, AppError> {
+    let Some(path) = ca_file else {
+        return Ok(keyplane_redis::Redis::open(url, timeout)?);
+    };
+    let ca = std::fs::read(path).map_err(|err| AppError::Refused {
+        code: "BAD_USER_INPUT",
+        message: format!("cannot read the Redis CA file {}: {err}", path.display()),
+    })?;
+    Ok(keyplane_redis::Redis::open_with_ca(url, timeout, &ca)?)
+}
+
 /// The data key: given explicitly, or read from `path`, which is created with a new key (owner
 /// read/write only) when it does not exist yet.
 pub fn load_data_key(explicit: Option<&str>, path: &Path) -> Result<DataKey, AppError> {

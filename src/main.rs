@@ -103,6 +103,18 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         | Command::Backup(_) => unreachable!("handled before the database opens"),
         Command::Serve(args) => {
             let url = public_url(cli.global.public_url.as_deref(), args.listen);
+            // A bad Redis URL or CA file is refused before anything is bootstrapped.
+            let redis = args
+                .redis_url
+                .as_deref()
+                .map(|url| {
+                    keyplane::open_redis(
+                        url,
+                        Duration::from_millis(args.redis_timeout_ms),
+                        args.redis_ca_file.as_deref(),
+                    )
+                })
+                .transpose()?;
             if !store.is_initialised().await? {
                 bootstrap_on_serve(&store, &hasher, &args, &url).await?;
             }
@@ -130,16 +142,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                         absolute: chrono::Duration::days(i64::from(args.session_absolute_days)),
                     },
                     public_url: url,
-                    redis: args
-                        .redis_url
-                        .as_deref()
-                        .map(|url| {
-                            keyplane_redis::Redis::open(
-                                url,
-                                Duration::from_millis(args.redis_timeout_ms),
-                            )
-                        })
-                        .transpose()?,
+                    redis,
                     flush: FlushIntervals {
                         activity: Duration::from_millis(args.activity_flush_ms),
                         last_used: Duration::from_secs(args.last_used_flush_seconds),

@@ -80,11 +80,46 @@ async fn bad_flags_are_refused_before_anything_runs() {
         vec!["init", "--account-name", ""],
         vec!["serve", "--listen", "not-an-address"],
         vec!["serve", "--expiring-soon-days", "9999"],
+        vec!["serve", "--redis-ca-file", "/etc/hostname"],
     ] {
         let output = keyplane(&db, &args);
         assert!(!output.status.success(), "{args:?}");
         assert!(output.stdout.is_empty(), "{args:?}: no keys printed");
     }
+    // A Redis CA that cannot be used is refused before anything is bootstrapped.
+    let ca = db.scratch_path("redis-ca.pem");
+    std::fs::write(&ca, "not a certificate").unwrap();
+    let ca = ca.to_str().unwrap();
+    let missing = db.scratch_path("no-such-ca.pem");
+    for (args, says) in [
+        (
+            vec![
+                "serve",
+                "--redis-url",
+                "redis://127.0.0.1:6379",
+                "--redis-ca-file",
+                ca,
+            ],
+            "rediss://",
+        ),
+        (
+            vec![
+                "serve",
+                "--redis-url",
+                "rediss://127.0.0.1:6379",
+                "--redis-ca-file",
+                missing.to_str().unwrap(),
+            ],
+            "cannot read the Redis CA file",
+        ),
+    ] {
+        let output = keyplane(&db, &args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}: no keys printed");
+    }
+    assert_eq!(db.count_rows("api_keys").await, 0, "nothing bootstrapped");
 }
 
 /// A `keyplane serve` process on a free port of 127.0.0.1, started with `args` and `env`

@@ -2,6 +2,8 @@
 
 pub mod gcra;
 mod latency;
+#[cfg(test)]
+mod tls_tests;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -43,11 +45,33 @@ impl std::fmt::Debug for Redis {
 }
 
 impl Redis {
-    /// Prepares a connection to `url` (`redis://HOST:PORT/DB`). It connects on first use and
-    /// reconnects by itself, so a Redis that is down at start delays nothing; only a malformed
-    /// URL fails here. Every call gives up after `timeout`.
+    /// Prepares a connection to `url` (`redis://HOST:PORT/DB`, or `rediss://…` for TLS,
+    /// checked against the system's roots). It connects on first use and reconnects by itself,
+    /// so a Redis that is down at start delays nothing; only a malformed URL fails here. Every
+    /// call gives up after `timeout`.
     pub fn open(url: &str, timeout: Duration) -> Result<Self, RedisError> {
         let client = redis::Client::open(url).map_err(|e| RedisError::Url(e.to_string()))?;
+        Self::with_client(client, timeout)
+    }
+
+    /// As [`Redis::open`], for a `rediss://` URL whose server certificate is signed by the CA
+    /// in `ca_pem` (PEM) instead of one the system trusts.
+    pub fn open_with_ca(url: &str, timeout: Duration, ca_pem: &[u8]) -> Result<Self, RedisError> {
+        if !url.starts_with("rediss://") {
+            return Err(RedisError::Url(
+                "a CA file is for TLS: the URL must start with rediss://".to_owned(),
+            ));
+        }
+        let certificates = redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(ca_pem.to_vec()),
+        };
+        let client = redis::Client::build_with_tls(url, certificates)
+            .map_err(|e| RedisError::Url(e.to_string()))?;
+        Self::with_client(client, timeout)
+    }
+
+    fn with_client(client: redis::Client, timeout: Duration) -> Result<Self, RedisError> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout))
