@@ -124,6 +124,30 @@ async fn a_backup_taken_while_keys_are_made_holds_every_key_made_before_it() {
         String::from_utf8_lossy(&again.stderr)
     );
     assert_eq!(key_ids_in(&target).await, copied);
+
+    // A symlink planted at the path, even one pointing nowhere, is refused and not followed.
+    #[cfg(unix)]
+    {
+        let planted = app.db.scratch_path("planted.db");
+        let pointee = app.db.scratch_path("elsewhere.db");
+        std::os::unix::fs::symlink(&pointee, &planted).unwrap();
+        let refused = backup(&app.db, &app.db.url(), &planted).await;
+        assert!(!refused.status.success());
+        assert!(!pointee.exists(), "the symlink was not followed");
+    }
+    // Nothing is left beside the backups: the copy is staged and linked in whole.
+    let dir = target.parent().unwrap();
+    let stray: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".keyplane-backup-")
+        })
+        .collect();
+    assert!(stray.is_empty(), "no staging directory left behind");
 }
 
 #[tokio::test]

@@ -108,6 +108,16 @@ async fn bad_flags_are_refused_before_anything_runs() {
                 "--redis-url",
                 "rediss://127.0.0.1:6379",
                 "--redis-ca-file",
+                ca,
+            ],
+            "no PEM certificate",
+        ),
+        (
+            vec![
+                "serve",
+                "--redis-url",
+                "rediss://127.0.0.1:6379",
+                "--redis-ca-file",
                 missing.to_str().unwrap(),
             ],
             "cannot read the Redis CA file",

@@ -168,7 +168,7 @@ impl Collector for Readings {
             ),
             (
                 "keyplane_db_query_errors",
-                "Statements the database failed: refused (a constraint included) or unreachable.",
+                "Statements the database answered with an error (a constraint refusal included).",
                 self.store.queries_failed(),
             ),
         ];

@@ -27,6 +27,17 @@ pub enum RedisError {
     Unexpected(&'static str),
 }
 
+/// redis-rs reads options from a URL's fragment (`#insecure` turns certificate checks off, and
+/// is not built in here, so it would only fail at connect time): refused when opening.
+fn refuse_fragment(url: &str) -> Result<(), RedisError> {
+    if url.contains('#') {
+        return Err(RedisError::Url(
+            "the Redis URL must not have a fragment (#…)".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 /// A connection to Redis shared by the whole process (cheap to clone).
 #[derive(Clone)]
 pub struct Redis {
@@ -50,6 +61,7 @@ impl Redis {
     /// so a Redis that is down at start delays nothing; only a malformed URL fails here. Every
     /// call gives up after `timeout`.
     pub fn open(url: &str, timeout: Duration) -> Result<Self, RedisError> {
+        refuse_fragment(url)?;
         let client = redis::Client::open(url).map_err(|e| RedisError::Url(e.to_string()))?;
         Self::with_client(client, timeout)
     }
@@ -62,6 +74,14 @@ impl Redis {
                 "a CA file is for TLS: the URL must start with rediss://".to_owned(),
             ));
         }
+        // A file with no certificate would trust nothing: every handshake would fail and rate
+        // limits would quietly fall back to each replica's own.
+        if !String::from_utf8_lossy(ca_pem).contains("-----BEGIN CERTIFICATE-----") {
+            return Err(RedisError::Url(
+                "the Redis CA file holds no PEM certificate".to_owned(),
+            ));
+        }
+        refuse_fragment(url)?;
         let certificates = redis::TlsCertificates {
             client_tls: None,
             root_cert: Some(ca_pem.to_vec()),

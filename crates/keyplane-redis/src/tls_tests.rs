@@ -134,13 +134,15 @@ async fn rediss_connects_with_the_servers_ca_and_refuses_anything_else() {
     assert!(plain.ping().await.is_err());
 }
 
-#[test]
-fn a_ca_file_is_refused_for_a_url_without_tls() {
+#[tokio::test]
+async fn a_ca_file_is_refused_for_a_url_without_tls_a_fragment_or_no_certificate() {
     let (ca, _, _) = certificates();
-    let refused = Redis::open_with_ca(
-        "redis://127.0.0.1:6379",
-        Duration::from_secs(1),
-        ca.as_bytes(),
+    let timeout = Duration::from_secs(1);
+    assert!(Redis::open_with_ca("redis://127.0.0.1:6379", timeout, ca.as_bytes()).is_err());
+    assert!(
+        Redis::open_with_ca("rediss://127.0.0.1:6379/#insecure", timeout, ca.as_bytes()).is_err()
     );
-    assert!(refused.is_err());
+    assert!(Redis::open("rediss://127.0.0.1:6379/#insecure", timeout).is_err());
+    assert!(Redis::open_with_ca("rediss://127.0.0.1:6379", timeout, b"not a certificate").is_err());
+    assert!(Redis::open_with_ca("rediss://127.0.0.1:6379", timeout, ca.as_bytes()).is_ok());
 }

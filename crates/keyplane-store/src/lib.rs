@@ -147,8 +147,8 @@ impl Store {
         self.queries.load(Ordering::Relaxed)
     }
 
-    /// Statements of those that failed: the database refused them (a constraint included) or
-    /// could not be reached.
+    /// Statements of those the database answered with an error (a constraint refusal
+    /// included). A connection that could not be had is not a statement and not counted.
     pub fn queries_failed(&self) -> u64 {
         self.failed_queries.load(Ordering::Relaxed)
     }
