@@ -150,20 +150,13 @@ pub struct GlobalArgs {
 const TOP_HELP: &str = concat!(
     "Examples:
   keyplane serve                                   # run a server on ./keyplane.db
-  export KEYPLANE_URL=https://keys.example.com KEYPLANE_API_KEY=server-…
+  export KEYPLANE_URL=https://keys.example.com KEYPLANE_API_KEY=\"$(cat /run/secrets/keyplane)\"
   keyplane keys list --status ACTIVE
   NEW_SECRET=$(keyplane keys rotate \"$KEY_ID\" --grace 1d)
 
 ",
-    "Exit codes of the client commands (keys, audit, usage, login, logout):
-  0  success
-  1  any other failure (input refused by the server, server error, keys skipped by a bulk revocation)
-  2  usage error (a bad flag, a missing argument, no server URL)
-  3  unauthenticated or forbidden (no credential, or it is refused; keys verify: the key is refused)
-  4  not found
-  5  conflict (CONFLICT, IDEMPOTENCY_CONFLICT)
-  6  rate limited (keys verify: the key is rate limited or out of quota)
-  7  unavailable (Keyplane unreachable, or UNAVAILABLE after the retries)"
+    "Exit codes of the client commands (keys, audit, usage, login, logout):\n",
+    crate::exit_code_lines!()
 );
 
 #[derive(Debug, Subcommand)]
