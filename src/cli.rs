@@ -66,7 +66,7 @@ pub struct ClientArgs {
 
     /// Attempts of each call in all: a lost connection, a 429 or a 503 is retried with
     /// backoff (honouring `Retry-After` up to 10 s).
-    #[arg(long, global = true, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
+    #[arg(long, global = true, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=i64::from(RetryPolicy::MAX_ATTEMPTS)))]
     pub attempts: u32,
 }
 

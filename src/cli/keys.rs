@@ -120,7 +120,7 @@ pub struct ListArgs {
     #[arg(long, value_parser = values::instant)]
     created_after: Option<DateTime<Utc>>,
     /// Keys per page (1 to 100; the server's default is 20).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(PageRequest::MAX_LIMIT)))]
     limit: Option<u32>,
     /// The page after this cursor (a previous list's `next_cursor`).
     #[arg(long, value_name = "CURSOR")]
@@ -168,7 +168,7 @@ async fn list(args: ListArgs, client: &Client, out: &Out) -> Result<(), Failure>
         ..ApiKeyFilter::default()
     };
     let first = PageRequest {
-        limit: args.limit.or(args.all.then_some(100)),
+        limit: args.limit.or(args.all.then_some(PageRequest::MAX_LIMIT)),
         cursor: args.starting_after.map(Cursor::StartingAfter),
     };
     if args.all {

@@ -26,7 +26,7 @@ pub struct AuditArgs {
     #[arg(long = "type", value_delimiter = ',')]
     types: Vec<AuditEventType>,
     /// Events per page (1 to 100).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(PageRequest::MAX_LIMIT)))]
     limit: Option<u32>,
     /// The page after this cursor (a previous list's `next_cursor`).
     #[arg(long, value_name = "CURSOR")]
@@ -44,7 +44,7 @@ pub async fn audit(args: AuditArgs, out: &Out) -> Result<(), Failure> {
         subject: None,
     };
     let first = PageRequest {
-        limit: args.limit.or(args.all.then_some(100)),
+        limit: args.limit.or(args.all.then_some(PageRequest::MAX_LIMIT)),
         cursor: args.starting_after.map(Cursor::StartingAfter),
     };
     if args.all {

@@ -34,6 +34,9 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
+    /// The most items Keyplane answers in one page (its default is 20).
+    pub const MAX_LIMIT: u32 = 100;
+
     /// The newest `limit` items.
     pub fn first(limit: u32) -> Self {
         Self {
