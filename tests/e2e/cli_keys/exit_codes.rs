@@ -22,10 +22,31 @@ fn assert_exit(ran: &super::Ran, code: i32, server_code: Option<&str>) {
     }
 }
 
+/// A server that answers nothing and records whatever reaches it for three idle seconds: its
+/// URL, and the bytes it got.
+async fn recorder() -> (String, tokio::task::JoinHandle<String>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let received = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while let Ok(Ok((mut socket, _))) =
+            tokio::time::timeout(std::time::Duration::from_secs(3), listener.accept()).await
+        {
+            let mut buf = vec![0; 8192];
+            let n = socket.read(&mut buf).await.unwrap_or(0);
+            seen.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    (url, received)
+}
+
 #[tokio::test]
 async fn usage_errors_exit_2_before_anything_is_sent() {
     let app = TestApp::spawn().await;
-    let cli = Keyplane::new(&app, &app.admin());
+    let (url, received) = recorder().await;
+    let cli = Keyplane::new(&app, &app.admin()).env("KEYPLANE_URL", &url);
     let before = app.snapshot().await;
     for args in [
         vec!["keys", "list", "--no-such-flag"],
@@ -113,7 +134,8 @@ async fn usage_errors_exit_2_before_anything_is_sent() {
         .await;
     assert_exit(&blank_key, 2, None);
 
-    // Nothing was changed: no revocation, no expiry moved.
+    // Nothing was sent, so nothing was changed.
+    assert_eq!(received.await.unwrap(), "", "a usage error sent a request");
     assert_eq!(app.snapshot().await, before);
     // Nothing of the server's was made where the client ran.
     assert!(!cli.dir.join("keyplane.db").exists());
@@ -328,20 +350,7 @@ async fn a_profile_session_is_never_sent_to_another_server() {
         std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
     // Another server that records whatever reaches it.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let other = format!("http://{}", listener.local_addr().unwrap());
-    let received = tokio::spawn(async move {
-        use tokio::io::AsyncReadExt;
-        let mut seen = Vec::new();
-        while let Ok(Ok((mut socket, _))) =
-            tokio::time::timeout(std::time::Duration::from_secs(3), listener.accept()).await
-        {
-            let mut buf = vec![0; 8192];
-            let n = socket.read(&mut buf).await.unwrap_or(0);
-            seen.extend_from_slice(&buf[..n]);
-        }
-        String::from_utf8_lossy(&seen).into_owned()
-    });
+    let (other, received) = recorder().await;
     for ran in [
         cli.clone()
             .env("KEYPLANE_URL", &other)
