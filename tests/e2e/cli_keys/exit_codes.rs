@@ -371,3 +371,17 @@ async fn a_profile_session_is_never_sent_to_another_server() {
     );
     assert_eq!(seen, "", "nothing is sent to the other server");
 }
+
+/// A pipeline with an API key and a URL needs no config file: a broken one is never read.
+#[tokio::test]
+async fn a_pipeline_with_a_key_and_a_url_never_reads_the_config_file() {
+    let app = TestApp::spawn().await;
+    let cli = Keyplane::new(&app, &app.admin());
+    let config = cli.config_path();
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "this is [not toml").unwrap();
+    cli.run(&["keys", "list"]).await.ok();
+    // Naming a profile reads it, and says it is broken.
+    let named = cli.run(&["keys", "list", "--profile", "default"]).await;
+    assert_eq!(named.code, 1, "{}", named.stderr);
+}
