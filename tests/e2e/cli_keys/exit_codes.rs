@@ -229,9 +229,17 @@ async fn conflicts_exit_5_rate_limits_6_and_an_unreachable_server_7() {
         .await;
     let as_limited = cli.clone().env("KEYPLANE_API_KEY", &limited);
     as_limited.run(&["keys", "list"]).await.ok();
-    // Keyplane asks to wait an hour, longer than the client waits: no retry, exit 6.
-    let refused = as_limited.run(&["keys", "list"]).await;
+    // Keyplane asks to wait an hour, longer than the client waits: no retry, exit 6. A retry
+    // would have waited: nine backoffs from 200 ms take far longer than five seconds.
+    let started = std::time::Instant::now();
+    let refused = as_limited.run(&["keys", "list", "--attempts", "10"]).await;
     assert_exit(&refused, 6, Some("RATE_LIMITED"));
+    assert!(
+        refused.stderr.contains("retry in"),
+        "the wait asked for is said: {}",
+        refused.stderr
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();

@@ -97,6 +97,19 @@ async fn json_output_has_the_documented_shape_and_secrets_go_to_stdout_once() {
         json!({ "plan": "pro", "team": "payments" })
     );
     assert_eq!(key["externalId"], "acct_42");
+    assert_eq!(key["fullAccess"], false);
+    assert_eq!(key["recoverable"], false);
+    let masked = key["maskedKey"].as_str().expect("a masked key");
+    assert!(
+        masked.starts_with("server-") && masked.contains('•'),
+        "{masked}"
+    );
+    assert!(
+        secret.ends_with(masked.rsplit('•').next().unwrap()),
+        "{masked}"
+    );
+    assert_eq!(key["createdBy"]["type"], "API_KEY");
+    assert!(key["createdBy"]["id"].is_string() && key["createdBy"]["name"].is_string());
     let expires = instant(&key["expiresAt"]);
     assert!(expires >= before + chrono::Duration::days(90) - chrono::Duration::seconds(1));
     assert!(expires <= Utc::now() + chrono::Duration::days(90));
