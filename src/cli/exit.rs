@@ -121,7 +121,7 @@ pub fn report(out: &Out, failure: &Failure) -> ExitCode {
             out.error(message);
         }
         Failure::Client(Error::Api(refused)) => {
-            out.error(&refused.to_string());
+            out.error(&super::output::printable(&refused.to_string()));
             if let Some(wait) = refused.retry_after {
                 out.note(&format!("Keyplane asks to retry in {} s", wait.as_secs()));
             }

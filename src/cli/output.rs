@@ -133,6 +133,20 @@ pub fn table(header: &[&str]) -> Table {
     table
 }
 
+/// Text from the server, fit for a terminal: a control character (an escape sequence that
+/// would move the cursor, recolour or retitle the terminal) is shown escaped instead.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 pub fn instant(at: Option<DateTime<Utc>>) -> String {
     at.map_or_else(
         || "-".to_owned(),
@@ -272,4 +286,18 @@ pub fn secret_kept(
         kept.decode
     ));
     Failure::Reported(super::exit::FAILURE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn server_text_loses_its_control_characters() {
+        assert_eq!(
+            printable("bad\u{1b}]0;owned\u{7}\nline"),
+            "bad\\u{1b}]0;owned\\u{7}\\nline"
+        );
+        assert_eq!(printable("plain text, é"), "plain text, é");
+    }
 }

@@ -171,10 +171,10 @@ pub async fn revoke(args: RevokeArgs, client: &Client, out: &Out) -> Result<(), 
     }
     out.done(&format!("revoked {} keys", outcome.revoked.len()));
     for skipped in &outcome.skipped {
-        out.warn(&format!(
+        out.warn(&output::printable(&format!(
             "skipped {}: {} {}",
             skipped.id, skipped.code, skipped.message
-        ));
+        )));
     }
     if outcome.skipped.is_empty() {
         Ok(())
