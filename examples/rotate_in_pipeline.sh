@@ -13,8 +13,9 @@
 #                      in the same run sends the same Idempotency-Key, so Keyplane answers
 #                      it with the first answer instead of rotating twice
 #
-# It stops at the first failing step with keyplane's exit code (3 refused, 4 not found,
-# 5 conflict, 6 rate limited, 7 unavailable; see docs/cli.md). Secrets never appear on a
+# It stops at the first failing step with keyplane's exit code (3 the pipeline's key refused,
+# 4 not found, 5 conflict, 6 rate limited, 7 unavailable, 8 a verified secret not valid; see
+# docs/cli.md). Secrets never appear on a
 # command line: they go through files only this user can read.
 set -eu
 
@@ -64,21 +65,26 @@ keyplane keys verify --secret-file "$work/old-secret" >&2
 
 # 4. Roll the new secret out: here, into NEW_SECRET_FILE; in a real pipeline, into the
 #    secret store the services read, then restart or reload them.
+#    Written to a temporary file of mode 0600 beside it (umask 077), then renamed over it:
+#    a reader never sees it half written, nor readable by others.
 if [ -n "${NEW_SECRET_FILE:-}" ]; then
-    cp "$work/new-secret" "$NEW_SECRET_FILE"
+    tmp=$(mktemp "$NEW_SECRET_FILE.XXXXXX")
+    cp "$work/new-secret" "$tmp"
+    mv -f "$tmp" "$NEW_SECRET_FILE"
 fi
 say "new secret rolled out"
 
 # 5. Revoke the old key, once nothing uses its secret.
 keyplane keys revoke "$KEY_ID" --idempotency-key "$run-revoke-$KEY_ID" >&2
 
-# 6. The old secret is refused now: keys verify exits 3 for a refused key.
+# 6. The old secret is refused now: keys verify exits 8 for a key that is not valid (3 would
+#    be the pipeline's own key refused).
 status=0
 keyplane keys verify --secret-file "$work/old-secret" >&2 || status=$?
 if [ "$status" -eq 0 ]; then
     say "the old secret still works after its key was revoked"
     exit 1
-elif [ "$status" -ne 3 ]; then
+elif [ "$status" -ne 8 ]; then
     exit "$status"
 fi
 say "rotation of $KEY_ID done: the old secret is refused, the new one works"

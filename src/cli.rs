@@ -12,7 +12,7 @@ pub mod profile;
 pub mod records;
 pub mod values;
 
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -42,9 +42,11 @@ pub struct ClientArgs {
     #[arg(long, global = true, conflicts_with = "api_key_file")]
     pub api_key_stdin: bool,
 
-    /// The profile of the config file to use (its URL, environment and session).
-    #[arg(long, env = "KEYPLANE_PROFILE", global = true, default_value = profile::DEFAULT)]
-    pub profile: String,
+    /// The profile of the config file to use (its URL, environment and session); `default`
+    /// when none is named. A profile named here must be in the file (`keyplane login` makes
+    /// one).
+    #[arg(long, env = "KEYPLANE_PROFILE", global = true)]
+    pub profile: Option<String>,
 
     /// The environment a person's session acts in (`Keyplane-Environment`); else the
     /// profile's. An API key acts in its own environment.
@@ -64,8 +66,15 @@ pub struct ClientArgs {
 
     /// Attempts of each call in all: a lost connection, a 429 or a 503 is retried with
     /// backoff (honouring `Retry-After` up to 10 s).
-    #[arg(long, global = true, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
+    #[arg(long, global = true, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=i64::from(RetryPolicy::MAX_ATTEMPTS)))]
     pub attempts: u32,
+}
+
+impl ClientArgs {
+    /// The profile named by `--profile` or `KEYPLANE_PROFILE`, else `default`.
+    pub fn profile_name(&self) -> &str {
+        self.profile.as_deref().unwrap_or(profile::DEFAULT)
+    }
 }
 
 /// A client command.
@@ -108,41 +117,73 @@ pub async fn run(command: ClientCommand) -> ExitCode {
 
 /// Who a command acts as, and where: the server's URL and the credential, by the rules of
 /// docs/cli.md (an API key from a file, stdin or `KEYPLANE_API_KEY`, else the profile's
-/// session in its environment).
+/// session in its environment). A pipeline that gives an API key and a URL and names no
+/// profile never reads the config file (it may not have one, nor a `HOME`).
 pub fn connect(args: &ClientArgs, out: &Out) -> Result<Client, Failure> {
+    let key = api_key(args)?;
+    let (url, credentials) = match (key, &args.url) {
+        (Some(key), Some(url)) if args.profile.is_none() => (url.clone(), Credentials::ApiKey(key)),
+        (key, _) => from_profile(args, key, out)?,
+    };
+    warn_if_plain_http(&url, out);
+    let client = build(&url, Some(credentials), args)?;
+    // One key per run, named or made here, so that a secret stdout could not take can be
+    // asked for again under it (a run makes at most one idempotent POST).
+    let key = match &args.idempotency_key {
+        Some(key) => IdempotencyKey::new(key.clone())?,
+        None => IdempotencyKey::generate(),
+    };
+    Ok(client.with_idempotency_key(key))
+}
+
+/// The URL and credential with the config file's profile: its URL unless one is given, and
+/// its session unless an API key is, and then only to the server it was saved for.
+fn from_profile(
+    args: &ClientArgs,
+    key: Option<Secret>,
+    out: &Out,
+) -> Result<(String, Credentials), Failure> {
     let path = profile::path()?;
     let config = profile::ConfigFile::load(&path, out)?;
-    let profile = config.profile(&args.profile);
+    let name = args.profile_name();
+    if args.profile.is_some() && !config.profiles.contains_key(name) {
+        return Err(Failure::Usage(format!(
+            "no profile {name:?} in {}: sign in with keyplane login --profile {name}",
+            path.display()
+        )));
+    }
+    let profile = config.profile(name);
     let url = args.url.clone().or(profile.url.clone()).ok_or_else(|| {
         Failure::Usage(
             "no Keyplane server: pass --url, set KEYPLANE_URL, or sign in with keyplane login"
                 .to_owned(),
         )
     })?;
-    let credentials = match api_key(args)? {
-        Some(key) => Credentials::ApiKey(key),
-        None => match profile.session_token {
-            Some(token) => Credentials::session(
-                token,
-                args.environment
-                    .clone()
-                    .or(profile.environment)
-                    .unwrap_or_else(|| "production".to_owned()),
-            ),
-            None => {
-                return Err(Failure::NoCredentials(format!(
-                    "no credential: set KEYPLANE_API_KEY, pass --api-key-file or --api-key-stdin, or sign in with keyplane login (profile {:?})",
-                    args.profile
-                )));
-            }
-        },
-    };
-    warn_if_plain_http(&url, out);
-    let client = build(&url, Some(credentials), args)?;
-    match &args.idempotency_key {
-        Some(key) => Ok(client.with_idempotency_key(IdempotencyKey::new(key.clone())?)),
-        None => Ok(client),
+    if let Some(key) = key {
+        return Ok((url, Credentials::ApiKey(key)));
     }
+    let no_credential = |why: String| {
+        Failure::NoCredentials(format!(
+            "no credential: {why}; set KEYPLANE_API_KEY, pass --api-key-file or --api-key-stdin, or sign in with keyplane login (profile {name:?})"
+        ))
+    };
+    let Some(token) = profile.session_token else {
+        return Err(no_credential("the profile holds no session".to_owned()));
+    };
+    let saved_for = profile.url.as_deref().unwrap_or_default();
+    if !profile::same_server(saved_for, &url) {
+        // --url or KEYPLANE_URL names another server than the one that issued the session:
+        // the token is not sent there.
+        return Err(no_credential(format!(
+            "the profile's session is for {saved_for}, not {url}"
+        )));
+    }
+    let environment = args
+        .environment
+        .clone()
+        .or(profile.environment)
+        .unwrap_or_else(|| profile::DEFAULT_ENVIRONMENT.to_owned());
+    Ok((url, Credentials::session(token, environment)))
 }
 
 /// A credential sent over plain HTTP to another machine can be read on the way: say so.
@@ -184,66 +225,96 @@ pub fn build(
         .map_err(Failure::from)
 }
 
-/// The API key the flags or the environment name, if any.
+/// The longest line a secret is read from (a key, a password): far above any Keyplane
+/// secret, and a bound on what a wrong file or stream can make the command hold.
+const MAX_SECRET_LINE: u64 = 8 * 1024;
+
+/// The API key the flags or the environment name, if any. `KEYPLANE_API_KEY` set but blank is
+/// an error rather than a silent fall back to a session: a pipeline's secret went missing.
 fn api_key(args: &ClientArgs) -> Result<Option<Secret>, Failure> {
     if let Some(path) = &args.api_key_file {
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            Failure::Local(format!(
-                "cannot read the API key from {}: {err}",
-                path.display()
-            ))
-        })?;
-        return first_line(&text, "the API key file").map(Some);
+        return read_secret_file(path, "the API key file").map(Some);
     }
     if args.api_key_stdin {
         return read_stdin("the API key").map(Some);
     }
     match std::env::var("KEYPLANE_API_KEY") {
-        Ok(key) if !key.trim().is_empty() => Ok(Some(Secret::new(key.trim()))),
-        _ => Ok(None),
+        Ok(key) if key.trim().is_empty() => Err(Failure::Usage(
+            "KEYPLANE_API_KEY is set but empty: unset it to use a session".to_owned(),
+        )),
+        Ok(key) => Ok(Some(Secret::new(key.trim()))),
+        Err(_) => Ok(None),
     }
 }
 
-/// A secret on the first line of `text`.
-fn first_line(text: &str, what: &str) -> Result<Secret, Failure> {
-    let line = text.lines().next().unwrap_or_default().trim();
+/// The first line of `reader`, its line ending removed, at most [`MAX_SECRET_LINE`] bytes.
+fn bounded_line(reader: impl Read, what: &str) -> Result<Secret, Failure> {
+    let mut bytes = Vec::new();
+    let mut limited = std::io::BufReader::new(reader.take(MAX_SECRET_LINE + 1));
+    std::io::BufRead::read_until(&mut limited, b'\n', &mut bytes)
+        .map_err(|err| Failure::Local(format!("cannot read {what}: {err}")))?;
+    if bytes.len() as u64 > MAX_SECRET_LINE {
+        return Err(Failure::Usage(format!(
+            "{what}: its first line is longer than {MAX_SECRET_LINE} bytes"
+        )));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Failure::Usage(format!("{what} is not UTF-8 text")))?;
+    let line = text.strip_suffix('\n').unwrap_or(&text);
+    let line = line.strip_suffix('\r').unwrap_or(line);
     if line.is_empty() {
         return Err(Failure::Usage(format!("{what} is empty")));
     }
     Ok(Secret::new(line))
 }
 
-/// A secret on the first line of stdin, which must not be a terminal (a secret typed there
-/// would be echoed).
+/// A secret on the first line of the file at `path`, trimmed.
+pub fn read_secret_file(path: &std::path::Path, what: &str) -> Result<Secret, Failure> {
+    let file = std::fs::File::open(path)
+        .map_err(|err| Failure::Local(format!("cannot read {}: {err}", path.display())))?;
+    trimmed(bounded_line(file, what)?, what)
+}
+
+fn trimmed(secret: Secret, what: &str) -> Result<Secret, Failure> {
+    let line = secret.expose().trim();
+    if line.is_empty() {
+        return Err(Failure::Usage(format!("{what} is empty")));
+    }
+    Ok(Secret::new(line))
+}
+
+/// A secret on the first line of stdin, trimmed; stdin must not be a terminal (a secret typed
+/// there would be echoed).
 pub fn read_stdin(what: &str) -> Result<Secret, Failure> {
-    let line = read_stdin_line(what)?;
-    first_line(line.expose(), what)
+    trimmed(read_stdin_line(what)?, what)
 }
 
 /// The first line of stdin as it is, only its line ending removed (a password may begin or
 /// end with a space).
 pub fn read_stdin_line(what: &str) -> Result<Secret, Failure> {
-    let mut stdin = std::io::stdin();
+    let stdin = std::io::stdin();
     if stdin.is_terminal() {
         return Err(Failure::Usage(format!(
             "{what} is read from stdin: pipe it in (for example from a file or a secret store)"
         )));
     }
-    let mut text = String::new();
-    stdin
-        .read_to_string(&mut text)
-        .map_err(|err| Failure::Local(format!("cannot read {what} from stdin: {err}")))?;
-    let line = text.lines().next().unwrap_or_default();
-    if line.is_empty() {
-        return Err(Failure::Usage(format!("{what} is empty")));
-    }
-    Ok(Secret::new(line))
+    bounded_line(stdin.lock(), what)
 }
 
 /// `keyplane completions SHELL`: the completion script, on stdout.
-pub fn completions(shell: clap_complete::Shell) {
+pub fn completions(shell: clap_complete::Shell) -> ExitCode {
     let mut command = <crate::config::Cli as clap::CommandFactory>::command();
-    clap_complete::generate(shell, &mut command, "keyplane", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "keyplane", &mut script);
+    // Written whole and checked: a closed pipe is an exit 1, not a panic.
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(&script).and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: cannot write to stdout: {err}");
+            ExitCode::from(exit::FAILURE)
+        }
+    }
 }
 
 #[cfg(test)]

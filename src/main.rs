@@ -30,8 +30,7 @@ async fn main() -> ExitCode {
         Err(server) => server,
     };
     if let Command::Completions { shell } = cli.command {
-        keyplane::cli::completions(shell);
-        return ExitCode::SUCCESS;
+        return keyplane::cli::completions(shell);
     }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,30 +15,45 @@ pub const SUCCESS: u8 = 0;
 pub const FAILURE: u8 = 1;
 /// The command line itself is wrong (clap exits with 2 too).
 pub const USAGE: u8 = 2;
-/// No credential, or the credential is refused (`UNAUTHENTICATED`, `FORBIDDEN`); for
-/// `keys verify`, the verified key is refused.
+/// No credential, or the credential is refused (`UNAUTHENTICATED`, `FORBIDDEN`).
 pub const AUTH: u8 = 3;
 /// `NOT_FOUND`: no such key (or one of another environment).
 pub const NOT_FOUND: u8 = 4;
 /// `CONFLICT` or `IDEMPOTENCY_CONFLICT`.
 pub const CONFLICT: u8 = 5;
-/// `RATE_LIMITED` after the retries (or a `Retry-After` too long to wait); for `keys verify`,
-/// the verified key is rate limited or out of quota.
+/// `RATE_LIMITED` after the retries (or a `Retry-After` too long to wait): the caller is.
 pub const RATE_LIMITED: u8 = 6;
 /// Keyplane could not be reached, or answered `UNAVAILABLE` after the retries.
 pub const UNAVAILABLE: u8 = 7;
+/// `keys verify`: the verified key is not valid (unknown, revoked, expired, disabled, lacking
+/// the permission, …). Not 3: that is the asking credential refused.
+pub const VERIFIED_KEY_REFUSED: u8 = 8;
+/// `keys verify`: the verified key is rate limited or out of quota. Not 6: that is the asking
+/// credential rate limited.
+pub const VERIFIED_KEY_LIMITED: u8 = 9;
 
-/// The table `--help` prints; docs/cli.md says the same.
-pub const TABLE: &str = "\
-Exit codes:
-  0  success
-  1  any other failure (input refused by the server, server error, keys skipped by a bulk revocation)
-  2  usage error (a bad flag, a missing argument, no server URL)
-  3  unauthenticated or forbidden (no credential, or it is refused; keys verify: the key is refused)
-  4  not found
-  5  conflict (CONFLICT, IDEMPOTENCY_CONFLICT)
-  6  rate limited (keys verify: the key is rate limited or out of quota)
-  7  unavailable (Keyplane unreachable, or UNAVAILABLE after the retries)";
+/// The exit-code lines of `--help`, as a literal so that the top-level help can `concat!` it;
+/// docs/cli.md says the same.
+#[macro_export]
+macro_rules! exit_code_lines {
+    () => {
+        "  0    success
+  1    any other failure (input refused by the server, server error, keys skipped by a bulk
+       revocation, stdout that cannot be written)
+  2    usage error (a bad flag or value, a missing argument, no server URL, an unknown profile)
+  3    unauthenticated or forbidden (no credential, or it is refused)
+  4    not found
+  5    conflict (CONFLICT, IDEMPOTENCY_CONFLICT)
+  6    rate limited (the caller, after the retries)
+  7    unavailable (Keyplane unreachable, or UNAVAILABLE after the retries)
+  8    keys verify: the verified key is not valid
+  9    keys verify: the verified key is rate limited or out of quota
+  130  interrupted (Ctrl-C)"
+    };
+}
+
+/// The table the client commands' `--help` prints.
+pub const TABLE: &str = concat!("Exit codes:\n", exit_code_lines!());
 
 /// Why a client command failed.
 #[derive(Debug)]
@@ -79,7 +94,7 @@ pub fn of_client(err: &Error) -> u8 {
         Error::Api(refused) => of_code(&refused.code),
         Error::Transport(_) => UNAVAILABLE,
         Error::InvalidInput(_) => USAGE,
-        Error::Decode(_) => FAILURE,
+        Error::Decode(_) | Error::SecretKept(_) => FAILURE,
     }
 }
 
@@ -106,7 +121,7 @@ pub fn report(out: &Out, failure: &Failure) -> ExitCode {
             out.error(message);
         }
         Failure::Client(Error::Api(refused)) => {
-            out.error(&refused.to_string());
+            out.error(&super::output::printable(&refused.to_string()));
             if let Some(wait) = refused.retry_after {
                 out.note(&format!("Keyplane asks to retry in {} s", wait.as_secs()));
             }

@@ -81,7 +81,8 @@ pub enum KeysCommand {
     },
     /// Ask whether a key is valid (and holds a permission). The key to verify is read from
     /// stdin or --secret-file, never from an argument (shell history, `ps`); it exits 0 when
-    /// valid, 3 when refused, 6 when rate limited or out of quota.
+    /// valid, 8 when the key is not valid, 9 when it is rate limited or out of quota (3 and 6 are the
+    /// asking credential refused or rate limited).
     #[command(after_help = "Examples:
   keyplane keys verify --permission customers:read < new-secret.txt
   printf '%s' \"$NEW_SECRET\" | keyplane keys verify
@@ -119,7 +120,7 @@ pub struct ListArgs {
     #[arg(long, value_parser = values::instant)]
     created_after: Option<DateTime<Utc>>,
     /// Keys per page (1 to 100; the server's default is 20).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(PageRequest::MAX_LIMIT)))]
     limit: Option<u32>,
     /// The page after this cursor (a previous list's `next_cursor`).
     #[arg(long, value_name = "CURSOR")]
@@ -137,10 +138,7 @@ pub async fn run(args: KeysArgs, out: &Out) -> Result<(), Failure> {
     let client = connect(&args.client, out)?;
     match args.command {
         KeysCommand::List(list_args) => list(list_args, &client, out).await,
-        KeysCommand::Get { id } => {
-            output::key(out, &client.get_api_key(&id).await?);
-            Ok(())
-        }
+        KeysCommand::Get { id } => output::key(out, &client.get_api_key(&id).await?),
         KeysCommand::Create(create) => change::create(create, &client, out).await,
         KeysCommand::Update(update) => change::update(update, &client, out).await,
         KeysCommand::Rotate(rotate) => lifecycle::rotate(rotate, &client, out).await,
@@ -149,7 +147,7 @@ pub async fn run(args: KeysArgs, out: &Out) -> Result<(), Failure> {
         KeysCommand::Disable(disable) => lifecycle::disable(disable, &client, out).await,
         KeysCommand::Enable { id } => {
             let key = client.enable_api_key(&id).await?;
-            output::key(out, &key);
+            output::key(out, &key)?;
             out.done(&format!("enabled key {}", key.id));
             Ok(())
         }
@@ -170,30 +168,35 @@ async fn list(args: ListArgs, client: &Client, out: &Out) -> Result<(), Failure>
         ..ApiKeyFilter::default()
     };
     let first = PageRequest {
-        limit: args.limit.or(args.all.then_some(100)),
+        limit: args.limit.or(args.all.then_some(PageRequest::MAX_LIMIT)),
         cursor: args.starting_after.map(Cursor::StartingAfter),
     };
     if args.all {
+        // Each page is printed as it arrives, so memory holds one page however long the list;
+        // a table's header comes once, and each page's rows are aligned on their own.
         let mut pages = client.api_key_pages(&filter, first);
-        let mut keys = Vec::new();
+        let mut printed = 0_usize;
         while let Some(page) = pages.next().await? {
             if out.json() {
-                // NDJSON: each key as soon as its page arrives.
-                page.iter().for_each(|key| out.value(key));
-            } else {
-                keys.extend(page);
+                // NDJSON: one key a line.
+                for key in &page {
+                    out.value(key)?;
+                }
+            } else if !page.is_empty() {
+                out.table(&output::keys_table(&page, printed == 0))?;
             }
+            printed += page.len();
         }
-        if !out.json() {
-            print_keys(out, &keys);
+        if printed == 0 && !out.json() {
+            out.note("no keys");
         }
         return Ok(());
     }
     let page = client.list_api_keys(&filter, &first).await?;
     if out.json() {
-        out.value(&page.data);
+        out.value(&page.data)?;
     } else {
-        print_keys(out, &page.data);
+        print_keys(out, &page.data)?;
     }
     if let Some(cursor) = page.next_cursor.filter(|_| page.has_more) {
         out.note(&format!(
@@ -203,10 +206,11 @@ async fn list(args: ListArgs, client: &Client, out: &Out) -> Result<(), Failure>
     Ok(())
 }
 
-fn print_keys(out: &Out, keys: &[keyplane_client::ApiKey]) {
+fn print_keys(out: &Out, keys: &[keyplane_client::ApiKey]) -> Result<(), Failure> {
     if keys.is_empty() {
         out.note("no keys");
+        Ok(())
     } else {
-        out.table(&output::keys_table(keys));
+        out.table(&output::keys_table(keys, true))
     }
 }

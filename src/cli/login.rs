@@ -37,7 +37,7 @@ pub async fn login(args: LoginArgs, out: &Out) -> Result<(), Failure> {
     }
     let path = profile::path()?;
     let mut config = ConfigFile::load(&path, out)?;
-    let mut saved = config.profile(&args.client.profile);
+    let mut saved = config.profile(args.client.profile_name());
     let url = args
         .client
         .url
@@ -53,7 +53,7 @@ pub async fn login(args: LoginArgs, out: &Out) -> Result<(), Failure> {
         .environment
         .clone()
         .or(saved.environment.clone())
-        .unwrap_or_else(|| "production".to_owned());
+        .unwrap_or_else(|| profile::DEFAULT_ENVIRONMENT.to_owned());
     if !login.environments.iter().any(|e| e.slug == environment) {
         let slugs: Vec<&str> = login.environments.iter().map(|e| e.slug.as_str()).collect();
         out.warn(&format!(
@@ -70,17 +70,19 @@ pub async fn login(args: LoginArgs, out: &Out) -> Result<(), Failure> {
     );
     saved.environment = Some(environment.clone());
     saved.session_token = Some(login.token);
-    config.profiles.insert(args.client.profile.clone(), saved);
+    config
+        .profiles
+        .insert(args.client.profile_name().to_owned(), saved);
     config.save(&path)?;
     if out.json() {
         out.value(&json!({
-            "profile": args.client.profile,
+            "profile": args.client.profile_name(),
             "url": url,
             "environment": environment,
             "user": login.user,
             "expiresAt": login.expires_at,
             "environments": login.environments,
-        }));
+        }))?;
     }
     out.done(&format!(
         "signed in as {} ({}) in {environment}, until {}; session kept in {} (profile {})",
@@ -88,7 +90,7 @@ pub async fn login(args: LoginArgs, out: &Out) -> Result<(), Failure> {
         login.user.role,
         super::output::instant(Some(login.expires_at)),
         path.display(),
-        args.client.profile
+        args.client.profile_name()
     ));
     Ok(())
 }
@@ -120,7 +122,7 @@ pub struct LogoutArgs {
 pub async fn logout(args: LogoutArgs, out: &Out) -> Result<(), Failure> {
     let path = profile::path()?;
     let mut config = ConfigFile::load(&path, out)?;
-    let name = &args.client.profile;
+    let name = args.client.profile_name();
     let mut saved = config.profile(name);
     let (Some(token), Some(url)) = (saved.session_token.clone(), saved.url.clone()) else {
         return Err(Failure::NoCredentials(format!(
@@ -130,7 +132,7 @@ pub async fn logout(args: LogoutArgs, out: &Out) -> Result<(), Failure> {
     let environment = saved
         .environment
         .clone()
-        .unwrap_or_else(|| "production".to_owned());
+        .unwrap_or_else(|| profile::DEFAULT_ENVIRONMENT.to_owned());
     let client = build(
         &url,
         Some(Credentials::session(token, environment)),
@@ -144,7 +146,7 @@ pub async fn logout(args: LogoutArgs, out: &Out) -> Result<(), Failure> {
         Err(err) => return Err(err.into()),
     }
     saved.session_token = None;
-    config.profiles.insert(name.clone(), saved);
+    config.profiles.insert(name.to_owned(), saved);
     config.save(&path)?;
     out.done(&format!("signed out of {url} (profile {name})"));
     Ok(())

@@ -7,8 +7,10 @@ use std::io::{IsTerminal, Write};
 use chrono::{DateTime, SecondsFormat, Utc};
 use clap::ValueEnum;
 use comfy_table::Table;
-use keyplane_client::{ApiKey, Secret};
+use keyplane_client::{ApiKey, IdempotencyKey, Secret};
 use serde::Serialize;
+
+use super::exit::Failure;
 
 /// `--output`: a table for people, or JSON for scripts (one value, a list as one array; with
 /// `--all`, one object per line).
@@ -72,34 +74,77 @@ impl Out {
     }
 
     /// One JSON value on one line of stdout.
-    pub fn value(&self, value: &impl Serialize) {
+    pub fn value(&self, value: &impl Serialize) -> Result<(), Failure> {
         let text = serde_json::to_string(value).expect("the client's types serialize");
-        stdout_line(&text);
+        stdout_line(&text)
     }
 
     /// The secret of a key just created or rotated: on stdout, alone on its line, once.
-    pub fn secret(&self, secret: &Secret) {
-        stdout_line(secret.expose());
+    pub fn secret(&self, secret: &Secret) -> Result<(), Failure> {
+        stdout_line(secret.expose())
     }
 
     /// A table, on stdout.
-    pub fn table(&self, table: &Table) {
-        stdout_line(&table.to_string());
+    pub fn table(&self, table: &Table) -> Result<(), Failure> {
+        stdout_line(&table.to_string())
+    }
+
+    /// After stdout failed to take a new secret: says on stderr which key changed and how to
+    /// be answered the same secret again, and answers the failure to exit with.
+    pub fn secret_lost(
+        &self,
+        failure: Failure,
+        what: &str,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Failure {
+        if let Failure::Local(message) = &failure {
+            self.error(message);
+        }
+        match idempotency_key {
+            Some(key) => self.note(&format!(
+                "{what}, but its secret could not be written to stdout; run the same command again with --idempotency-key {} within 24 h and Keyplane answers the same secret",
+                key.as_str()
+            )),
+            None => self.note(&format!(
+                "{what}, but its secret could not be written to stdout; rotate the key to get a new one"
+            )),
+        }
+        Failure::Reported(super::exit::FAILURE)
     }
 }
 
-fn stdout_line(text: &str) {
+/// A line on stdout. A write or flush that fails (a closed pipe, a full disk) is a failure:
+/// a script must not take a result it never got, nor a secret it never got, for success.
+fn stdout_line(text: &str) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth a panic.
-    let _ = writeln!(stdout, "{text}");
-    let _ = stdout.flush();
+    writeln!(stdout, "{text}")
+        .and_then(|()| stdout.flush())
+        .map_err(|err| Failure::Local(format!("cannot write to stdout: {err}")))
 }
 
+/// A table for people; no header row when `header` is empty (the pages after the first of a
+/// list printed page by page).
 pub fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table.load_style(comfy_table::presets::NOTHING);
-    table.set_header(header.to_vec());
+    if !header.is_empty() {
+        table.set_header(header.to_vec());
+    }
     table
+}
+
+/// Text from the server, fit for a terminal: a control character (an escape sequence that
+/// would move the cursor, recolour or retitle the terminal) is shown escaped instead.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 pub fn instant(at: Option<DateTime<Utc>>) -> String {
@@ -113,9 +158,9 @@ fn or_dash(text: Option<&str>) -> String {
     text.filter(|t| !t.is_empty()).unwrap_or("-").to_owned()
 }
 
-/// Keys as a table: one row each.
-pub fn keys_table(keys: &[ApiKey]) -> Table {
-    let mut table = table(&[
+/// Keys as a table: one row each, under a header when `header`.
+pub fn keys_table(keys: &[ApiKey], header: bool) -> Table {
+    let names = [
         "ID",
         "NAME",
         "TYPE",
@@ -123,7 +168,8 @@ pub fn keys_table(keys: &[ApiKey]) -> Table {
         "SCOPES",
         "EXPIRES",
         "LAST USED",
-    ]);
+    ];
+    let mut table = table(if header { &names } else { &[] });
     for key in keys {
         table.add_row(vec![
             key.id.clone(),
@@ -208,10 +254,50 @@ pub fn key_detail(key: &ApiKey) -> Table {
 }
 
 /// A key as a command that changed it prints it: JSON for scripts, its fields for people.
-pub fn key(out: &Out, key: &ApiKey) {
+pub fn key(out: &Out, key: &ApiKey) -> Result<(), Failure> {
     if out.json() {
-        out.value(key);
+        out.value(key)
     } else {
-        out.table(&key_detail(key));
+        out.table(&key_detail(key))
+    }
+}
+
+/// A key was made and its secret answered, but the rest of the answer could not be read: the
+/// secret still goes to stdout, alone on its line (in JSON, as `{"secret"}` with the key's id
+/// when known), and the command fails with exit 1 so that a script looks closer.
+pub fn secret_kept(
+    out: &Out,
+    client: &keyplane_client::Client,
+    kept: keyplane_client::SecretKept,
+    what: &str,
+) -> Failure {
+    let id = kept.key_id.as_deref().unwrap_or("(id unreadable)");
+    let printed = if out.json() {
+        out.value(&serde_json::json!({ "apiKey": { "id": kept.key_id }, "secret": kept.secret }))
+    } else {
+        out.secret(&kept.secret)
+    };
+    let what = format!("{what} key {id}");
+    if let Err(failure) = printed {
+        return out.secret_lost(failure, &what, client.idempotency_key());
+    }
+    out.error(&format!(
+        "{what} and its secret was printed on stdout, but the rest of Keyplane's answer could not be read: {}",
+        kept.decode
+    ));
+    Failure::Reported(super::exit::FAILURE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn server_text_loses_its_control_characters() {
+        assert_eq!(
+            printable("bad\u{1b}]0;owned\u{7}\nline"),
+            "bad\\u{1b}]0;owned\\u{7}\\nline"
+        );
+        assert_eq!(printable("plain text, é"), "plain text, é");
     }
 }

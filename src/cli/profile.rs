@@ -19,6 +19,10 @@ use super::output::Out;
 /// The profile used when none is named.
 pub const DEFAULT: &str = "default";
 
+/// The environment a person's session acts in when neither `--environment` nor the profile
+/// names one.
+pub const DEFAULT_ENVIRONMENT: &str = "production";
+
 /// The file's contents.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +87,7 @@ impl ConfigFile {
         })
     }
 
+    /// The profile `name`, or an empty one when the file has none of that name.
     pub fn profile(&self, name: &str) -> Profile {
         self.profiles.get(name).cloned().unwrap_or_default()
     }
@@ -169,5 +174,62 @@ mod tests {
         );
         assert!(!format!("{back:?}").contains("session-token-value"));
         assert!(back.profile("other").url.is_none());
+    }
+}
+
+/// Whether `saved` (a profile's URL, as `keyplane login` wrote it) and `url` name the same
+/// server: scheme, host, port and path, a trailing `/` aside. A session is only ever sent to
+/// the server that issued it.
+pub fn same_server(saved: &str, url: &str) -> bool {
+    let parse = |text: &str| keyplane_client::Url::parse(text.trim()).ok();
+    match (parse(saved), parse(url)) {
+        (Some(a), Some(b)) => {
+            a.scheme() == b.scheme()
+                && a.host_str().map(str::to_ascii_lowercase)
+                    == b.host_str().map(str::to_ascii_lowercase)
+                && a.port_or_known_default() == b.port_or_known_default()
+                && a.path().trim_end_matches('/') == b.path().trim_end_matches('/')
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod same_server_tests {
+    use super::same_server;
+
+    #[test]
+    fn a_session_goes_only_to_the_server_it_was_saved_for() {
+        for (saved, url, same) in [
+            (
+                "https://keys.example.com",
+                "https://keys.example.com/",
+                true,
+            ),
+            (
+                "https://keys.example.com",
+                "https://KEYS.example.com:443",
+                true,
+            ),
+            ("https://keys.example.com", "http://keys.example.com", false),
+            (
+                "https://keys.example.com",
+                "https://evil.example.com",
+                false,
+            ),
+            (
+                "https://keys.example.com",
+                "https://keys.example.com:8443",
+                false,
+            ),
+            (
+                "https://keys.example.com/kp",
+                "https://keys.example.com",
+                false,
+            ),
+            ("https://keys.example.com", "not a url", false),
+        ] {
+            assert_eq!(same_server(saved, url), same, "{saved} {url}");
+        }
     }
 }

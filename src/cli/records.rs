@@ -26,7 +26,7 @@ pub struct AuditArgs {
     #[arg(long = "type", value_delimiter = ',')]
     types: Vec<AuditEventType>,
     /// Events per page (1 to 100).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(PageRequest::MAX_LIMIT)))]
     limit: Option<u32>,
     /// The page after this cursor (a previous list's `next_cursor`).
     #[arg(long, value_name = "CURSOR")]
@@ -44,29 +44,35 @@ pub async fn audit(args: AuditArgs, out: &Out) -> Result<(), Failure> {
         subject: None,
     };
     let first = PageRequest {
-        limit: args.limit.or(args.all.then_some(100)),
+        limit: args.limit.or(args.all.then_some(PageRequest::MAX_LIMIT)),
         cursor: args.starting_after.map(Cursor::StartingAfter),
     };
     if args.all {
+        // Printed page by page, as `keys list --all` does.
         let mut pages = client.audit_event_pages(&filter, first);
-        let mut events = Vec::new();
+        let mut printed = 0_usize;
         while let Some(page) = pages.next().await? {
             if out.json() {
-                page.iter().for_each(|event| out.value(event));
-            } else {
-                events.extend(page);
+                for event in &page {
+                    out.value(event)?;
+                }
+            } else if !page.is_empty() {
+                out.table(&events_table(&page, printed == 0))?;
             }
+            printed += page.len();
         }
-        if !out.json() {
-            print_events(out, &events);
+        if printed == 0 && !out.json() {
+            out.note("no events");
         }
         return Ok(());
     }
     let page = client.list_audit_events(&filter, &first).await?;
     if out.json() {
-        out.value(&page.data);
+        out.value(&page.data)?;
+    } else if page.data.is_empty() {
+        out.note("no events");
     } else {
-        print_events(out, &page.data);
+        out.table(&events_table(&page.data, true))?;
     }
     if let Some(cursor) = page.next_cursor.filter(|_| page.has_more) {
         out.note(&format!(
@@ -76,12 +82,9 @@ pub async fn audit(args: AuditArgs, out: &Out) -> Result<(), Failure> {
     Ok(())
 }
 
-fn print_events(out: &Out, events: &[AuditEvent]) {
-    if events.is_empty() {
-        out.note("no events");
-        return;
-    }
-    let mut table = output::table(&["ID", "TYPE", "KEY", "ACTOR", "AT"]);
+fn events_table(events: &[AuditEvent], header: bool) -> comfy_table::Table {
+    let names = ["ID", "TYPE", "KEY", "ACTOR", "AT"];
+    let mut table = output::table(if header { &names } else { &[] });
     for event in events {
         table.add_row(vec![
             event.id.clone(),
@@ -91,7 +94,7 @@ fn print_events(out: &Out, events: &[AuditEvent]) {
             output::instant(Some(event.occurred_at)),
         ]);
     }
-    out.table(&table);
+    table
 }
 
 #[derive(Debug, Args)]
@@ -127,8 +130,7 @@ pub async fn usage(args: UsageArgs, out: &Out) -> Result<(), Failure> {
     };
     let points = client.api_key_usage(&args.id, &query).await?;
     if out.json() {
-        out.value(&points);
-        return Ok(());
+        return out.value(&points);
     }
     let mut table = output::table(&["AT", "TOTAL", "BY OUTCOME"]);
     for point in &points {
@@ -143,6 +145,5 @@ pub async fn usage(args: UsageArgs, out: &Out) -> Result<(), Failure> {
             outcomes.join(" "),
         ]);
     }
-    out.table(&table);
-    Ok(())
+    out.table(&table)
 }

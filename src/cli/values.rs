@@ -12,9 +12,8 @@ pub fn duration(text: &str) -> Result<chrono::Duration, String> {
         .find(|c: char| !c.is_ascii_digit())
         .ok_or_else(|| format!("{text:?} has no unit: write it as 30s, 15m, 12h, 90d or 2w"))?;
     let (number, unit) = text.split_at(split);
-    let number: i64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} does not start with a whole number"))?;
+    let number = positive(number)
+        .ok_or_else(|| format!("{text:?} does not start with a whole number above 0"))?;
     let seconds = match unit {
         "s" => 1,
         "m" => 60,
@@ -29,6 +28,26 @@ pub fn duration(text: &str) -> Result<chrono::Duration, String> {
         .ok_or_else(|| format!("{text:?} is too long"))
 }
 
+/// Digits only (no sign, no spaces) making a number above 0: a count or a length of time.
+fn positive(text: &str) -> Option<i64> {
+    text.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| text.parse().ok())
+        .flatten()
+        .filter(|n: &i64| *n > 0)
+}
+
+/// `span` from now, or a usage error when that is past the last time there is
+/// (`--expires-in 1000000000d`).
+pub fn from_now(span: chrono::Duration) -> Result<DateTime<Utc>, crate::cli::exit::Failure> {
+    Utc::now().checked_add_signed(span).ok_or_else(|| {
+        crate::cli::exit::Failure::Usage(format!(
+            "{} days from now is past the last time there is",
+            span.num_days()
+        ))
+    })
+}
+
 /// An instant: RFC 3339 (`2026-12-31T23:59:59Z`).
 pub fn instant(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text.trim())
@@ -39,7 +58,11 @@ pub fn instant(text: &str) -> Result<DateTime<Utc>, String> {
 /// An instant, or a span before now (`24h` for a day ago), as `--from` takes it.
 pub fn instant_or_ago(text: &str) -> Result<DateTime<Utc>, String> {
     if text.trim().ends_with(|c: char| c.is_ascii_alphabetic()) && !text.contains('T') {
-        return duration(text).map(|ago| Utc::now() - ago);
+        return duration(text).and_then(|ago| {
+            Utc::now()
+                .checked_sub_signed(ago)
+                .ok_or_else(|| format!("{text:?} reaches before any time there is"))
+        });
     }
     instant(text)
 }
@@ -49,10 +72,8 @@ pub fn rate_limit(text: &str) -> Result<RateLimit, String> {
     let (requests, period) = text
         .split_once('/')
         .ok_or_else(|| format!("{text:?} is not REQUESTS/PERIOD, such as 100/1m"))?;
-    let requests: i64 = requests
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?}: the requests are a whole number"))?;
+    let requests = positive(requests.trim())
+        .ok_or_else(|| format!("{text:?}: the requests are a whole number above 0"))?;
     Ok(RateLimit {
         requests,
         period_seconds: duration(period)?.num_seconds(),
@@ -66,10 +87,8 @@ pub fn quota(text: &str) -> Result<Quota, String> {
         .split_once('/')
         .ok_or_else(|| format!("{text:?} is not LIMIT/REFILL, such as 10000/monthly"))?;
     Ok(Quota {
-        limit: limit
-            .trim()
-            .parse()
-            .map_err(|_| format!("{text:?}: the limit is a whole number"))?,
+        limit: positive(limit.trim())
+            .ok_or_else(|| format!("{text:?}: the limit is a whole number above 0"))?,
         refill: refill
             .parse::<QuotaRefill>()
             .map_err(|_| format!("{text:?}: the refill is daily, monthly or never"))?,
@@ -132,6 +151,8 @@ mod tests {
             ("d", None),
             ("1y", None),
             ("-1d", None),
+            ("0d", None),
+            ("+1d", None),
             ("99999999999999999d", None),
         ];
         for (text, seconds) in cases {
@@ -154,7 +175,9 @@ mod tests {
             }
         );
         assert!(rate_limit("100").is_err());
-        assert!(rate_limit("many/1m").is_err());
+        for refused in ["many/1m", "0/1m", "-5/1m", "100/0s", "+5/1m"] {
+            assert!(rate_limit(refused).is_err(), "{refused}");
+        }
         assert_eq!(
             quota("10000/monthly").unwrap(),
             Quota {
@@ -162,7 +185,9 @@ mod tests {
                 refill: QuotaRefill::Monthly
             }
         );
-        assert!(quota("10/yearly").is_err());
+        for refused in ["10/yearly", "-1/monthly", "0/daily"] {
+            assert!(quota(refused).is_err(), "{refused}");
+        }
     }
 
     #[test]
@@ -187,5 +212,7 @@ mod tests {
         assert!(instant("tomorrow").is_err());
         let ago = instant_or_ago("1h").unwrap();
         assert!(Utc::now() - ago >= chrono::Duration::minutes(59));
+        assert!(instant_or_ago("100000000000d").is_err());
+        assert!(from_now(chrono::Duration::days(1_000_000_000)).is_err());
     }
 }

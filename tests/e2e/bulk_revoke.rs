@@ -297,3 +297,55 @@ async fn a_retried_bulk_revocation_with_an_idempotency_key_replays_its_answer() 
         .await;
     assert_eq!(trail["auditEvents"]["edges"].as_array().unwrap().len(), 2);
 }
+
+/// `name=""` (an unset shell variable) beside another criterion would otherwise leave only
+/// that criterion: every active key. A listing drops an empty name; a revocation refuses it.
+#[tokio::test]
+async fn an_empty_name_or_external_id_never_widens_a_bulk_revocation() {
+    let app = TestApp::spawn().await;
+    app.create_key("bystander", &["customers:read"]).await;
+    let before = app.snapshot().await;
+    for (filter, field) in [
+        (
+            json!({ "nameContains": "", "status": ["ACTIVE"] }),
+            "nameContains",
+        ),
+        (
+            json!({ "nameContains": "  ", "status": ["ACTIVE"] }),
+            "nameContains",
+        ),
+        (
+            json!({ "externalId": "", "status": ["ACTIVE"] }),
+            "externalId",
+        ),
+    ] {
+        let refused = app
+            .gql(
+                Some(&app.admin()),
+                REVOKE_MANY,
+                json!({ "input": { "filter": filter } }),
+            )
+            .await;
+        assert_eq!(refused.code(), "BAD_USER_INPUT", "{filter}");
+        assert_eq!(refused.first_error()["extensions"]["field"], field);
+    }
+    for filter in [
+        json!({ "name": "", "status": ["ACTIVE"] }),
+        json!({ "externalId": "", "status": ["ACTIVE"] }),
+    ] {
+        let refused = crate::rest::call(
+            &app,
+            &app.admin(),
+            reqwest::Method::POST,
+            "/api/v1/api-keys/bulk-revoke",
+            Some(json!({ "filter": filter })),
+        )
+        .await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (StatusCode::BAD_REQUEST, "BAD_USER_INPUT"),
+            "{filter}"
+        );
+    }
+    assert_eq!(app.snapshot().await, before);
+}

@@ -67,6 +67,8 @@ impl Ran {
 pub struct Keyplane {
     env: Vec<(String, String)>,
     stdin: Option<String>,
+    /// Where stdout goes instead of a pipe the test reads (`/dev/full`).
+    stdout_to: Option<PathBuf>,
     pub dir: PathBuf,
 }
 
@@ -78,6 +80,7 @@ impl Keyplane {
         Self {
             env: Vec::new(),
             stdin: None,
+            stdout_to: None,
             dir: dir.clone(),
         }
         .env("KEYPLANE_URL", &app.url(""))
@@ -109,6 +112,12 @@ impl Keyplane {
         self
     }
 
+    /// Stdout goes to the file at `path` (then `Ran::stdout` is empty).
+    pub fn stdout_to(mut self, path: &str) -> Self {
+        self.stdout_to = Some(PathBuf::from(path));
+        self
+    }
+
     /// Runs the binary with `args` off the async runtime (the test's server and proxy run
     /// on it).
     pub async fn run(&self, args: &[&str]) -> Ran {
@@ -131,7 +140,12 @@ impl Keyplane {
             } else {
                 Stdio::null()
             })
-            .stdout(Stdio::piped())
+            .stdout(match &self.stdout_to {
+                Some(path) => {
+                    Stdio::from(std::fs::OpenOptions::new().write(true).open(path).unwrap())
+                }
+                None => Stdio::piped(),
+            })
             .stderr(Stdio::piped())
             .spawn()
             .expect("the keyplane binary runs");

@@ -178,7 +178,15 @@ pub(crate) fn instant(at: DateTime<Utc>) -> String {
 }
 
 impl ApiKeyFilter {
-    pub(crate) fn pairs(&self) -> Vec<(String, String)> {
+    pub(crate) fn pairs(&self) -> Result<Vec<(String, String)>, Error> {
+        if let Some((key, _)) = &self.metadata
+            && (key.is_empty() || key.contains(['[', ']']))
+        {
+            // It is sent as `metadata[KEY]`: a bracket would change which parameter it is.
+            return Err(Error::InvalidInput(
+                "a metadata filter's key cannot be empty nor hold [ or ]".into(),
+            ));
+        }
         let mut pairs: Vec<(String, String)> = Vec::new();
         let mut add = |name: &str, value: Option<String>| {
             if let Some(value) = value {
@@ -197,7 +205,7 @@ impl ApiKeyFilter {
         if let Some((key, value)) = &self.metadata {
             add(&format!("metadata[{key}]"), Some(value.clone()));
         }
-        pairs
+        Ok(pairs)
     }
 }
 
@@ -208,7 +216,7 @@ impl Client {
         filter: &ApiKeyFilter,
         page: &PageRequest,
     ) -> Result<Page<ApiKey>, Error> {
-        let mut query = filter.pairs();
+        let mut query = filter.pairs()?;
         query.extend(page.pairs());
         self.json(Call::get(&KEYS).query(query)).await
     }
@@ -239,7 +247,7 @@ impl Client {
 
     /// Creates a scoped key; its secret is in the answer, once.
     pub async fn create_api_key(&self, key: &CreateApiKey) -> Result<CreatedApiKey, Error> {
-        self.json(Call::post(&KEYS).json(key)?).await
+        self.json_with_secret(Call::post(&KEYS).json(key)?).await
     }
 
     /// Changes whatever `update` names, in one transaction.
@@ -269,7 +277,8 @@ impl Client {
         rotation: &RotateApiKey,
     ) -> Result<RotatedApiKey, Error> {
         let path = [KEYS[0], KEYS[1], KEYS[2], segment(id)?, "rotate"];
-        self.json(Call::post(&path).json(rotation)?).await
+        self.json_with_secret(Call::post(&path).json(rotation)?)
+            .await
     }
 
     /// Revokes a key at once and for good.
@@ -345,7 +354,7 @@ mod tests {
             ..ApiKeyFilter::default()
         };
         assert_eq!(
-            filter.pairs(),
+            filter.pairs().unwrap(),
             [
                 ("type".to_owned(), "SCOPED".to_owned()),
                 ("status".into(), "ACTIVE,EXPIRING_SOON".into()),
@@ -353,5 +362,12 @@ mod tests {
                 ("metadata[plan]".into(), "pro".into()),
             ]
         );
+        for key in ["", "a]b", "a[b"] {
+            let odd = ApiKeyFilter {
+                metadata: Some((key.into(), "x".into())),
+                ..ApiKeyFilter::default()
+            };
+            assert!(odd.pairs().is_err(), "{key:?}");
+        }
     }
 }

@@ -188,11 +188,16 @@ impl Answer {
     }
 }
 
-/// A path segment taken from the caller (an id): `.`, `..` and empty text would change which
-/// route the request reaches, so they are refused; anything else is percent-encoded.
+/// A path segment taken from the caller (an id). Keyplane's ids are UUIDs; anything that could
+/// change which route the request reaches or how it is read (`.`, `..`, empty text, `/`, `\`,
+/// `%`, `?`, `#`, control characters) is refused before anything is sent, rather than trusted
+/// to percent-encoding and every proxy on the way.
 pub(crate) fn segment(id: &str) -> Result<&str, Error> {
-    if id.is_empty() || id == "." || id == ".." {
-        return Err(Error::InvalidInput("an id cannot be empty, . or ..".into()));
+    let odd = |c: char| matches!(c, '/' | '\\' | '%' | '?' | '#') || c.is_control();
+    if id.is_empty() || id == "." || id == ".." || id.chars().any(odd) {
+        return Err(Error::InvalidInput(
+            "an id cannot be empty, . or .., nor hold /, \\, %, ?, # or control characters".into(),
+        ));
     }
     Ok(id)
 }
@@ -223,6 +228,11 @@ impl Client {
             shared: Arc::clone(&self.shared),
             idempotency_key: Some(key),
         }
+    }
+
+    /// The `Idempotency-Key` set by [`Client::with_idempotency_key`], if any.
+    pub fn idempotency_key(&self) -> Option<&IdempotencyKey> {
+        self.idempotency_key.as_ref()
     }
 
     pub fn base_url(&self) -> &Url {
@@ -290,7 +300,9 @@ impl Client {
                 },
                 Error::Transport(e) if e.is_connect() => Failure::Connect,
                 Error::Transport(_) => Failure::Lost,
-                Error::Decode(_) | Error::InvalidInput(_) => return Err(err),
+                Error::Decode(_) | Error::SecretKept(_) | Error::InvalidInput(_) => {
+                    return Err(err);
+                }
             };
             let Some(wait) = policy.wait(done, failure, safety) else {
                 return Err(err);
@@ -308,6 +320,37 @@ impl Client {
 
     pub(crate) async fn json<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T, Error> {
         self.send(call).await?.json()
+    }
+
+    /// Like [`Client::json`], for an answer holding a new secret: the secret is read first and
+    /// on its own, so an answer whose other fields this client cannot decode (a server newer
+    /// than it) still hands the secret back, in [`Error::SecretKept`], never drops it.
+    pub(crate) async fn json_with_secret<T: DeserializeOwned>(
+        &self,
+        call: Call<'_>,
+    ) -> Result<T, Error> {
+        let answer = self.send(call).await?;
+        answer.json().map_err(|err| {
+            #[derive(serde::Deserialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Lenient {
+                secret: crate::Secret,
+                #[serde(default)]
+                api_key: Option<LenientKey>,
+            }
+            #[derive(serde::Deserialize)]
+            struct LenientKey {
+                id: Option<String>,
+            }
+            match serde_json::from_slice::<Lenient>(&answer.body) {
+                Ok(lenient) => Error::SecretKept(Box::new(error::SecretKept {
+                    secret: lenient.secret,
+                    key_id: lenient.api_key.and_then(|k| k.id),
+                    decode: err.to_string(),
+                })),
+                Err(_) => err,
+            }
+        })
     }
 }
 
@@ -357,4 +400,32 @@ async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, Error>
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_that_could_change_the_route_are_refused_before_sending() {
+        for id in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "../environment",
+            "a\\b",
+            "%2e%2e",
+            "a?b",
+            "a#b",
+            "a\nb",
+            "a\u{7f}",
+        ] {
+            assert!(segment(id).is_err(), "{id:?}");
+        }
+        assert_eq!(
+            segment("01890a5d-ac96-774b-bcce-b302099a8057").unwrap(),
+            "01890a5d-ac96-774b-bcce-b302099a8057"
+        );
+    }
 }

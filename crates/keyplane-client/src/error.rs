@@ -135,6 +135,10 @@ pub enum Error {
     /// what: the body may hold a secret).
     #[error("Keyplane's answer could not be read: {0}")]
     Decode(String),
+    /// Keyplane made a key and answered its secret, but the rest of the answer could not be
+    /// read: the secret is kept here so that it is not lost (the key exists now).
+    #[error("Keyplane's answer could not be read whole, but its new secret was kept: {}", .0.decode)]
+    SecretKept(Box<SecretKept>),
     /// The call was not sent: one of its arguments cannot be put in a request.
     #[error("{0}")]
     InvalidInput(String),
@@ -156,6 +160,16 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// A new secret read from an answer whose other fields could not be (its `Debug` hides it).
+#[derive(Debug, Clone)]
+pub struct SecretKept {
+    pub secret: crate::Secret,
+    /// The new key's id, when the answer had it where expected.
+    pub key_id: Option<String>,
+    /// Why the rest could not be read (by kind and place, never the body's text).
+    pub decode: String,
 }
 
 /// `{"error": {...}}` under `/api/v1`.

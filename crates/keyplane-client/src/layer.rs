@@ -170,7 +170,8 @@ impl Guard {
                 );
                 Err(Refusal::misconfigured())
             }
-            Err(err @ (Error::Transport(_) | Error::Decode(_))) => {
+            // SecretKept only comes of a creation or rotation, never of a verification.
+            Err(err @ (Error::Transport(_) | Error::Decode(_) | Error::SecretKept(_))) => {
                 tracing::warn!(error = %err, "Keyplane could not verify an API key");
                 Err(Refusal::unavailable())
             }

@@ -21,7 +21,7 @@ pub use api_keys::{
 pub use bulk::{BulkFilter, BulkRevoke, BulkRevoked, SkippedApiKey};
 pub use client::{Client, ClientBuilder};
 pub use credentials::{Credentials, IdempotencyKey};
-pub use error::{ApiError, Error, ErrorCode};
+pub use error::{ApiError, Error, ErrorCode, SecretKept};
 pub use list::{Cursor, Page, PageRequest, Pages};
 pub use records::{AuditEvent, AuditFilter, OutcomeCount, UsagePoint, UsageQuery};
 /// The URL type of [`Client::base_url`].

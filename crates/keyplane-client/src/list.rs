@@ -34,6 +34,9 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
+    /// The most items Keyplane answers in one page (its default is 20).
+    pub const MAX_LIMIT: u32 = 100;
+
     /// The newest `limit` items.
     pub fn first(limit: u32) -> Self {
         Self {
@@ -75,6 +78,8 @@ type PageFuture<'a, T> = Pin<Box<dyn Future<Output = Result<Page<T>, Error>> + S
 pub struct Pages<'a, T> {
     fetch: Box<dyn Fn(PageRequest) -> PageFuture<'a, T> + Send + Sync + 'a>,
     next: Option<PageRequest>,
+    /// Every cursor followed so far: a server answering one twice would loop forever.
+    seen: std::collections::HashSet<String>,
 }
 
 impl<T> std::fmt::Debug for Pages<'_, T> {
@@ -91,16 +96,29 @@ impl<'a, T> Pages<'a, T> {
         Self {
             fetch: Box::new(fetch),
             next: Some(first),
+            seen: std::collections::HashSet::new(),
         }
     }
 
-    /// The next page's items, or `None` once the list has ended.
+    /// The next page's items, or `None` once the list has ended. A `next_cursor` answered
+    /// before ends the list with an error: following it again would never end.
     pub async fn next(&mut self) -> Result<Option<Vec<T>>, Error> {
         let Some(request) = self.next.clone() else {
             return Ok(None);
         };
         let page = (self.fetch)(request.clone()).await?;
-        self.next = request.next(&page);
+        let next = request.next(&page);
+        if let Some(Cursor::StartingAfter(cursor) | Cursor::EndingBefore(cursor)) =
+            next.as_ref().and_then(|n| n.cursor.as_ref())
+            && !self.seen.insert(cursor.clone())
+        {
+            self.next = None;
+            return Err(Error::Decode(
+                "Keyplane answered a next_cursor it had answered before: the list would never end"
+                    .into(),
+            ));
+        }
+        self.next = next;
         Ok(Some(page.data))
     }
 
@@ -148,6 +166,17 @@ mod tests {
         );
         assert_eq!(older.next(&page(false, Some("c1"))), None);
         assert_eq!(older.next(&page(true, None)), None);
+    }
+
+    #[tokio::test]
+    async fn a_cursor_answered_twice_ends_the_list_with_an_error() {
+        // A server that always answers the same next page.
+        let mut pages = Pages::new(PageRequest::first(1), |_| {
+            Box::pin(async { Ok(page(true, Some("c1"))) })
+        });
+        assert_eq!(pages.next().await.unwrap(), Some(vec![1]));
+        assert!(matches!(pages.next().await, Err(Error::Decode(_))));
+        assert_eq!(pages.next().await.unwrap(), None);
     }
 
     #[test]

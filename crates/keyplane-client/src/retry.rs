@@ -33,10 +33,11 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// `attempts` in all (at least 1, at most 10), waits from `base_delay` up to `max_delay`.
+    /// `attempts` in all (at least 1, at most [`RetryPolicy::MAX_ATTEMPTS`]), waits from
+    /// `base_delay` up to `max_delay`.
     pub fn new(attempts: u32, base_delay: Duration, max_delay: Duration) -> Self {
         Self {
-            attempts: attempts.clamp(1, 10),
+            attempts: attempts.clamp(1, Self::MAX_ATTEMPTS),
             base_delay,
             max_delay: max_delay.max(base_delay),
         }
@@ -46,6 +47,9 @@ impl RetryPolicy {
     pub fn none() -> Self {
         Self::new(1, Duration::ZERO, Duration::ZERO)
     }
+
+    /// The most attempts a policy makes of one call.
+    pub const MAX_ATTEMPTS: u32 = 10;
 
     pub fn attempts(&self) -> u32 {
         self.attempts

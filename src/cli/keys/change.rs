@@ -66,7 +66,9 @@ pub async fn create(args: CreateArgs, client: &Client, out: &Out) -> Result<(), 
         description: args.description,
         scopes: non_empty(args.scopes),
         preset: args.preset,
-        expires_at: args.expires_at.or(args.expires_in.map(|d| Utc::now() + d)),
+        expires_at: args
+            .expires_at
+            .or(args.expires_in.map(values::from_now).transpose()?),
         customer_ids: non_empty(args.customer_ids),
         rate_limit: args.rate_limit,
         metadata,
@@ -74,11 +76,21 @@ pub async fn create(args: CreateArgs, client: &Client, out: &Out) -> Result<(), 
         allowed_ips: non_empty(args.allowed_ips),
         quota: args.quota,
     };
-    let created = client.create_api_key(&key).await?;
-    if out.json() {
-        out.value(&json!({ "apiKey": created.api_key, "secret": created.secret }));
+    let created = match client.create_api_key(&key).await {
+        Ok(created) => created,
+        Err(keyplane_client::Error::SecretKept(kept)) => {
+            return Err(output::secret_kept(out, client, *kept, "created"));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let printed = if out.json() {
+        out.value(&json!({ "apiKey": created.api_key, "secret": created.secret }))
     } else {
-        out.secret(&created.secret);
+        out.secret(&created.secret)
+    };
+    if let Err(failure) = printed {
+        let what = format!("created key {}", created.api_key.id);
+        return Err(out.secret_lost(failure, &what, client.idempotency_key()));
     }
     out.done(&format!(
         "created key {} ({}); its secret was printed on stdout, this once",
@@ -172,10 +184,12 @@ pub async fn update(args: UpdateArgs, client: &Client, out: &Out) -> Result<(), 
         quota: patch(args.quota, args.clear_quota),
         scopes: non_empty(args.scopes),
         preset: args.preset,
-        expires_at: args.expires_at.or(args.expires_in.map(|d| Utc::now() + d)),
+        expires_at: args
+            .expires_at
+            .or(args.expires_in.map(values::from_now).transpose()?),
     };
     let key = client.update_api_key(&args.id, &update).await?;
-    output::key(out, &key);
+    output::key(out, &key)?;
     out.done(&format!("updated key {}", key.id));
     Ok(())
 }

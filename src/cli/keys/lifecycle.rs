@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::cli::exit::{self, Failure};
 use crate::cli::output::{self, Out};
-use crate::cli::{ClientArgs, read_stdin, values};
+use crate::cli::{ClientArgs, read_secret_file, read_stdin, values};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("until").required(true)))]
@@ -32,15 +32,28 @@ pub async fn rotate(args: RotateArgs, client: &Client, out: &Out) -> Result<(), 
         (None, Some(at)) => RotateApiKey::ExpiresAt(at),
         (None, None) => unreachable!("clap requires one of --grace and --grace-until"),
     };
-    let rotated = client.rotate_api_key(&args.id, &rotation).await?;
-    if out.json() {
+    let rotated = match client.rotate_api_key(&args.id, &rotation).await {
+        Ok(rotated) => rotated,
+        Err(keyplane_client::Error::SecretKept(kept)) => {
+            return Err(output::secret_kept(out, client, *kept, "rotated into"));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let printed = if out.json() {
         out.value(&json!({
             "apiKey": rotated.api_key,
             "secret": rotated.secret,
             "previousKey": rotated.previous_key,
-        }));
+        }))
     } else {
-        out.secret(&rotated.secret);
+        out.secret(&rotated.secret)
+    };
+    if let Err(failure) = printed {
+        let what = format!(
+            "rotated key {} into {}",
+            rotated.previous_key.id, rotated.api_key.id
+        );
+        return Err(out.secret_lost(failure, &what, client.idempotency_key()));
     }
     out.done(&format!(
         "rotated key {} into {}; the new secret was printed on stdout, this once; the old one works until {}",
@@ -65,12 +78,13 @@ pub struct ExpireArgs {
 }
 
 pub async fn expire(args: ExpireArgs, client: &Client, out: &Out) -> Result<(), Failure> {
-    let at = args
-        .at
-        .or(args.within.map(|d| Utc::now() + d))
-        .expect("clap requires one of --at and --in");
+    let at = match (args.at, args.within) {
+        (Some(at), _) => at,
+        (None, Some(within)) => values::from_now(within)?,
+        (None, None) => unreachable!("clap requires one of --at and --in"),
+    };
     let key = client.change_expiration(&args.id, at).await?;
-    output::key(out, &key);
+    output::key(out, &key)?;
     out.done(&format!(
         "key {} now expires at {}",
         key.id,
@@ -105,6 +119,12 @@ fn bulk_filter(pairs: Vec<(String, String)>) -> Result<BulkFilter, Failure> {
             .collect()
     }
     for (name, value) in pairs {
+        // An empty value (`name="$UNSET"`) would drop a criterion and widen what is revoked.
+        if value.trim().is_empty() {
+            return Err(usage(format!(
+                "--filter {name}= has no value: a bulk revocation's filter names what it matches"
+            )));
+        }
         match name.as_str() {
             "name" => filter.name = Some(value),
             "external-id" => filter.external_id = Some(value),
@@ -131,7 +151,7 @@ pub async fn revoke(args: RevokeArgs, client: &Client, out: &Out) -> Result<(), 
     let selection = match (args.ids.as_slice(), args.filter.is_empty()) {
         ([id], true) => {
             let key = client.revoke_api_key(id).await?;
-            output::key(out, &key);
+            output::key(out, &key)?;
             out.done(&format!("revoked key {}", key.id));
             return Ok(());
         }
@@ -145,16 +165,16 @@ pub async fn revoke(args: RevokeArgs, client: &Client, out: &Out) -> Result<(), 
             .iter()
             .map(|s| json!({ "id": s.id, "code": s.code, "message": s.message }))
             .collect();
-        out.value(&json!({ "revoked": outcome.revoked, "skipped": skipped }));
+        out.value(&json!({ "revoked": outcome.revoked, "skipped": skipped }))?;
     } else if !outcome.revoked.is_empty() {
-        out.table(&output::keys_table(&outcome.revoked));
+        out.table(&output::keys_table(&outcome.revoked, true))?;
     }
     out.done(&format!("revoked {} keys", outcome.revoked.len()));
     for skipped in &outcome.skipped {
-        out.warn(&format!(
+        out.warn(&output::printable(&format!(
             "skipped {}: {} {}",
             skipped.id, skipped.code, skipped.message
-        ));
+        )));
     }
     if outcome.skipped.is_empty() {
         Ok(())
@@ -174,7 +194,7 @@ pub struct DisableArgs {
 
 pub async fn disable(args: DisableArgs, client: &Client, out: &Out) -> Result<(), Failure> {
     let key = client.disable_api_key(&args.id, &args.reason).await?;
-    output::key(out, &key);
+    output::key(out, &key)?;
     out.done(&format!("disabled key {}", key.id));
     Ok(())
 }
@@ -207,15 +227,7 @@ pub fn check_stdin(args: &VerifyArgs, client: &ClientArgs) -> Result<(), Failure
 
 pub async fn verify(args: VerifyArgs, client: &Client, out: &Out) -> Result<(), Failure> {
     let secret = match &args.secret_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|err| Failure::Local(format!("cannot read {}: {err}", path.display())))?;
-            let line = text.lines().next().unwrap_or_default().trim();
-            if line.is_empty() {
-                return Err(Failure::Usage(format!("{} is empty", path.display())));
-            }
-            keyplane_client::Secret::new(line)
-        }
+        Some(path) => read_secret_file(path, &path.display().to_string())?,
         None => read_stdin("the key to verify")?,
     };
     let request = VerifyRequest {
@@ -226,7 +238,7 @@ pub async fn verify(args: VerifyArgs, client: &Client, out: &Out) -> Result<(), 
     };
     let answer = client.verify(&request).await?;
     if out.json() {
-        out.value(&answer);
+        out.value(&answer)?;
     } else {
         let mut table = output::table(&["FIELD", "VALUE"]);
         let key = answer.api_key.as_ref();
@@ -244,17 +256,17 @@ pub async fn verify(args: VerifyArgs, client: &Client, out: &Out) -> Result<(), 
         for (field, value) in rows {
             table.add_row(vec![field.to_owned(), value]);
         }
-        out.table(&table);
+        out.table(&table)?;
     }
     match answer.code {
         VerificationCode::Valid => Ok(()),
         VerificationCode::RateLimited | VerificationCode::QuotaExceeded => {
             out.note(&format!("the key is refused: {}", answer.code));
-            Err(Failure::Reported(exit::RATE_LIMITED))
+            Err(Failure::Reported(exit::VERIFIED_KEY_LIMITED))
         }
         code => {
             out.note(&format!("the key is refused: {code}"));
-            Err(Failure::Reported(exit::AUTH))
+            Err(Failure::Reported(exit::VERIFIED_KEY_REFUSED))
         }
     }
 }

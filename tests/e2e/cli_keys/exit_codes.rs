@@ -22,10 +22,32 @@ fn assert_exit(ran: &super::Ran, code: i32, server_code: Option<&str>) {
     }
 }
 
+/// A server that answers nothing and records whatever reaches it for three idle seconds: its
+/// URL, and the bytes it got.
+async fn recorder() -> (String, tokio::task::JoinHandle<String>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let received = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while let Ok(Ok((mut socket, _))) =
+            tokio::time::timeout(std::time::Duration::from_secs(3), listener.accept()).await
+        {
+            let mut buf = vec![0; 8192];
+            let n = socket.read(&mut buf).await.unwrap_or(0);
+            seen.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    (url, received)
+}
+
 #[tokio::test]
 async fn usage_errors_exit_2_before_anything_is_sent() {
     let app = TestApp::spawn().await;
-    let cli = Keyplane::new(&app, &app.admin());
+    let (url, received) = recorder().await;
+    let cli = Keyplane::new(&app, &app.admin()).env("KEYPLANE_URL", &url);
+    let before = app.snapshot().await;
     for args in [
         vec!["keys", "list", "--no-such-flag"],
         vec!["keys", "list", "--status", "SLEEPING"],
@@ -45,8 +67,45 @@ async fn usage_errors_exit_2_before_anything_is_sent() {
         vec!["keys", "update", UNKNOWN_ID],
         vec!["keys", "expire", UNKNOWN_ID, "--in", "30"],
         vec!["keys", "revoke", "--filter", "colour=red"],
+        // An empty value (an unset variable) would widen the revocation to every active key.
+        vec![
+            "keys",
+            "revoke",
+            "--filter",
+            "name=",
+            "--filter",
+            "status=ACTIVE",
+        ],
+        vec!["keys", "revoke", "--filter", "external-id= "],
+        // A time past the last one there is: a usage error, never a panic (exit 101).
+        vec!["keys", "expire", UNKNOWN_ID, "--in", "1000000000d"],
+        vec![
+            "keys",
+            "create",
+            "--name",
+            "x",
+            "--scopes",
+            "a:b",
+            "--expires-in",
+            "1000000000d",
+        ],
+        vec!["usage", UNKNOWN_ID, "--from", "100000000000d"],
+        // Numbers that are no count or length of time.
+        vec!["keys", "expire", UNKNOWN_ID, "--in", "0d"],
+        vec!["keys", "update", UNKNOWN_ID, "--rate-limit", "0/1m"],
+        vec!["keys", "update", UNKNOWN_ID, "--rate-limit", "-5/1m"],
+        vec!["keys", "update", UNKNOWN_ID, "--rate-limit", "100/0s"],
+        vec!["keys", "update", UNKNOWN_ID, "--quota", "-1/monthly"],
         // An id that would change the route is refused by the client, never sent.
         vec!["keys", "get", ".."],
+        vec!["keys", "get", "../environment"],
+        vec!["keys", "enable", "a/b"],
+        vec!["keys", "get", "a%2Fb"],
+        vec!["keys", "get", "a?b"],
+        vec!["keys", "get", "a#b"],
+        vec!["keys", "get", "a\\b"],
+        // A metadata filter's key that would change the query parameter.
+        vec!["keys", "list", "--metadata", "a]b=c"],
         vec!["keys", "list", "--idempotency-key", "line\nbreak"],
     ] {
         let ran = cli.run(&args).await;
@@ -65,6 +124,19 @@ async fn usage_errors_exit_2_before_anything_is_sent() {
         .await;
     assert_exit(&two_secrets, 2, None);
 
+    // No profile of that name in the config file (there is none).
+    let unknown_profile = cli.run(&["keys", "list", "--profile", "staging"]).await;
+    assert_exit(&unknown_profile, 2, None);
+    let blank_key = cli
+        .clone()
+        .env("KEYPLANE_API_KEY", "  ")
+        .run(&["keys", "list"])
+        .await;
+    assert_exit(&blank_key, 2, None);
+
+    // Nothing was sent, so nothing was changed.
+    assert_eq!(received.await.unwrap(), "", "a usage error sent a request");
+    assert_eq!(app.snapshot().await, before);
     // Nothing of the server's was made where the client ran.
     assert!(!cli.dir.join("keyplane.db").exists());
     assert!(!cli.dir.join("keyplane.key").exists());
@@ -107,13 +179,14 @@ async fn refused_credentials_exit_3_and_unknown_keys_exit_4() {
         .await;
     assert_exit(&forbidden, 3, Some("FORBIDDEN"));
 
-    // keys verify: a refused key exits 3 too, with the answer on stdout.
+    // keys verify: a verified key that is not valid exits 8, not 3 (the asking credential
+    // refused), with the answer on stdout.
     let verified = cli
         .clone()
         .stdin(&revoked)
         .run(&["keys", "verify", "--output", "json"])
         .await;
-    assert_eq!(verified.code, 3, "{}", verified.stderr);
+    assert_eq!(verified.code, 8, "{}", verified.stderr);
     assert_eq!(verified.json()["code"], "REVOKED");
     verified.stderr_holds_none_of(&[&revoked]);
 
@@ -121,9 +194,6 @@ async fn refused_credentials_exit_3_and_unknown_keys_exit_4() {
         vec!["keys", "get", UNKNOWN_ID],
         vec!["keys", "rotate", UNKNOWN_ID, "--grace", "now"],
         vec!["keys", "revoke", UNKNOWN_ID],
-        // `/` is sent percent-encoded, as part of the id: no other route is reached.
-        vec!["keys", "get", "../environment"],
-        vec!["keys", "enable", "a/b"],
     ] {
         let ran = cli.run(&args).await;
         assert_exit(&ran, 4, Some("NOT_FOUND"));
@@ -159,9 +229,17 @@ async fn conflicts_exit_5_rate_limits_6_and_an_unreachable_server_7() {
         .await;
     let as_limited = cli.clone().env("KEYPLANE_API_KEY", &limited);
     as_limited.run(&["keys", "list"]).await.ok();
-    // Keyplane asks to wait an hour, longer than the client waits: no retry, exit 6.
-    let refused = as_limited.run(&["keys", "list"]).await;
+    // Keyplane asks to wait an hour, longer than the client waits: no retry, exit 6. A retry
+    // would have waited: nine backoffs from 200 ms take far longer than five seconds.
+    let started = std::time::Instant::now();
+    let refused = as_limited.run(&["keys", "list", "--attempts", "10"]).await;
     assert_exit(&refused, 6, Some("RATE_LIMITED"));
+    assert!(
+        refused.stderr.contains("retry in"),
+        "the wait asked for is said: {}",
+        refused.stderr
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
@@ -179,4 +257,139 @@ async fn conflicts_exit_5_rate_limits_6_and_an_unreachable_server_7() {
         .run(&["keys", "create", "--name", "x", "--scopes", "nothing:real"])
         .await;
     assert_exit(&bad_scope, 1, Some("BAD_USER_INPUT"));
+}
+
+/// A verified key out of its rate limit exits 9, not 6 (the asking credential rate limited).
+#[tokio::test]
+async fn a_verified_key_out_of_its_rate_limit_exits_9() {
+    let app = TestApp::spawn().await;
+    let cli = Keyplane::new(&app, &app.admin());
+    let (_, limited) = app
+        .create_key_from(json!({
+            "name": "limited",
+            "scopes": ["customers:read"],
+            "rateLimit": { "requests": 1, "periodSeconds": 3600 },
+        }))
+        .await;
+    let verify = cli.clone().stdin(&limited);
+    verify.run(&["keys", "verify"]).await.ok();
+    let refused = verify.run(&["keys", "verify", "--output", "json"]).await;
+    assert_eq!(refused.code, 9, "{}", refused.stderr);
+    assert_eq!(refused.json()["code"], "RATE_LIMITED");
+}
+
+/// stdout that cannot take a new secret (a full disk, a closed pipe) fails the command, and
+/// stderr says which key changed and how to be answered the same secret again.
+#[tokio::test]
+async fn a_secret_stdout_cannot_take_fails_and_says_how_to_get_it_again() {
+    let app = TestApp::spawn().await;
+    let cli = Keyplane::new(&app, &app.admin());
+    let create = [
+        "keys",
+        "create",
+        "--name",
+        "lost",
+        "--scopes",
+        "customers:read",
+    ];
+    let full = cli.clone().stdout_to("/dev/full").run(&create).await;
+    assert_eq!(full.code, 1, "{}", full.stderr);
+    assert!(
+        full.stderr.contains("cannot write to stdout"),
+        "{}",
+        full.stderr
+    );
+    // The key was made: its id and the run's Idempotency-Key are on stderr.
+    let listed = cli
+        .run(&["keys", "list", "--name", "lost", "-o", "json"])
+        .await
+        .ok()
+        .json();
+    let id = listed[0]["id"].as_str().unwrap();
+    assert!(full.stderr.contains(id), "{}", full.stderr);
+    let key = full
+        .stderr
+        .split("--idempotency-key ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no idempotency key on stderr: {}", full.stderr))
+        .to_owned();
+    // Run again under it: the same key, and its secret this time.
+    let mut again = create.to_vec();
+    again.extend(["--idempotency-key", key.as_str(), "--output", "json"]);
+    let replayed = cli.run(&again).await.ok().json();
+    assert_eq!(replayed["apiKey"]["id"], id);
+    assert!(replayed["secret"].as_str().unwrap().starts_with("server-"));
+    // Table output of a list to /dev/full fails too.
+    let listing = cli
+        .clone()
+        .stdout_to("/dev/full")
+        .run(&["keys", "list", "--all"])
+        .await;
+    assert_eq!(listing.code, 1, "{}", listing.stderr);
+    // Completions too: an exit 1, not a panic (101).
+    let completions = cli
+        .clone()
+        .stdout_to("/dev/full")
+        .run(&["completions", "bash"])
+        .await;
+    assert_eq!(completions.code, 1, "{}", completions.stderr);
+}
+
+/// A profile's session goes only to the server it was saved for: `--url` or `KEYPLANE_URL`
+/// naming another one leaves it unsent.
+#[tokio::test]
+async fn a_profile_session_is_never_sent_to_another_server() {
+    let app = TestApp::spawn().await;
+    let cli = Keyplane::new(&app, "").without("KEYPLANE_API_KEY");
+    let config = cli.config_path();
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "[profiles.default]\nurl = \"{}\"\nenvironment = \"production\"\nsession_token = \"session-token-of-the-profile\"\n",
+            app.url("").trim_end_matches('/')
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    // Another server that records whatever reaches it.
+    let (other, received) = recorder().await;
+    for ran in [
+        cli.clone()
+            .env("KEYPLANE_URL", &other)
+            .run(&["keys", "list"])
+            .await,
+        cli.clone()
+            .without("KEYPLANE_URL")
+            .run(&["keys", "list", "--url", &other])
+            .await,
+    ] {
+        assert_exit(&ran, 3, None);
+        assert!(ran.stderr.contains("not "), "{}", ran.stderr);
+    }
+    let seen = received.await.unwrap();
+    assert!(
+        !seen.contains("session-token-of-the-profile"),
+        "the session reached another server: {seen}"
+    );
+    assert_eq!(seen, "", "nothing is sent to the other server");
+}
+
+/// A pipeline with an API key and a URL needs no config file: a broken one is never read.
+#[tokio::test]
+async fn a_pipeline_with_a_key_and_a_url_never_reads_the_config_file() {
+    let app = TestApp::spawn().await;
+    let cli = Keyplane::new(&app, &app.admin());
+    let config = cli.config_path();
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "this is [not toml").unwrap();
+    cli.run(&["keys", "list"]).await.ok();
+    // Naming a profile reads it, and says it is broken.
+    let named = cli.run(&["keys", "list", "--profile", "default"]).await;
+    assert_eq!(named.code, 1, "{}", named.stderr);
 }

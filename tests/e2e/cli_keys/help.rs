@@ -52,7 +52,12 @@ fn every_command_has_an_example_in_its_help() {
     }
     for args in [&["--help"][..], &["keys", "--help"]] {
         let (_, help) = keyplane(args);
-        for line in ["3  unauthenticated or forbidden", "7  unavailable"] {
+        for line in [
+            "3    unauthenticated or forbidden",
+            "7    unavailable",
+            "8    keys verify: the verified key is not valid",
+            "130  interrupted",
+        ] {
             assert!(help.contains(line), "{args:?}:\n{help}");
         }
     }

@@ -97,6 +97,19 @@ async fn json_output_has_the_documented_shape_and_secrets_go_to_stdout_once() {
         json!({ "plan": "pro", "team": "payments" })
     );
     assert_eq!(key["externalId"], "acct_42");
+    assert_eq!(key["fullAccess"], false);
+    assert_eq!(key["recoverable"], false);
+    let masked = key["maskedKey"].as_str().expect("a masked key");
+    assert!(
+        masked.starts_with("server-") && masked.contains('•'),
+        "{masked}"
+    );
+    assert!(
+        secret.ends_with(masked.rsplit('•').next().unwrap()),
+        "{masked}"
+    );
+    assert_eq!(key["createdBy"]["type"], "API_KEY");
+    assert!(key["createdBy"]["id"].is_string() && key["createdBy"]["name"].is_string());
     let expires = instant(&key["expiresAt"]);
     assert!(expires >= before + chrono::Duration::days(90) - chrono::Duration::seconds(1));
     assert!(expires <= Utc::now() + chrono::Duration::days(90));
@@ -282,4 +295,47 @@ async fn json_output_has_the_documented_shape_and_secrets_go_to_stdout_once() {
     for ran in &runs.all {
         ran.stderr_holds_none_of(&[&secret, &new_secret, &printed, &app.admin()]);
     }
+}
+
+/// A server newer than the client (here a fake one) answers a creation the client cannot
+/// decode whole: the secret is still printed, alone on stdout, and the command fails.
+#[tokio::test]
+async fn a_secret_in_an_answer_the_client_cannot_decode_is_still_printed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let body =
+            r#"{"apiKey":{"id":"k-new","status":"FROM_THE_FUTURE"},"secret":"server-kept-secret"}"#;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = vec![0; 16384];
+            let _ = socket.read(&mut buf).await;
+            let answer = format!(
+                "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    let cli = Keyplane::new(&app, &app.admin()).env("KEYPLANE_URL", &url);
+    let args = [
+        "keys",
+        "create",
+        "--name",
+        "n",
+        "--scopes",
+        "customers:read",
+    ];
+    let table = cli.run(&args).await;
+    assert_eq!(table.code, 1, "{}", table.stderr);
+    assert_eq!(table.stdout, "server-kept-secret\n");
+    assert!(table.stderr.contains("k-new"), "{}", table.stderr);
+    table.stderr_holds_none_of(&["server-kept-secret"]);
+    let mut json_args = args.to_vec();
+    json_args.extend(["--output", "json"]);
+    let json = cli.run(&json_args).await;
+    assert_eq!(json.code, 1, "{}", json.stderr);
+    assert_eq!(json.json()["secret"], "server-kept-secret");
+    assert_eq!(json.json()["apiKey"]["id"], "k-new");
 }

@@ -308,17 +308,26 @@ async fn errors_carry_the_servers_code_status_field_scope_and_request_id() {
     assert_eq!(unauthenticated.code(), Some(&ErrorCode::Unauthenticated));
     assert!(!unauthenticated.to_string().contains("not-a-real-key"));
 
-    // An id that would change the route is refused before anything is sent.
-    for id in ["", ".", ".."] {
+    // An id that would change the route or the query is refused before anything is sent.
+    for id in [
+        "",
+        ".",
+        "..",
+        "../audit-events",
+        "a%2Fb",
+        "a?b",
+        "a#b",
+        "a\\b",
+    ] {
         let refused = admin.revoke_api_key(id).await.unwrap_err();
         assert!(
             matches!(refused, Error::InvalidInput(_)),
             "{id:?}: {refused}"
         );
     }
-    // Anything else stays one path segment: `../x` is an unknown id, not another route.
-    let escaped = admin.get_api_key("../audit-events").await.unwrap_err();
-    assert_eq!(escaped.code(), Some(&ErrorCode::NotFound));
+    // Anything else is an id Keyplane does not know.
+    let unknown = admin.get_api_key("not-an-id").await.unwrap_err();
+    assert_eq!(unknown.code(), Some(&ErrorCode::NotFound));
 }
 
 #[tokio::test]

@@ -71,7 +71,10 @@ impl KeyPolicyMutations {
         let ids = input
             .ids
             .map(|ids| ids.into_iter().map(|id| id.0).collect());
-        let filter = input.filter.map(ApiKeyFilter::into_store).transpose()?;
+        let filter = input
+            .filter
+            .map(ApiKeyFilter::into_revocation_filter)
+            .transpose()?;
         let selection = keys::selection(ids, filter)?;
         let done = keys::revoke_many(services(ctx)?, principal(ctx)?, selection).await?;
         Ok(RevokeApiKeysPayload {

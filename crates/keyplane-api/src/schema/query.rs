@@ -57,14 +57,28 @@ const FILTER_NAMES: KeyQueryNames = KeyQueryNames {
 
 impl ApiKeyFilter {
     pub(super) fn into_store(self) -> Result<KeyFilter, ApiError> {
-        let query = KeyQuery {
+        Ok(self.query().validate(FILTER_NAMES)?)
+    }
+
+    /// The filter of `revokeApiKeys`, by the service's stricter rule for revocations.
+    pub(super) fn into_revocation_filter(self) -> Result<KeyFilter, ApiError> {
+        Ok(self.query().validate_for_revocation(FILTER_NAMES)?)
+    }
+
+    fn query(&self) -> KeyQuery<'_> {
+        KeyQuery {
             kinds: self
                 .kind
+                .clone()
                 .map(|kinds| kinds.into_iter().map(DomainKeyKind::from).collect()),
             types: self
                 .key_type
+                .clone()
                 .map(|types| types.into_iter().map(DomainKeyType::from).collect()),
-            statuses: self.status.map(|s| s.into_iter().map(Into::into).collect()),
+            statuses: self
+                .status
+                .clone()
+                .map(|s| s.into_iter().map(Into::into).collect()),
             name_contains: self.name_contains.as_deref(),
             external_id: self.external_id.as_deref(),
             metadata: self
@@ -77,8 +91,7 @@ impl ApiKeyFilter {
                     .created_before
                     .map_or(Bound::Unbounded, Bound::Excluded),
             },
-        };
-        Ok(query.validate(FILTER_NAMES)?)
+        }
     }
 }
 

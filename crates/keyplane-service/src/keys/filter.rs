@@ -37,6 +37,25 @@ pub struct KeyQueryNames {
 }
 
 impl KeyQuery<'_> {
+    /// The store's filter of a bulk revocation, or why it cannot be run. As a listing's, but
+    /// a name or an external id given empty (`name=""`, an unset shell variable) is refused:
+    /// a listing drops an empty name, which only shows more, while a revocation would revoke
+    /// every key the other criteria match. Every front end's bulk revocation comes here.
+    pub fn validate_for_revocation(self, names: KeyQueryNames) -> Result<KeyFilter, ServiceError> {
+        for (field, value) in [
+            (names.name_contains, self.name_contains),
+            (names.external_id, self.external_id),
+        ] {
+            if value.is_some_and(|v| v.trim().is_empty()) {
+                return Err(ServiceError::bad_input(
+                    field,
+                    format!("{field} is empty: a bulk revocation's filter names what it matches"),
+                ));
+            }
+        }
+        self.validate(names)
+    }
+
     /// The store's filter, or why the query cannot be run.
     pub fn validate(self, names: KeyQueryNames) -> Result<KeyFilter, ServiceError> {
         let by_kind = self.kinds.map(|kinds| {

@@ -76,7 +76,7 @@ impl BulkFilter {
                     .map_or(Bound::Unbounded, Bound::Excluded),
             },
         };
-        Ok(query.validate(FILTER_NAMES)?)
+        Ok(query.validate_for_revocation(FILTER_NAMES)?)
     }
 }
 
