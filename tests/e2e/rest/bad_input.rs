@@ -143,6 +143,24 @@ async fn bad_bodies_are_refused_and_change_nothing() {
             refused.body
         );
     }
+    for (path, body) in [
+        (
+            "/api/v1/api-keys/bulk-revoke".to_owned(),
+            json!({ "filter": { "status": ["ACTIVE"] }, "ids": null }),
+        ),
+        (
+            format!("/api/v1/api-keys/{existing}/rotate"),
+            json!({ "gracePeriod": null }),
+        ),
+    ] {
+        let refused = call(&app, &admin, Method::POST, &path, Some(body.clone())).await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (StatusCode::BAD_REQUEST, "BAD_USER_INPUT"),
+            "{path} {body}: {}",
+            refused.body
+        );
+    }
     assert_eq!(app.snapshot().await, before);
 }
 

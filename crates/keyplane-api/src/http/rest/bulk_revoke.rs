@@ -19,7 +19,7 @@ use super::common::answered;
 use super::doc::Refusals;
 use super::input::JsonBody;
 use super::key_listing::FILTER_NAMES;
-use super::types::ApiKey;
+use super::types::{ApiKey, not_null};
 use crate::error::ApiError;
 use crate::schema::enums::{ApiKeyKind, ApiKeyStatus, ApiKeyType};
 
@@ -29,8 +29,10 @@ use crate::schema::enums::{ApiKeyKind, ApiKeyStatus, ApiKeyType};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(min_properties = 1, max_properties = 1)]
 pub(super) struct BulkRevoke {
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false, min_items = 1, max_items = 1000)]
     ids: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false)]
     filter: Option<BulkFilter>,
 }

@@ -14,7 +14,7 @@ use super::super::AppState;
 use super::common::answered;
 use super::doc::Refusals;
 use super::input::{JsonBody, PathId};
-use super::types::ApiKey;
+use super::types::{ApiKey, not_null};
 use crate::error::ApiError;
 use crate::schema::enums::GracePeriod;
 
@@ -26,8 +26,10 @@ use super::api_keys::key;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(min_properties = 1, max_properties = 1)]
 pub(super) struct RotateApiKey {
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false)]
     grace_period: Option<GracePeriod>,
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false)]
     expires_at: Option<DateTime<Utc>>,
 }
