@@ -172,25 +172,13 @@ async fn list(args: ListArgs, client: &Client, out: &Out) -> Result<(), Failure>
         cursor: args.starting_after.map(Cursor::StartingAfter),
     };
     if args.all {
-        // Each page is printed as it arrives, so memory holds one page however long the list;
-        // a table's header comes once, and each page's rows are aligned on their own.
-        let mut pages = client.api_key_pages(&filter, first);
-        let mut printed = 0_usize;
-        while let Some(page) = pages.next().await? {
-            if out.json() {
-                // NDJSON: one key a line.
-                for key in &page {
-                    out.value(key)?;
-                }
-            } else if !page.is_empty() {
-                out.table(&output::keys_table(&page, printed == 0))?;
-            }
-            printed += page.len();
-        }
-        if printed == 0 && !out.json() {
-            out.note("no keys");
-        }
-        return Ok(());
+        return out
+            .pages(
+                client.api_key_pages(&filter, first),
+                output::keys_table,
+                "no keys",
+            )
+            .await;
     }
     let page = client.list_api_keys(&filter, &first).await?;
     if out.json() {

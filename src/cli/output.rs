@@ -85,6 +85,32 @@ impl Out {
     }
 
     /// A table, on stdout.
+    /// Prints a `--all` listing page by page, so memory holds one page however long the list:
+    /// NDJSON (one item a line), or a table per page with the header once. `none` is said on
+    /// stderr when the list is empty.
+    pub async fn pages<T: Serialize>(
+        &self,
+        mut pages: keyplane_client::Pages<'_, T>,
+        table: impl Fn(&[T], bool) -> Table,
+        none: &str,
+    ) -> Result<(), Failure> {
+        let mut printed = 0_usize;
+        while let Some(page) = pages.next().await? {
+            if self.json() {
+                for item in &page {
+                    self.value(item)?;
+                }
+            } else if !page.is_empty() {
+                self.table(&table(&page, printed == 0))?;
+            }
+            printed += page.len();
+        }
+        if printed == 0 && !self.json() {
+            self.note(none);
+        }
+        Ok(())
+    }
+
     pub fn table(&self, table: &Table) -> Result<(), Failure> {
         stdout_line(&table.to_string())
     }

@@ -48,23 +48,13 @@ pub async fn audit(args: AuditArgs, out: &Out) -> Result<(), Failure> {
         cursor: args.starting_after.map(Cursor::StartingAfter),
     };
     if args.all {
-        // Printed page by page, as `keys list --all` does.
-        let mut pages = client.audit_event_pages(&filter, first);
-        let mut printed = 0_usize;
-        while let Some(page) = pages.next().await? {
-            if out.json() {
-                for event in &page {
-                    out.value(event)?;
-                }
-            } else if !page.is_empty() {
-                out.table(&events_table(&page, printed == 0))?;
-            }
-            printed += page.len();
-        }
-        if printed == 0 && !out.json() {
-            out.note("no events");
-        }
-        return Ok(());
+        return out
+            .pages(
+                client.audit_event_pages(&filter, first),
+                events_table,
+                "no events",
+            )
+            .await;
     }
     let page = client.list_audit_events(&filter, &first).await?;
     if out.json() {

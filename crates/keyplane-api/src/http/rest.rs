@@ -114,48 +114,43 @@ pub(super) fn admitted(
         .route_layer(axum::Extension(std::sync::Arc::new(queryless(document))))
 }
 
-/// The operations (`METHOD /path`) that take no query parameter.
-fn queryless(document: &utoipa::openapi::OpenApi) -> admission::Queryless {
-    use utoipa::openapi::RefOr;
-    use utoipa::openapi::path::ParameterIn;
-    let mut names = std::collections::HashSet::new();
-    for (path, item) in &document.paths.paths {
-        for (method, operation) in [
+/// Every operation of `document` with its method and path.
+fn operations(
+    document: &utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = (&'static str, &String, &utoipa::openapi::path::Operation)> {
+    document.paths.paths.iter().flat_map(|(path, item)| {
+        [
             ("GET", &item.get),
             ("POST", &item.post),
             ("PATCH", &item.patch),
             ("PUT", &item.put),
             ("DELETE", &item.delete),
-        ] {
-            let Some(operation) = operation else { continue };
-            let takes_query = operation.parameters.iter().flatten().any(|parameter| {
+        ]
+        .into_iter()
+        .filter_map(move |(method, operation)| Some((method, path, operation.as_ref()?)))
+    })
+}
+
+/// The operations (`METHOD /path`) that take no query parameter.
+fn queryless(document: &utoipa::openapi::OpenApi) -> admission::Queryless {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::path::ParameterIn;
+    let names = operations(document)
+        .filter(|(_, _, operation)| {
+            !operation.parameters.iter().flatten().any(|parameter| {
                 matches!(parameter, RefOr::T(p) if p.parameter_in == ParameterIn::Query)
-            });
-            if !takes_query {
-                names.insert(format!("{method} {path}"));
-            }
-        }
-    }
+            })
+        })
+        .map(|(method, path, _)| format!("{method} {path}"))
+        .collect();
     admission::Queryless(names)
 }
 
 /// Every operation as the activity log and the metrics name it: `METHOD /path`.
 pub(super) fn operation_names(document: &utoipa::openapi::OpenApi) -> Vec<String> {
-    let mut names = Vec::new();
-    for (path, item) in &document.paths.paths {
-        for (method, operation) in [
-            ("GET", &item.get),
-            ("POST", &item.post),
-            ("PATCH", &item.patch),
-            ("PUT", &item.put),
-            ("DELETE", &item.delete),
-        ] {
-            if operation.is_some() {
-                names.push(format!("{method} {path}"));
-            }
-        }
-    }
-    names
+    operations(document)
+        .map(|(method, path, _)| format!("{method} {path}"))
+        .collect()
 }
 
 /// The document as served and committed: pretty JSON, with a final newline.
